@@ -1,0 +1,130 @@
+#include "core/codec.h"
+
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "core/alloc.h"
+
+void fy_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+void fy_sha256_hex(const void *data, size_t len, char out[2 * FY_SHA256_LEN + 1])
+{
+    unsigned char md[FY_SHA256_LEN];
+    SHA256(data, len, md);
+    fy_hex(md, sizeof(md), out);
+}
+
+fy_err fy_uuid4(char out[FY_UUID_LEN + 1])
+{
+    unsigned char b[16];
+    char h[33];
+    if (RAND_bytes(b, sizeof(b)) != 1) {
+        return FY_ERR_INTERNAL;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    fy_hex(b, sizeof(b), h);
+    memcpy(out, h, 8);
+    out[8] = '-';
+    memcpy(out + 9, h + 8, 4);
+    out[13] = '-';
+    memcpy(out + 14, h + 12, 4);
+    out[18] = '-';
+    memcpy(out + 19, h + 16, 4);
+    out[23] = '-';
+    memcpy(out + 24, h + 20, 12);
+    out[36] = '\0';
+    return FY_ERR_OK;
+}
+
+char *fy_b64_new(const void *in, size_t n)
+{
+    char *out = fy_malloc(4 * ((n + 2) / 3) + 1);
+    if (!out) {
+        return NULL;
+    }
+    EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+    return out;
+}
+
+unsigned char *fy_b64_decode_new(const char *in, size_t *outlen)
+{
+    size_t len = strlen(in);
+    if (len % 4 != 0) {
+        return NULL;
+    }
+    unsigned char *out = fy_malloc(len / 4 * 3 + 1);
+    if (!out) {
+        return NULL;
+    }
+    int n = len ? EVP_DecodeBlock(out, (const unsigned char *)in, (int)len) : 0;
+    if (n < 0) {
+        fy_free(out);
+        return NULL;
+    }
+    size_t pad = 0;
+    while (pad < 2 && len > pad && in[len - 1 - pad] == '=') {
+        pad++;
+    }
+    *outlen = (size_t)n - pad;
+    out[*outlen] = '\0';
+    return out;
+}
+
+char *fy_b64url_new(const void *in, size_t n)
+{
+    char *s = fy_b64_new(in, n);
+    if (!s) {
+        return NULL;
+    }
+    char *p = s;
+    for (; *p && *p != '='; p++) {
+        if (*p == '+') {
+            *p = '-';
+        } else if (*p == '/') {
+            *p = '_';
+        }
+    }
+    *p = '\0';
+    return s;
+}
+
+char *fy_b64url_decode_new(const char *in, size_t *outlen)
+{
+    size_t len = strlen(in);
+    char *tmp = fy_malloc(len + 4);
+    if (!tmp) {
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = in[i];
+        if (c == '-') {
+            c = '+';
+        } else if (c == '_') {
+            c = '/';
+        } else if (c == '+' || c == '/' || c == '=') {
+            fy_free(tmp);
+            return NULL;
+        }
+        tmp[i] = c;
+    }
+    size_t padded = len;
+    while (padded % 4) {
+        tmp[padded++] = '=';
+    }
+    tmp[padded] = '\0';
+    unsigned char *out = fy_b64_decode_new(tmp, outlen);
+    fy_free(tmp);
+    return (char *)out;
+}

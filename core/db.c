@@ -1,0 +1,246 @@
+#include "core/db.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+
+struct stmt_slot {
+    const char *sql;
+    sqlite3_stmt *st;
+};
+
+struct fy_db {
+    sqlite3 *h;
+    struct stmt_slot cache[FY_DB_STMT_CACHE];
+};
+
+fy_err fy_db_err(struct fy_db *db, int rc, struct fy_errmsg *em)
+{
+    const char *detail = db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc);
+    int ext = db && db->h ? sqlite3_extended_errcode(db->h) : rc;
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return fy_fail(em, FY_ERR_ALREADY_EXISTS, "Resource already exists");
+    }
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        fy_log(FY_LOG_WARN, "db", "busy: %s", detail);
+        return fy_fail(em, FY_ERR_UNAVAILABLE, "Database busy, retry");
+    case SQLITE_NOMEM:
+        return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    default:
+        fy_log(FY_LOG_ERROR, "db", "sqlite error %d: %s", rc, detail);
+        return fy_fail(em, FY_ERR_INTERNAL, "Internal storage error");
+    }
+}
+
+fy_err fy_db_exec(struct fy_db *db, const char *sql, struct fy_errmsg *em)
+{
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+static fy_err apply_pragmas(struct fy_db *db, struct fy_errmsg *em)
+{
+    int on = 1;
+    sqlite3_busy_timeout(db->h, FY_DB_BUSY_TIMEOUT_MS);
+    sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, &on);
+    sqlite3_extended_result_codes(db->h, 1);
+    return fy_db_exec(db,
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                      "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+                      em);
+}
+
+fy_err fy_db_open(const char *path, struct fy_db **out, struct fy_errmsg *em)
+{
+    struct fy_db *db = fy_calloc(1, sizeof(*db));
+    if (!db) {
+        return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    }
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &db->h, flags, NULL);
+    if (rc != SQLITE_OK) {
+        fy_err e = fy_fail(em, FY_ERR_INTERNAL, "cannot open database %.200s: %s", path,
+                           db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+        fy_db_close(db);
+        return e;
+    }
+    fy_err e = apply_pragmas(db, em);
+    if (e) {
+        fy_db_close(db);
+        return e;
+    }
+    *out = db;
+    return FY_ERR_OK;
+}
+
+void fy_db_close(struct fy_db *db)
+{
+    if (!db) {
+        return;
+    }
+    for (int i = 0; i < FY_DB_STMT_CACHE; i++) {
+        sqlite3_finalize(db->cache[i].st);
+    }
+    sqlite3_close_v2(db->h);
+    fy_free(db);
+}
+
+sqlite3 *fy_db_handle(struct fy_db *db)
+{
+    return db->h;
+}
+
+int fy_db_schema_version(void)
+{
+    int v = 0;
+    for (int i = 0; i < fy_migration_count; i++) {
+        if (fy_migrations[i].version > v) {
+            v = fy_migrations[i].version;
+        }
+    }
+    return v;
+}
+
+static int user_version(struct fy_db *db)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            v = sqlite3_column_int(st, 0);
+        }
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+static fy_err apply_migration(struct fy_db *db, const struct fy_migration *m,
+                              struct fy_errmsg *em)
+{
+    char bump[64];
+    fy_err e = fy_db_begin(db, em);
+    if (e) {
+        return e;
+    }
+    if (user_version(db) >= m->version) { /* another process got there first */
+        fy_db_rollback(db);
+        return FY_ERR_OK;
+    }
+    snprintf(bump, sizeof(bump), "PRAGMA user_version=%d", m->version);
+    e = fy_db_exec(db, m->sql, em);
+    if (!e) {
+        e = fy_db_exec(db, bump, em);
+    }
+    if (!e) {
+        e = fy_db_commit(db, em);
+    }
+    if (e) {
+        fy_db_rollback(db);
+        fy_log(FY_LOG_ERROR, "db", "migration %s failed: %s", m->name, em ? em->msg : "");
+        return e;
+    }
+    fy_log(FY_LOG_INFO, "db", "applied migration %s", m->name);
+    return FY_ERR_OK;
+}
+
+fy_err fy_db_migrate(struct fy_db *db, struct fy_errmsg *em)
+{
+    int have = user_version(db);
+    int known = fy_db_schema_version();
+    if (have < 0) {
+        return fy_fail(em, FY_ERR_INTERNAL, "cannot read the database schema version");
+    }
+    if (have > known) {
+        return fy_fail(em, FY_ERR_INTERNAL,
+                       "database schema version %d is newer than this binary (%d); "
+                       "refusing to start",
+                       have, known);
+    }
+    for (int i = 0; i < fy_migration_count; i++) {
+        if (fy_migrations[i].version > have) {
+            fy_err e = apply_migration(db, &fy_migrations[i], em);
+            if (e) {
+                return e;
+            }
+        }
+    }
+    return FY_ERR_OK;
+}
+
+static size_t slot_of(const char *sql)
+{
+    uintptr_t h = (uintptr_t)sql;
+    h ^= h >> 17;
+    h *= 0x9E3779B97F4A7C15u;
+    return (size_t)(h >> 20) % FY_DB_STMT_CACHE;
+}
+
+sqlite3_stmt *fy_db_stmt(struct fy_db *db, const char *sql, struct fy_errmsg *em)
+{
+    size_t start = slot_of(sql);
+    for (size_t k = 0; k < FY_DB_STMT_CACHE; k++) {
+        struct stmt_slot *s = &db->cache[(start + k) % FY_DB_STMT_CACHE];
+        if (s->sql == sql) {
+            return s->st;
+        }
+        if (!s->sql) {
+            int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL);
+            if (rc != SQLITE_OK) {
+                fy_log(FY_LOG_ERROR, "db", "prepare failed: %s: %.200s", sqlite3_errmsg(db->h),
+                       sql);
+                fy_db_err(db, rc, em);
+                s->st = NULL;
+                return NULL;
+            }
+            s->sql = sql;
+            return s->st;
+        }
+    }
+    fy_log(FY_LOG_ERROR, "db", "statement cache full (%d)", FY_DB_STMT_CACHE);
+    fy_errf(em, "Internal storage error");
+    return NULL;
+}
+
+void fy_stmt_done(sqlite3_stmt *st)
+{
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
+fy_err fy_db_begin(struct fy_db *db, struct fy_errmsg *em)
+{
+    return fy_db_exec(db, "BEGIN IMMEDIATE", em);
+}
+
+fy_err fy_db_commit(struct fy_db *db, struct fy_errmsg *em)
+{
+    return fy_db_exec(db, "COMMIT", em);
+}
+
+void fy_db_rollback(struct fy_db *db)
+{
+    if (!sqlite3_get_autocommit(db->h)) {
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
+int fy_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+    if (!s) {
+        return sqlite3_bind_null(st, idx);
+    }
+    return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+const char *fy_col_text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? (const char *)t : "";
+}

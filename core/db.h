@@ -1,0 +1,80 @@
+/* fleetyard core: the SQLite layer.
+ *
+ * A struct fy_db is one connection; it belongs to one thread at a time. Opening applies the
+ * house pragmas (WAL, synchronous=NORMAL, foreign_keys=ON, busy timeout, defensive mode).
+ * fy_db_migrate() brings the schema to the embedded migrations (schema/NNNN_name.sql, by
+ * PRAGMA user_version) and refuses a database newer than the binary.
+ *
+ * Statements: fy_db_stmt(db, SQL) prepares SQL once per connection (SQLITE_PREPARE_PERSISTENT)
+ * and caches it by the address of the SQL text, so SQL must be a string with static storage
+ * (module-level `static const char SQL_X[] = "..."`). Every use ends in fy_stmt_done().
+ * Dynamic SQL (index/ query compiler) uses fy_db_prepare_new() and sqlite3_finalize.
+ *
+ * Transactions: fy_db_begin() is BEGIN IMMEDIATE; keep them short; never hold one across a
+ * callback or a publish.
+ */
+#ifndef FY_CORE_DB_H
+#define FY_CORE_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "core/err.h"
+
+#define FY_DB_BUSY_TIMEOUT_MS 5000
+#define FY_DB_STMT_CACHE 512
+
+struct fy_db;
+
+struct fy_migration {
+    int version;
+    const char *name;
+    const char *sql;
+};
+extern const struct fy_migration fy_migrations[];
+extern const int fy_migration_count;
+
+/* Opens (creating) the database at path. *out is owned by the caller (fy_db_close). */
+FY_NODISCARD fy_err fy_db_open(const char *path, struct fy_db **out, struct fy_errmsg *em);
+
+/* Closes the connection and its statement cache. Accepts NULL. */
+void fy_db_close(struct fy_db *db);
+
+/* Applies pending migrations, each in its own BEGIN IMMEDIATE. FY_ERR_INTERNAL with a message
+ * when the database is newer than this binary. */
+FY_NODISCARD fy_err fy_db_migrate(struct fy_db *db, struct fy_errmsg *em);
+
+/* Schema version the binary knows (highest embedded migration). */
+int fy_db_schema_version(void);
+
+/* The raw handle (borrowed). */
+sqlite3 *fy_db_handle(struct fy_db *db);
+
+/* Cached prepared statement for static SQL text (borrowed); NULL on prepare failure (the
+ * error is logged and put in em). */
+sqlite3_stmt *fy_db_stmt(struct fy_db *db, const char *sql, struct fy_errmsg *em);
+
+/* Resets and clears bindings. Accepts NULL. */
+void fy_stmt_done(sqlite3_stmt *st);
+
+FY_NODISCARD fy_err fy_db_begin(struct fy_db *db, struct fy_errmsg *em);
+FY_NODISCARD fy_err fy_db_commit(struct fy_db *db, struct fy_errmsg *em);
+/* Rolls back if a transaction is open; harmless otherwise. */
+void fy_db_rollback(struct fy_db *db);
+
+/* Executes SQL with no results (for DDL, pragmas, maintenance). */
+FY_NODISCARD fy_err fy_db_exec(struct fy_db *db, const char *sql, struct fy_errmsg *em);
+
+/* Maps an SQLite result code to fy_err: CONSTRAINT_UNIQUE/PRIMARYKEY -> ALREADY_EXISTS,
+ * BUSY/LOCKED -> UNAVAILABLE, NOMEM -> NOMEM, others -> INTERNAL; logs and fills em. */
+fy_err fy_db_err(struct fy_db *db, int rc, struct fy_errmsg *em);
+
+/* Binding helpers: text may be NULL (binds NULL). Return the SQLite code. */
+int fy_bind_text(sqlite3_stmt *st, int idx, const char *s);
+
+/* Column text, "" when NULL (borrowed until the next step/reset). */
+const char *fy_col_text(sqlite3_stmt *st, int col);
+
+#endif

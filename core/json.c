@@ -1,0 +1,100 @@
+#include "core/json.h"
+
+#include "core/alloc.h"
+
+static void *json_alloc(size_t n)
+{
+    return fy_malloc(n);
+}
+
+void fy_json_init(void)
+{
+    json_set_alloc_funcs(json_alloc, fy_free);
+    json_object_seed(0);
+}
+
+size_t fy_json_depth(const json_t *j)
+{
+    size_t best = 0;
+    if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)j, k, v) {
+            size_t d = fy_json_depth(v);
+            best = d > best ? d : best;
+        }
+        return best + 1;
+    }
+    if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) {
+            size_t d = fy_json_depth(v);
+            best = d > best ? d : best;
+        }
+        return best + 1;
+    }
+    return 0;
+}
+
+/* Cheap pre-scan so a deeply nested body cannot exhaust the stack inside jansson. */
+static size_t raw_depth(const char *buf, size_t len)
+{
+    size_t depth = 0, best = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_str) {
+            if (c == '\\') {
+                i++;
+            } else if (c == '"') {
+                in_str = 0;
+            }
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+            best = depth > best ? depth : best;
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            depth--;
+        }
+    }
+    return best;
+}
+
+fy_err fy_json_parse(const char *buf, size_t len, size_t max_depth, json_t **out,
+                     struct fy_errmsg *em)
+{
+    json_error_t jerr;
+    if (raw_depth(buf, len) > max_depth) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST,
+                       "JSON contains too many levels of nesting; maximum is %zu", max_depth);
+    }
+    json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid JSON: %.200s (line %d, column %d)",
+                       jerr.text, jerr.line, jerr.column);
+    }
+    *out = j;
+    return FY_ERR_OK;
+}
+
+char *fy_json_dump(const json_t *j)
+{
+    return json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+fy_err fy_json_opt_string(const json_t *obj, const char *key, const char **out,
+                          struct fy_errmsg *em)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        return FY_ERR_OK;
+    }
+    if (!json_is_string(v)) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "%.64s must be a string", key);
+    }
+    *out = json_string_value(v);
+    return FY_ERR_OK;
+}

@@ -1,0 +1,36 @@
+/* fleetyard core: JSON helpers over jansson.
+ *
+ * fy_json_init() must run once before any thread starts: it routes jansson's allocations through
+ * fy_malloc/fy_free (so strings from fy_json_dump() are released with fy_free) and seeds its
+ * hash function. A json_t never crosses threads.
+ */
+#ifndef FY_CORE_JSON_H
+#define FY_CORE_JSON_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+
+#define FY_JSON_MAX_DEPTH 32
+
+void fy_json_init(void);
+
+/* Strictly parses len bytes (duplicate keys rejected, depth capped at max_depth) into a new
+ * reference in *out. Malformed input -> FY_ERR_INVALID_REQUEST with jansson's detail. */
+FY_NODISCARD fy_err fy_json_parse(const char *buf, size_t len, size_t max_depth, json_t **out,
+                                  struct fy_errmsg *em);
+
+/* Compact serialization; caller frees with fy_free. NULL on OOM. */
+char *fy_json_dump(const json_t *j);
+
+/* Nesting depth of a value (scalars are 0, {} is 1). */
+size_t fy_json_depth(const json_t *j);
+
+/* Borrowed string member or NULL when absent/null; FY_ERR_INVALID_REQUEST if present and not a
+ * string. */
+FY_NODISCARD fy_err fy_json_opt_string(const json_t *obj, const char *key, const char **out,
+                                       struct fy_errmsg *em);
+
+#endif
