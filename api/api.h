@@ -29,11 +29,11 @@
 /* SigV4 credential-scope service families (AWS_IOT_BEHAVIOUR.md §1.1). */
 enum fy_service { FY_SVC_IOT = 0, FY_SVC_DATA, FY_SVC_JOBS, FY_SVC_LOGS, FY_SVC__COUNT };
 
-#define API_MAX_PARAMS 8
-#define API_MAX_QUERY 32
-#define API_BODY_MAX (1024 * 1024) /* request body cap; larger -> 413 */
-#define API_PAGE_MAX_DEFAULT 250   /* maxResults upper bound for most list calls */
-#define API_TOKEN_MAX 1024         /* nextToken / marker length cap */
+#define API_MAX_PARAMS       8
+#define API_MAX_QUERY        32
+#define API_BODY_MAX         (1024 * 1024) /* request body cap; larger -> 413 */
+#define API_PAGE_MAX_DEFAULT 250           /* maxResults upper bound for most list calls */
+#define API_TOKEN_MAX        1024          /* nextToken / marker length cap */
 
 struct api_server;
 
@@ -95,12 +95,14 @@ const char *api_header(const struct api_req *req, const char *name);
 FY_NODISCARD fy_err api_body(struct api_req *req, json_t **out);
 
 /* Path label validated by fn; FY_ERR_INVALID_REQUEST with a message naming the label. */
-FY_NODISCARD fy_err api_require_param(struct api_req *req, const char *name,
-                                      bool (*valid)(const char *), const char **out);
+FY_NODISCARD fy_err api_require_param(struct api_req *req,
+                                      const char *name,
+                                      bool (*valid)(const char *),
+                                      const char **out);
 
 /* Integer query parameter in [min, max]; def when absent. */
-FY_NODISCARD fy_err api_query_int(struct api_req *req, const char *name, int64_t min,
-                                  int64_t max, int64_t def, int64_t *out);
+FY_NODISCARD fy_err api_query_int(
+    struct api_req *req, const char *name, int64_t min, int64_t max, int64_t def, int64_t *out);
 
 /* Boolean query parameter ("true"/"false"); def when absent. */
 FY_NODISCARD fy_err api_query_bool(struct api_req *req, const char *name, bool def, bool *out);
@@ -109,12 +111,22 @@ FY_NODISCARD fy_err api_query_bool(struct api_req *req, const char *name, bool d
  * "marker") into a new string in *key_out (NULL for the first page; caller frees with fy_free)
  * and reads the page size from size_name ("maxResults"/"pageSize") in [1, max], def when absent.
  * A token this server did not issue -> FY_ERR_INVALID_REQUEST. */
-FY_NODISCARD fy_err api_page_in(struct api_req *req, const char *token_name, const char *size_name,
-                                int64_t def, int64_t max, char **key_out, int64_t *limit);
+FY_NODISCARD fy_err api_page_in(struct api_req *req,
+                                const char *token_name,
+                                const char *size_name,
+                                int64_t def,
+                                int64_t max,
+                                char **key_out,
+                                int64_t *limit);
 
 /* Sets j_out[out_name] to an opaque token resuming after key (no-op when key is NULL). */
-FY_NODISCARD fy_err api_page_out(struct api_req *req, json_t *j_out, const char *out_name,
+FY_NODISCARD fy_err api_page_out(struct api_req *req,
+                                 json_t *j_out,
+                                 const char *out_name,
                                  const char *key);
+
+/* Seconds a thing type must have been deprecated before DeleteThingType (server config). */
+int64_t api_thing_type_delete_wait(const struct api_req *req);
 
 /* ---- output ---- */
 

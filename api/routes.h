@@ -13,7 +13,9 @@ extern const struct api_route api_routes_tags[];
 /* Finds the route for (svc, method, path); fills req->params. Returns FY_ERR_OK, or
  * FY_ERR_UNKNOWN_OPERATION / FY_ERR_METHOD_NOT_ALLOWED with req->em filled. svc may be
  * FY_SVC__COUNT to search every service in order (unsigned requests with auth off). */
-FY_NODISCARD fy_err api_route_find(struct api_req *req, enum fy_service svc, const char *raw_path,
+FY_NODISCARD fy_err api_route_find(struct api_req *req,
+                                   enum fy_service svc,
+                                   const char *raw_path,
                                    const struct api_route **out);
 
 #endif

@@ -21,10 +21,10 @@ void fy_free(void *p);
 /* Arms allocation-failure injection: the n-th allocation from now fails (0 = off). */
 void fy_alloc_fail_at(unsigned long n);
 
-#define FY_FREE(p)                                                                                 \
-    do {                                                                                           \
-        fy_free(p);                                                                                \
-        (p) = NULL;                                                                                \
+#define FY_FREE(p)  \
+    do {            \
+        fy_free(p); \
+        (p) = NULL; \
     } while (0)
 
 #endif

@@ -9,7 +9,7 @@
 #include "core/err.h"
 
 #define FY_SHA256_LEN 32
-#define FY_UUID_LEN 36
+#define FY_UUID_LEN   36
 
 /* Lowercase hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void fy_hex(const unsigned char *in, size_t n, char *out);

@@ -119,8 +119,7 @@ static int user_version(struct fy_db *db)
     return v;
 }
 
-static fy_err apply_migration(struct fy_db *db, const struct fy_migration *m,
-                              struct fy_errmsg *em)
+static fy_err apply_migration(struct fy_db *db, const struct fy_migration *m, struct fy_errmsg *em)
 {
     char bump[64];
     fy_err e = fy_db_begin(db, em);

@@ -24,7 +24,7 @@
 #include "core/err.h"
 
 #define FY_DB_BUSY_TIMEOUT_MS 5000
-#define FY_DB_STMT_CACHE 512
+#define FY_DB_STMT_CACHE      512
 
 struct fy_db;
 

@@ -4,8 +4,8 @@
 #include <stdio.h>
 
 #define FY_ERR_STATUS_ROW(name, status, type) status,
-#define FY_ERR_TYPE_ROW(name, status, type) type,
-#define FY_ERR_NAME_ROW(name, status, type) #name,
+#define FY_ERR_TYPE_ROW(name, status, type)   type,
+#define FY_ERR_NAME_ROW(name, status, type)   #name,
 static const int err_status[] = {FY_ERR_LIST(FY_ERR_STATUS_ROW)};
 static const char *const err_type[] = {FY_ERR_LIST(FY_ERR_TYPE_ROW)};
 static const char *const err_name[] = {FY_ERR_LIST(FY_ERR_NAME_ROW)};

@@ -10,43 +10,43 @@
 
 #include <stddef.h>
 
-#define FY_NODISCARD __attribute__((warn_unused_result))
+#define FY_NODISCARD    __attribute__((warn_unused_result))
 #define FY_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-#define FY_ERR_LIST(X)                                                                             \
-    X(OK, 200, NULL)                                                                               \
-    X(INVALID_REQUEST, 400, "InvalidRequestException")                                             \
-    X(MALFORMED_POLICY, 400, "MalformedPolicyException")                                           \
-    X(INVALID_QUERY, 400, "InvalidQueryException")                                                 \
-    X(INVALID_AGGREGATION, 400, "InvalidAggregationException")                                     \
-    X(INDEX_NOT_READY, 400, "IndexNotReadyException")                                              \
-    X(CERT_VALIDATION, 400, "CertificateValidationException")                                      \
-    X(REG_CODE_VALIDATION, 400, "RegistrationCodeValidationException")                             \
-    X(THROTTLED, 400, "ThrottlingException")                                                       \
-    X(SERIALIZATION, 400, "SerializationException")                                                \
-    X(UNAUTHORIZED, 401, "UnauthorizedException")                                                  \
-    X(MISSING_AUTH, 403, "MissingAuthenticationTokenException")                                    \
-    X(INVALID_SIGNATURE, 403, "InvalidSignatureException")                                         \
-    X(UNRECOGNIZED_CLIENT, 403, "UnrecognizedClientException")                                     \
-    X(FORBIDDEN, 403, "ForbiddenException")                                                        \
-    X(NOT_FOUND, 404, "ResourceNotFoundException")                                                 \
-    X(NOT_CONFIGURED, 404, "NotConfiguredException")                                               \
-    X(UNKNOWN_OPERATION, 404, "UnknownOperationException")                                         \
-    X(METHOD_NOT_ALLOWED, 405, "MethodNotAllowedException")                                        \
-    X(CERT_STATE, 406, "CertificateStateException")                                                \
-    X(ALREADY_EXISTS, 409, "ResourceAlreadyExistsException")                                       \
-    X(VERSION_CONFLICT, 409, "VersionConflictException")                                           \
-    X(CONFLICT, 409, "ConflictException")                                                          \
-    X(DELETE_CONFLICT, 409, "DeleteConflictException")                                             \
-    X(VERSIONS_LIMIT, 409, "VersionsLimitExceededException")                                       \
-    X(INVALID_STATE_TRANSITION, 409, "InvalidStateTransitionException")                            \
-    X(CERT_CONFLICT, 409, "CertificateConflictException")                                          \
-    X(LIMIT_EXCEEDED, 410, "LimitExceededException")                                               \
-    X(TERMINAL_STATE, 410, "TerminalStateException")                                               \
-    X(PAYLOAD_TOO_LARGE, 413, "RequestEntityTooLargeException")                                    \
-    X(UNSUPPORTED_ENCODING, 415, "UnsupportedDocumentEncodingException")                           \
-    X(NOMEM, 500, "InternalFailureException")                                                      \
-    X(INTERNAL, 500, "InternalFailureException")                                                   \
+#define FY_ERR_LIST(X)                                                   \
+    X(OK, 200, NULL)                                                     \
+    X(INVALID_REQUEST, 400, "InvalidRequestException")                   \
+    X(MALFORMED_POLICY, 400, "MalformedPolicyException")                 \
+    X(INVALID_QUERY, 400, "InvalidQueryException")                       \
+    X(INVALID_AGGREGATION, 400, "InvalidAggregationException")           \
+    X(INDEX_NOT_READY, 400, "IndexNotReadyException")                    \
+    X(CERT_VALIDATION, 400, "CertificateValidationException")            \
+    X(REG_CODE_VALIDATION, 400, "RegistrationCodeValidationException")   \
+    X(THROTTLED, 400, "ThrottlingException")                             \
+    X(SERIALIZATION, 400, "SerializationException")                      \
+    X(UNAUTHORIZED, 401, "UnauthorizedException")                        \
+    X(MISSING_AUTH, 403, "MissingAuthenticationTokenException")          \
+    X(INVALID_SIGNATURE, 403, "InvalidSignatureException")               \
+    X(UNRECOGNIZED_CLIENT, 403, "UnrecognizedClientException")           \
+    X(FORBIDDEN, 403, "ForbiddenException")                              \
+    X(NOT_FOUND, 404, "ResourceNotFoundException")                       \
+    X(NOT_CONFIGURED, 404, "NotConfiguredException")                     \
+    X(UNKNOWN_OPERATION, 404, "UnknownOperationException")               \
+    X(METHOD_NOT_ALLOWED, 405, "MethodNotAllowedException")              \
+    X(CERT_STATE, 406, "CertificateStateException")                      \
+    X(ALREADY_EXISTS, 409, "ResourceAlreadyExistsException")             \
+    X(VERSION_CONFLICT, 409, "VersionConflictException")                 \
+    X(CONFLICT, 409, "ConflictException")                                \
+    X(DELETE_CONFLICT, 409, "DeleteConflictException")                   \
+    X(VERSIONS_LIMIT, 409, "VersionsLimitExceededException")             \
+    X(INVALID_STATE_TRANSITION, 409, "InvalidStateTransitionException")  \
+    X(CERT_CONFLICT, 409, "CertificateConflictException")                \
+    X(LIMIT_EXCEEDED, 410, "LimitExceededException")                     \
+    X(TERMINAL_STATE, 410, "TerminalStateException")                     \
+    X(PAYLOAD_TOO_LARGE, 413, "RequestEntityTooLargeException")          \
+    X(UNSUPPORTED_ENCODING, 415, "UnsupportedDocumentEncodingException") \
+    X(NOMEM, 500, "InternalFailureException")                            \
+    X(INTERNAL, 500, "InternalFailureException")                         \
     X(UNAVAILABLE, 503, "ServiceUnavailableException")
 
 #define FY_ERR_ENUM_ROW(name, status, type) FY_ERR_##name,

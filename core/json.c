@@ -19,7 +19,7 @@ size_t fy_json_depth(const json_t *j)
     if (json_is_object(j)) {
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)j, k, v) {
+        json_object_foreach ((json_t *)j, k, v) {
             size_t d = fy_json_depth(v);
             best = d > best ? d : best;
         }
@@ -28,7 +28,7 @@ size_t fy_json_depth(const json_t *j)
     if (json_is_array(j)) {
         size_t i;
         json_t *v;
-        json_array_foreach(j, i, v) {
+        json_array_foreach (j, i, v) {
             size_t d = fy_json_depth(v);
             best = d > best ? d : best;
         }
@@ -62,8 +62,8 @@ static size_t raw_depth(const char *buf, size_t len)
     return best;
 }
 
-fy_err fy_json_parse(const char *buf, size_t len, size_t max_depth, json_t **out,
-                     struct fy_errmsg *em)
+fy_err
+fy_json_parse(const char *buf, size_t len, size_t max_depth, json_t **out, struct fy_errmsg *em)
 {
     json_error_t jerr;
     if (raw_depth(buf, len) > max_depth) {
@@ -84,8 +84,8 @@ char *fy_json_dump(const json_t *j)
     return json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
-fy_err fy_json_opt_string(const json_t *obj, const char *key, const char **out,
-                          struct fy_errmsg *em)
+fy_err
+fy_json_opt_string(const json_t *obj, const char *key, const char **out, struct fy_errmsg *em)
 {
     json_t *v = json_object_get(obj, key);
     *out = NULL;

@@ -19,8 +19,8 @@ void fy_json_init(void);
 
 /* Strictly parses len bytes (duplicate keys rejected, depth capped at max_depth) into a new
  * reference in *out. Malformed input -> FY_ERR_INVALID_REQUEST with jansson's detail. */
-FY_NODISCARD fy_err fy_json_parse(const char *buf, size_t len, size_t max_depth, json_t **out,
-                                  struct fy_errmsg *em);
+FY_NODISCARD fy_err
+fy_json_parse(const char *buf, size_t len, size_t max_depth, json_t **out, struct fy_errmsg *em);
 
 /* Compact serialization; caller frees with fy_free. NULL on OOM. */
 char *fy_json_dump(const json_t *j);
@@ -30,7 +30,9 @@ size_t fy_json_depth(const json_t *j);
 
 /* Borrowed string member or NULL when absent/null; FY_ERR_INVALID_REQUEST if present and not a
  * string. */
-FY_NODISCARD fy_err fy_json_opt_string(const json_t *obj, const char *key, const char **out,
+FY_NODISCARD fy_err fy_json_opt_string(const json_t *obj,
+                                       const char *key,
+                                       const char **out,
                                        struct fy_errmsg *em);
 
 #endif

@@ -24,14 +24,14 @@ int fy_log_parse_level(const char *s, enum fy_log_level *out);
 void fy_log_write(enum fy_log_level level, const char *subsys, const char *fmt, ...)
     FY_PRINTF(3, 4);
 
-#define fy_log(level, subsys, ...)                                                                 \
-    do {                                                                                           \
-        if ((level) <= fy_log_threshold) {                                                         \
-            fy_log_write((level), (subsys), __VA_ARGS__);                                          \
-        }                                                                                          \
+#define fy_log(level, subsys, ...)                        \
+    do {                                                  \
+        if ((level) <= fy_log_threshold) {                \
+            fy_log_write((level), (subsys), __VA_ARGS__); \
+        }                                                 \
     } while (0)
 
-#define fy_audit(who, action, resource)                                                            \
+#define fy_audit(who, action, resource) \
     fy_log(FY_LOG_INFO, "audit", "%.64s | %.64s | %.300s", (who), (action), (resource))
 
 #endif

@@ -13,17 +13,17 @@
 
 #include "core/err.h"
 
-#define FY_NAME_MAX 128            /* thing, thing type, thing group, billing group */
-#define FY_JOB_ID_MAX 64           /* job id, job template id */
+#define FY_NAME_MAX        128 /* thing, thing type, thing group, billing group */
+#define FY_JOB_ID_MAX      64  /* job id, job template id */
 #define FY_POLICY_NAME_MAX 128
 #define FY_SHADOW_NAME_MAX 64
-#define FY_ATTR_KEY_MAX 128
-#define FY_ATTR_VALUE_MAX 800
+#define FY_ATTR_KEY_MAX    128
+#define FY_ATTR_VALUE_MAX  800
 #define FY_DESCRIPTION_MAX 2028
-#define FY_TAG_KEY_MAX 128
-#define FY_TAG_VALUE_MAX 256
-#define FY_ARN_MAX 2048
-#define FY_ACCOUNT_ID_LEN 12
+#define FY_TAG_KEY_MAX     128
+#define FY_TAG_VALUE_MAX   256
+#define FY_ARN_MAX         2048
+#define FY_ACCOUNT_ID_LEN  12
 
 /* [a-zA-Z0-9:_-]{1,128}: things, thing types, thing groups, billing groups. */
 bool fy_valid_thing_name(const char *s);

@@ -1,0 +1,51 @@
+/* fleetyard api internals shared by http.c, request.c, router.c and admin.c. */
+#ifndef FY_API_INT_H
+#define FY_API_INT_H
+
+#include <pthread.h>
+
+#include "api/api.h"
+#include "api/server.h"
+#include "api/sigv4.h"
+
+struct api_server {
+    struct fy_site site;
+    char bind_addr[64];
+    char access_key[64];
+    char secret_key[128];
+    char db_path[4096];
+    struct fy_sigv4_credentials creds;
+    bool auth;
+    bool reset_enabled;
+    int64_t thing_type_delete_wait;
+    uint16_t port;
+    struct MHD_Daemon *mhd;
+    /* connection pool: one SQLite connection per request at a time */
+    struct fy_db **dbs;
+    int ndbs;
+    int *free_idx;
+    int nfree;
+    pthread_mutex_t pool_lock;
+    pthread_cond_t pool_cond;
+};
+
+/* Opens n connections on srv->db_path (schema already migrated by the server). */
+FY_NODISCARD fy_err api_pool_open(struct api_server *srv, int n, struct fy_errmsg *em);
+/* Closes every pooled connection (none may be checked out). */
+void api_pool_close(struct api_server *srv);
+
+/* Checks a connection out of the pool (blocks while all are in use). */
+struct fy_db *api_pool_get(struct api_server *srv, int *slot);
+void api_pool_put(struct api_server *srv, int slot);
+
+/* Parses the raw query string into req->query (decoded). FY_ERR_INVALID_REQUEST on bad
+ * escapes or too many parameters. */
+FY_NODISCARD fy_err api_parse_query(struct api_req *req, const char *raw_query);
+
+/* Frees everything the request owns (params, query, body, JSON in and out, raw reply). */
+void api_req_release(struct api_req *req);
+
+/* Service family of a SigV4 scope name; FY_SVC__COUNT when unknown. */
+enum fy_service api_service_of(const char *scope_service);
+
+#endif

@@ -1,0 +1,363 @@
+/* The HTTP listener: libmicrohttpd with a thread pool, request lifecycle, SigV4 gate, dispatch
+ * and AWS-style rendering of replies and errors. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+
+#include "api/api_int.h"
+#include "api/routes.h"
+#include "core/alloc.h"
+#include "core/codec.h"
+#include "core/fytime.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/names.h"
+
+#define API_CONN_TIMEOUT_S 60
+
+struct http_req {
+    struct api_req req;
+    char *raw_uri;
+    bool started;
+    bool too_large;
+    uint64_t t0;
+};
+
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    struct http_req *h = fy_calloc(1, sizeof(*h));
+    if (h) {
+        h->raw_uri = fy_strdup(uri);
+        fy_buf_init(&h->req.body, API_BODY_MAX);
+        h->t0 = fy_mono_ns();
+    }
+    return h;
+}
+
+static const char *header_cb(void *ctx, const char *lname)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)ctx, MHD_HEADER_KIND, lname);
+}
+
+/* Service named by an Authorization header's credential scope, without verifying it (used when
+ * verification is off). FY_SVC__COUNT when there is none. */
+static enum fy_service unverified_service(const char *auth)
+{
+    char svc[FY_SIGV4_SERVICE_MAX + 1];
+    const char *p = auth ? strstr(auth, "Credential=") : NULL;
+    for (int slashes = 0; p && *p && slashes < 3; p++) {
+        slashes += *p == '/';
+    }
+    if (!p || !*p) {
+        return FY_SVC__COUNT;
+    }
+    size_t n = strcspn(p, "/, ");
+    if (n > FY_SIGV4_SERVICE_MAX) {
+        return FY_SVC__COUNT;
+    }
+    memcpy(svc, p, n);
+    svc[n] = '\0';
+    return api_service_of(svc);
+}
+
+/* Verifies SigV4 (when on) and picks the service family; FY_SVC__COUNT = try all. */
+static fy_err
+authenticate(struct http_req *h, const char *path, const char *query, enum fy_service *svc)
+{
+    struct api_req *req = &h->req;
+    const struct api_server *srv = req->srv;
+    struct fy_sigv4_result res;
+    struct fy_sigv4_request sr = {req->method, path,           query,        header_cb,
+                                  req->http,   req->body.data, req->body.len};
+    fy_err e = fy_sigv4_verify(&sr, &srv->creds, 1, (int64_t)fy_now(), &res, &req->em);
+    if (e && !srv->auth) {
+        snprintf(req->caller, sizeof(req->caller), "anonymous");
+        *svc = unverified_service(api_header(req, "authorization"));
+        return FY_ERR_OK;
+    }
+    if (e) {
+        return e;
+    }
+    snprintf(req->caller, sizeof(req->caller), "%s", res.access_key);
+    *svc = api_service_of(res.service);
+    if (*svc == FY_SVC__COUNT) {
+        return fy_fail(&req->em, FY_ERR_INVALID_SIGNATURE,
+                       "Credential should be scoped to a valid service: '%.32s'", res.service);
+    }
+    return FY_ERR_OK;
+}
+
+static fy_err run_handler(struct http_req *h, const struct api_route *route)
+{
+    struct api_req *req = &h->req;
+    struct api_server *srv = (struct api_server *)req->srv;
+    int slot;
+    req->db = api_pool_get(srv, &slot);
+    fy_err e = route->fn(req);
+    fy_db_rollback(req->db); /* a handler never leaves a transaction open */
+    api_pool_put(srv, slot);
+    req->db = NULL;
+    return e;
+}
+
+static fy_err dispatch(struct http_req *h)
+{
+    struct api_req *req = &h->req;
+    const struct api_route *route;
+    enum fy_service svc;
+    if (h->too_large) {
+        return fy_fail(&req->em, FY_ERR_PAYLOAD_TOO_LARGE,
+                       "The request body exceeds the maximum size allowed (%d bytes)",
+                       API_BODY_MAX);
+    }
+    char *qmark = strchr(h->raw_uri, '?');
+    const char *query = qmark ? qmark + 1 : "";
+    if (qmark) {
+        *qmark = '\0';
+    }
+    fy_err e = authenticate(h, h->raw_uri, query, &svc);
+    if (!e) {
+        e = api_parse_query(req, query);
+    }
+    if (!e) {
+        e = api_route_find(req, svc, h->raw_uri, &route);
+    }
+    if (!e) {
+        req->svc = route->svc;
+        e = run_handler(h, route);
+    }
+    if (qmark) {
+        *qmark = '?';
+    }
+    return e;
+}
+
+static struct MHD_Response *buffer_response(char *buf, size_t len)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer_with_free_callback(len, buf ? buf : fy_strdup(""), fy_free);
+    return r;
+}
+
+static struct MHD_Response *error_response(struct api_req *req, fy_err e)
+{
+    json_t *j = json_pack("{s:s}", "message", req->em.msg[0] ? req->em.msg : fy_err_type(e));
+    if (j && req->svc == FY_SVC_LOGS) {
+        json_object_set_new(j, "__type", json_string(fy_err_type(e)));
+    }
+    char *body = j ? fy_json_dump(j) : NULL;
+    json_decref(j);
+    struct MHD_Response *r = buffer_response(body, body ? strlen(body) : 0);
+    if (r) {
+        MHD_add_response_header(r, "x-amzn-ErrorType", fy_err_type(e));
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    }
+    return r;
+}
+
+static struct MHD_Response *ok_response(struct api_req *req)
+{
+    struct MHD_Response *r;
+    const char *ctype = req->content_type ? req->content_type : "application/json";
+    if (req->raw_out) {
+        r = buffer_response(req->raw_out, req->raw_out_len);
+        req->raw_out = NULL;
+    } else if (req->j_out) {
+        char *s = fy_json_dump(req->j_out);
+        if (!s) {
+            return NULL;
+        }
+        r = buffer_response(s, strlen(s));
+    } else {
+        r = buffer_response(NULL, 0);
+    }
+    if (r) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                req->svc == FY_SVC_LOGS ? "application/x-amz-json-1.1" : ctype);
+    }
+    return r;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, struct http_req *h, fy_err e)
+{
+    struct api_req *req = &h->req;
+    struct MHD_Response *r = e ? error_response(req, e) : ok_response(req);
+    unsigned status = (unsigned)fy_err_status(e);
+    if (!r) {
+        r = error_response(req, FY_ERR_NOMEM);
+        status = 500;
+        if (!r) {
+            return MHD_NO;
+        }
+    }
+    MHD_add_response_header(r, "x-amzn-RequestId", req->request_id);
+    enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    fy_log(e ? FY_LOG_INFO : FY_LOG_DEBUG, "http", "%s %.200s -> %u %s (%.2f ms)%s%.200s",
+           req->method, h->raw_uri, status, req->op ? req->op : "-",
+           (double)(fy_mono_ns() - h->t0) / 1e6, e ? ": " : "", e ? req->em.msg : "");
+    return rc;
+}
+
+static enum MHD_Result first_call(struct MHD_Connection *conn,
+                                  struct http_req *h,
+                                  struct api_server *srv,
+                                  const char *method)
+{
+    h->started = true;
+    h->req.srv = srv;
+    h->req.site = &srv->site;
+    h->req.method = method;
+    h->req.http = conn;
+    h->req.svc = FY_SVC_IOT;
+    char uuid[FY_UUID_LEN + 1];
+    if (fy_uuid4(uuid) == FY_ERR_OK) {
+        snprintf(h->req.request_id, sizeof(h->req.request_id), "%s", uuid);
+    }
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "content-length");
+    int64_t len;
+    if (cl && fy_parse_i64_full(cl, 0, INT64_MAX, &len) == 0 && len > API_BODY_MAX) {
+        h->too_large = true;
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls,
+                                  struct MHD_Connection *conn,
+                                  const char *url,
+                                  const char *method,
+                                  const char *version,
+                                  const char *upload_data,
+                                  size_t *upload_data_size,
+                                  void **req_cls)
+{
+    (void)url;
+    (void)version;
+    struct http_req *h = *req_cls;
+    if (!h || !h->raw_uri) {
+        return MHD_NO;
+    }
+    if (!h->started) {
+        return first_call(conn, h, cls, method);
+    }
+    if (*upload_data_size) {
+        if (!h->too_large && fy_buf_append(&h->req.body, upload_data, *upload_data_size)) {
+            h->too_large = true;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return respond(conn, h, dispatch(h));
+}
+
+static void on_completed(void *cls,
+                         struct MHD_Connection *conn,
+                         void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct http_req *h = *req_cls;
+    if (h) {
+        api_req_release(&h->req);
+        fy_free(h->raw_uri);
+        fy_free(h);
+    }
+    *req_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    fy_log(FY_LOG_WARN, "mhd", "%s", line);
+}
+
+static fy_err start_mhd(struct api_server *srv, int threads, struct fy_errmsg *em)
+{
+    struct sockaddr_in a4;
+    memset(&a4, 0, sizeof(a4));
+    a4.sin_family = AF_INET;
+    a4.sin_port = htons(srv->port);
+    if (inet_pton(AF_INET, srv->bind_addr, &a4.sin_addr) != 1) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "bind address %.64s is not an IPv4 literal",
+                       srv->bind_addr);
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    srv->mhd = MHD_start_daemon(
+        flags, srv->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a4, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)threads, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)API_CONN_TIMEOUT_S, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    if (!srv->mhd) {
+        return fy_fail(em, FY_ERR_INTERNAL, "cannot listen on %.64s:%u", srv->bind_addr, srv->port);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    if (info) {
+        srv->port = info->port;
+    }
+    return FY_ERR_OK;
+}
+
+uint16_t api_server_port(const struct api_server *srv)
+{
+    return srv->port;
+}
+
+static void copy_config(struct api_server *srv, const struct api_config *cfg)
+{
+    srv->site = cfg->site;
+    snprintf(srv->bind_addr, sizeof(srv->bind_addr), "%s", cfg->bind_addr);
+    snprintf(srv->access_key, sizeof(srv->access_key), "%s", cfg->access_key);
+    snprintf(srv->secret_key, sizeof(srv->secret_key), "%s", cfg->secret_key);
+    snprintf(srv->db_path, sizeof(srv->db_path), "%s", cfg->db_path);
+    srv->creds.access_key = srv->access_key;
+    srv->creds.secret_key = srv->secret_key;
+    srv->auth = cfg->auth;
+    srv->reset_enabled = cfg->reset_enabled;
+    srv->thing_type_delete_wait = cfg->thing_type_delete_wait;
+    srv->port = cfg->port;
+}
+
+fy_err api_server_start(const struct api_config *cfg, struct api_server **out, struct fy_errmsg *em)
+{
+    struct api_server *srv = fy_calloc(1, sizeof(*srv));
+    if (!srv) {
+        return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    }
+    copy_config(srv, cfg);
+    int threads = cfg->threads > 0 ? cfg->threads : 4;
+    fy_err e = api_pool_open(srv, threads, em);
+    if (!e) {
+        e = start_mhd(srv, threads, em);
+    }
+    if (e) {
+        api_server_stop(srv);
+        return e;
+    }
+    *out = srv;
+    return FY_ERR_OK;
+}
+
+void api_server_stop(struct api_server *srv)
+{
+    if (!srv) {
+        return;
+    }
+    if (srv->mhd) {
+        MHD_stop_daemon(srv->mhd);
+    }
+    api_pool_close(srv);
+    OPENSSL_cleanse(srv->secret_key, sizeof(srv->secret_key));
+    fy_free(srv);
+}

@@ -1,0 +1,42 @@
+/* fleetyard api: the HTTP listener (libmicrohttpd, thread pool) and its lifecycle.
+ *
+ * One listener serves the iot, iot-data, iot-jobs-data and logs APIs; requests are routed by the
+ * SigV4 credential scope's service name. Called from the server's main thread only.
+ */
+#ifndef FY_API_SERVER_H
+#define FY_API_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/site.h"
+
+struct api_config {
+    const char *bind_addr; /* IPv4 or IPv6 literal, e.g. "127.0.0.1" */
+    uint16_t port;         /* 0 = pick a free port */
+    int threads;           /* MHD pool threads = database connections */
+    const char *db_path;
+    struct fy_site site;
+    const char *access_key;
+    const char *secret_key;
+    bool auth;                      /* SigV4 verification (off only for throwaway local use) */
+    bool reset_enabled;             /* POST /fleetyard/reset wipes all state */
+    int64_t thing_type_delete_wait; /* seconds a type must be deprecated before DeleteThingType */
+};
+
+struct api_server;
+
+/* Opens the connection pool and starts listening. *out is owned by the caller
+ * (api_server_stop). The config strings are copied. */
+FY_NODISCARD fy_err api_server_start(const struct api_config *cfg,
+                                     struct api_server **out,
+                                     struct fy_errmsg *em);
+
+/* The port actually bound. */
+uint16_t api_server_port(const struct api_server *srv);
+
+/* Stops listening, waits for in-flight requests, closes the pool, frees srv. Accepts NULL. */
+void api_server_stop(struct api_server *srv);
+
+#endif

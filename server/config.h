@@ -1,0 +1,38 @@
+/* fleetyard-server configuration: defaults, an optional `key = value` file, then command-line
+ * overrides (highest precedence). */
+#ifndef FY_SERVER_CONFIG_H
+#define FY_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/site.h"
+
+#define FY_DEFAULT_HTTP_PORT        8080
+#define FY_DEFAULT_MQTT_PORT        8883
+#define FY_DEFAULT_THREADS          4
+#define FY_DEFAULT_TYPE_DELETE_WAIT 300 /* AWS: five minutes after deprecation */
+#define FY_PATH_MAX                 1024
+
+struct fy_config {
+    char data_dir[FY_PATH_MAX];
+    char http_bind[64];
+    int http_port; /* 0 = pick a free port */
+    char mqtt_host[256];
+    int mqtt_port; /* 0 = pick a free port */
+    int threads;
+    struct fy_site site;
+    bool auth;
+    bool reset_enabled;
+    int64_t thing_type_delete_wait;
+    char log_level[16];
+};
+
+/* Fills defaults, reads --config FILE if given, applies the other options. Returns
+ * FY_ERR_INVALID_REQUEST with a message for unknown options or bad values; *exit_now is set for
+ * --help/--version (already printed). */
+FY_NODISCARD fy_err
+fy_config_load(struct fy_config *cfg, int argc, char **argv, bool *exit_now, struct fy_errmsg *em);
+
+#endif

@@ -1,0 +1,108 @@
+/* fleetyard-server: one command starts the control plane (and, from the broker issue on, the
+ * supervised mosquitto). SIGTERM/SIGINT stop everything cleanly. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/server.h"
+#include "core/db.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "server/config.h"
+#include "server/datadir.h"
+
+#define FY_VERSION "0.1.0"
+
+static fy_err migrate(const char *db_path, struct fy_errmsg *em)
+{
+    struct fy_db *db;
+    fy_err e = fy_db_open(db_path, &db, em);
+    if (!e) {
+        e = fy_db_migrate(db, em);
+        fy_db_close(db);
+    }
+    return e;
+}
+
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+static int wait_for_stop(sigset_t *set)
+{
+    int sig = 0;
+    do {
+        sigwait(set, &sig);
+    } while (sig == SIGPIPE);
+    return sig;
+}
+
+static fy_err start(const struct fy_config *cfg, struct api_server **srv, struct fy_errmsg *em)
+{
+    struct fy_credentials creds;
+    char db_path[FY_PATH_MAX + 32];
+    fy_datadir_path(cfg, "fleetyard.db", db_path, sizeof(db_path));
+    fy_err e = fy_datadir_prepare(cfg, em);
+    if (!e) {
+        e = fy_datadir_credentials(cfg, &creds, em);
+    }
+    if (!e) {
+        e = migrate(db_path, em);
+    }
+    if (e) {
+        return e;
+    }
+    struct api_config ac = {
+        cfg->http_bind,     (uint16_t)cfg->http_port,   cfg->threads,     db_path,
+        cfg->site,          creds.access_key,           creds.secret_key, cfg->auth,
+        cfg->reset_enabled, cfg->thing_type_delete_wait};
+    e = api_server_start(&ac, srv, em);
+    if (e) {
+        return e;
+    }
+    uint16_t mqtt_port = cfg->mqtt_port ? (uint16_t)cfg->mqtt_port : fy_pick_free_port();
+    uint16_t http_port = api_server_port(*srv);
+    e = fy_datadir_write_env(cfg, &creds, http_port, mqtt_port, em);
+    if (!e) {
+        fy_log(FY_LOG_INFO, "server",
+               "fleetyard %s listening on http://%s:%u (data %s, SigV4 %s); . %s/env.sh",
+               FY_VERSION, cfg->http_bind, http_port, cfg->data_dir, cfg->auth ? "on" : "OFF",
+               cfg->data_dir);
+    }
+    return e;
+}
+
+int main(int argc, char **argv)
+{
+    struct fy_config cfg;
+    struct fy_errmsg em = {""};
+    struct api_server *srv = NULL;
+    bool exit_now;
+    sigset_t set;
+    fy_json_init();
+    if (fy_config_load(&cfg, argc, argv, &exit_now, &em)) {
+        fprintf(stderr, "fleetyard-server: %s\n", em.msg);
+        return 2;
+    }
+    if (exit_now) {
+        return 0;
+    }
+    fy_log_parse_level(cfg.log_level, &fy_log_threshold);
+    block_signals(&set);
+    if (start(&cfg, &srv, &em)) {
+        fy_log(FY_LOG_ERROR, "server", "cannot start: %s", em.msg);
+        api_server_stop(srv);
+        return 1;
+    }
+    int sig = wait_for_stop(&set);
+    fy_log(FY_LOG_INFO, "server", "signal %d: stopping", sig);
+    api_server_stop(srv);
+    fy_log(FY_LOG_INFO, "server", "stopped");
+    return 0;
+}
