@@ -1,0 +1,95 @@
+/* Validators and ARN parsing: both sides of every pattern and length limit. */
+#include <string.h>
+
+#include "core/names.h"
+#include "tests/unit/tap.h"
+
+static char big[2100];
+
+static const char *rep(char c, size_t n)
+{
+    memset(big, c, n);
+    big[n] = '\0';
+    return big;
+}
+
+static void test_things(void)
+{
+    ok(fy_valid_thing_name("temp-sensor_01:a"), "thing name with -_: accepted");
+    ok(!fy_valid_thing_name(""), "empty thing name rejected");
+    ok(!fy_valid_thing_name("a b"), "space rejected");
+    ok(!fy_valid_thing_name("a/b"), "slash rejected");
+    ok(!fy_valid_thing_name("ä"), "non-ASCII rejected");
+    ok(fy_valid_thing_name(rep('a', FY_NAME_MAX)), "128 characters accepted");
+    ok(!fy_valid_thing_name(rep('a', FY_NAME_MAX + 1)), "129 characters rejected");
+}
+
+static void test_others(void)
+{
+    ok(fy_valid_job_id(rep('j', FY_JOB_ID_MAX)), "job id 64 accepted");
+    ok(!fy_valid_job_id(rep('j', FY_JOB_ID_MAX + 1)), "job id 65 rejected");
+    ok(!fy_valid_job_id("a:b"), "job id with : rejected");
+    ok(fy_valid_policy_name("p+=,.@-_1"), "policy name punctuation accepted");
+    ok(!fy_valid_policy_name("p/1"), "policy name with / rejected");
+    ok(fy_valid_shadow_name("$package"), "shadow name with $ accepted");
+    ok(!fy_valid_shadow_name(rep('s', FY_SHADOW_NAME_MAX + 1)), "shadow name 65 rejected");
+    ok(fy_valid_attr_key("a.b,c@d/e:f#g-h_i"), "attribute key punctuation accepted");
+    ok(!fy_valid_attr_key("a=b"), "attribute key with = rejected");
+    ok(!fy_valid_attr_key(""), "empty attribute key rejected");
+    ok(fy_valid_attr_value(""), "empty attribute value accepted");
+    ok(fy_valid_attr_value("x=[1]"), "attribute value with =[] accepted");
+    ok(!fy_valid_attr_value("a b"), "attribute value with space rejected");
+    ok(fy_valid_attr_value(rep('v', FY_ATTR_VALUE_MAX)), "attribute value 800 accepted");
+    ok(!fy_valid_attr_value(rep('v', FY_ATTR_VALUE_MAX + 1)), "attribute value 801 rejected");
+    ok(fy_valid_description(rep('d', FY_DESCRIPTION_MAX)), "description 2028 accepted");
+    ok(!fy_valid_description(rep('d', FY_DESCRIPTION_MAX + 1)), "description 2029 rejected");
+    ok(!fy_valid_description("a\nb"), "description with newline rejected");
+    ok(fy_valid_account_id("123456789012"), "account id accepted");
+    ok(!fy_valid_account_id("12345678901"), "11-digit account id rejected");
+    ok(fy_valid_region("eu-west-1"), "region accepted");
+    ok(!fy_valid_region("EU"), "upper-case region rejected");
+}
+
+static void test_arn(void)
+{
+    struct fy_arn a;
+    struct fy_errmsg em;
+    ok(fy_arn_parse("arn:aws:iot:us-east-1:123456789012:thing/t1", &a, &em) == FY_ERR_OK &&
+           strcmp(a.type, "thing") == 0 && strcmp(a.resource, "t1") == 0 &&
+           strcmp(a.region, "us-east-1") == 0 && strcmp(a.account, "123456789012") == 0,
+       "thing ARN parsed");
+    ok(fy_arn_parse("arn:aws:iot:us-east-1:1:topic/a/b/c", &a, &em) == FY_ERR_OK &&
+           strcmp(a.resource, "a/b/c") == 0,
+       "topic ARN keeps slashes");
+    ok(fy_arn_parse("arn:aws:iot:r:1:thing", &a, &em) == FY_ERR_OK && strcmp(a.resource, "") == 0,
+       "ARN without a resource name");
+    ok(fy_arn_parse("thing/t1", &a, &em) == FY_ERR_INVALID_REQUEST, "non-ARN rejected");
+    ok(fy_arn_parse("arn:aws:iot:r", &a, &em) == FY_ERR_INVALID_REQUEST, "short ARN rejected");
+    ok(fy_arn_parse(rep('a', FY_ARN_MAX + 1), &a, &em) == FY_ERR_INVALID_REQUEST,
+       "over-long ARN rejected");
+}
+
+static void test_numbers(void)
+{
+    int64_t v;
+    uint64_t u;
+    const char *p = "42x";
+    ok(fy_parse_u64(&p, &u, 100) == 0 && u == 42 && *p == 'x', "u64 stops at non-digit");
+    p = "101";
+    ok(fy_parse_u64(&p, &u, 100) == -1, "u64 over max rejected");
+    p = "18446744073709551616";
+    ok(fy_parse_u64(&p, &u, UINT64_MAX) == -1, "u64 overflow rejected");
+    ok(fy_parse_i64_full("-5", -10, 10, &v) == 0 && v == -5, "negative in range");
+    ok(fy_parse_i64_full("11", -10, 10, &v) == -1, "over range rejected");
+    ok(fy_parse_i64_full("1 ", 0, 10, &v) == -1, "trailing garbage rejected");
+    ok(fy_parse_i64_full("", 0, 10, &v) == -1, "empty rejected");
+}
+
+int main(void)
+{
+    test_things();
+    test_others();
+    test_arn();
+    test_numbers();
+    return done();
+}
