@@ -1,0 +1,193 @@
+"""The HTTP layer as clients see it: SigV4 enforcement, AWS error rendering, body cap, routing
+by credential scope, the reset and ping extensions, configuration switches."""
+import json
+
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from conftest import Server, error_code, run_aws
+
+
+def signed(server, method, path, body=b"", service="iot", secret=None, headers=None):
+    creds = botocore.credentials.Credentials(
+        server.env["AWS_ACCESS_KEY_ID"], secret or server.env["AWS_SECRET_ACCESS_KEY"])
+    req = botocore.awsrequest.AWSRequest(method=method, url=server.endpoint + path, data=body,
+                                         headers=headers or {})
+    botocore.auth.SigV4Auth(creds, service, server.env["AWS_DEFAULT_REGION"]).add_auth(req)
+    return requests.request(method, req.url, headers=dict(req.headers), data=body, timeout=10)
+
+
+def test_ping_signed_with_both_control_plane_names(server):
+    for svc in ("iot", "execute-api"):
+        r = signed(server, "GET", "/fleetyard/ping", service=svc)
+        assert r.status_code == 200 and r.json() == {"ok": True}
+        assert r.headers["x-amzn-RequestId"]
+
+
+def test_unsigned_request_is_refused(server):
+    r = requests.get(server.endpoint + "/things", timeout=10)
+    assert r.status_code == 403
+    assert r.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    assert "message" in r.json()
+
+
+def test_wrong_secret_is_refused_and_changes_nothing(server, iot):
+    bad = server.client("iot")
+    bad._request_signer._credentials = botocore.credentials.Credentials(
+        server.env["AWS_ACCESS_KEY_ID"], "x" * 40)
+    with pytest.raises(ClientError) as e:
+        bad.create_thing(thingName="sneaky")
+    assert error_code(e) == "InvalidSignatureException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert iot.list_things()["things"] == []
+
+
+def test_unknown_access_key_is_refused(server):
+    c = server.client("iot")
+    c._request_signer._credentials = botocore.credentials.Credentials("AKIAUNKNOWNUNKNOWN00", "x")
+    with pytest.raises(ClientError) as e:
+        c.list_things()
+    assert error_code(e) == "UnrecognizedClientException"
+
+
+def test_clock_skew_window(server, monkeypatch):
+    import datetime as real_datetime
+
+    class Shifted(real_datetime.datetime):
+        offset = real_datetime.timedelta(0)
+
+        @classmethod
+        def utcnow(cls):
+            return real_datetime.datetime.utcnow() + cls.offset
+
+    monkeypatch.setattr(botocore.auth.datetime, "datetime", Shifted)
+    c = server.client("iot")
+    Shifted.offset = real_datetime.timedelta(minutes=14)
+    c.list_things()
+    Shifted.offset = real_datetime.timedelta(minutes=16)
+    with pytest.raises(ClientError) as e:
+        c.list_things()
+    assert error_code(e) == "InvalidSignatureException"
+    Shifted.offset = -real_datetime.timedelta(minutes=16)
+    with pytest.raises(ClientError) as e:
+        c.list_things()
+    assert error_code(e) == "InvalidSignatureException"
+
+
+def test_tampered_body_is_refused(server, reset):
+    body = json.dumps({"attributePayload": {"attributes": {"a": "1"}}}).encode()
+    creds = botocore.credentials.Credentials(server.env["AWS_ACCESS_KEY_ID"],
+                                             server.env["AWS_SECRET_ACCESS_KEY"])
+    req = botocore.awsrequest.AWSRequest(method="POST", url=server.endpoint + "/things/t1",
+                                         data=body)
+    botocore.auth.SigV4Auth(creds, "iot", "us-east-1").add_auth(req)
+    r = requests.post(req.url, headers=dict(req.headers), data=body.replace(b"1", b"2"))
+    assert r.status_code == 403
+    assert r.headers["x-amzn-ErrorType"] == "InvalidSignatureException"
+    assert signed(server, "GET", "/things/t1").status_code == 404
+
+
+def test_malformed_json_body(server, reset):
+    r = signed(server, "POST", "/things/t1", body=b'{"attributePayload": ')
+    assert r.status_code == 400
+    assert r.headers["x-amzn-ErrorType"] == "InvalidRequestException"
+    assert signed(server, "GET", "/things/t1").status_code == 404
+
+
+def test_duplicate_keys_rejected(server, reset):
+    r = signed(server, "POST", "/things/t1", body=b'{"thingTypeName":"a","thingTypeName":"b"}')
+    assert r.status_code == 400
+    assert r.headers["x-amzn-ErrorType"] == "InvalidRequestException"
+
+
+def test_body_size_cap(server, reset):
+    big = b'{"attributePayload":{"attributes":{"a":"' + b"x" * (1024 * 1024) + b'"}}}'
+    r = signed(server, "POST", "/things/t1", body=big)
+    assert r.status_code == 413
+    assert r.headers["x-amzn-ErrorType"] == "RequestEntityTooLargeException"
+    assert signed(server, "GET", "/things/t1").status_code == 404
+
+
+def test_unknown_operation(server):
+    r = signed(server, "GET", "/no/such/route")
+    assert r.status_code == 404
+    assert r.headers["x-amzn-ErrorType"] == "UnknownOperationException"
+
+
+def test_scope_routes_service(server):
+    # The ping route belongs to the control plane; signed for iot-data it does not exist.
+    r = signed(server, "GET", "/fleetyard/ping", service="iotdata")
+    assert r.status_code == 404
+
+
+def test_bad_scope_service(server):
+    r = signed(server, "GET", "/fleetyard/ping", service="s3")
+    assert r.status_code == 403
+    assert r.headers["x-amzn-ErrorType"] == "InvalidSignatureException"
+
+
+def test_cli_error_rendering(server, reset):
+    res = run_aws(server, "iot", "describe-thing", "--thing-name", "nope")
+    assert res.rc == 254
+    assert "ResourceNotFoundException" in res.err and "DescribeThing" in res.err
+
+
+def test_no_auth_switch_accepts_unsigned_requests():
+    s = Server(extra_args=["--no-auth"])
+    try:
+        s.start()
+        r = requests.get(s.endpoint + "/fleetyard/ping", timeout=5)
+        assert r.status_code == 200 and r.json() == {"ok": True}
+    finally:
+        s.cleanup()
+
+
+def test_reset_disabled_without_flag(tmp_path):
+    import subprocess
+    import time
+    from conftest import SERVER_BIN, read_env
+    p = subprocess.Popen([SERVER_BIN, "--data-dir", str(tmp_path), "--http-port", "0",
+                          "--mqtt-port", "0"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if (tmp_path / "env.sh").exists():
+                break
+            time.sleep(0.05)
+        s = Server(data_dir=str(tmp_path))
+        s.env = read_env(str(tmp_path / "env.sh"))
+        r = signed(s, "POST", "/fleetyard/reset")
+        assert r.status_code == 403
+        assert r.headers["x-amzn-ErrorType"] == "ForbiddenException"
+    finally:
+        p.terminate()
+        p.wait(10)
+
+
+def test_bad_command_line():
+    import subprocess
+    from conftest import SERVER_BIN
+    p = subprocess.run([SERVER_BIN, "--no-such-option"], capture_output=True, text=True)
+    assert p.returncode == 2 and "unknown option" in p.stderr
+    p = subprocess.run([SERVER_BIN, "--account-id", "12"], capture_output=True, text=True)
+    assert p.returncode == 2 and "account-id" in p.stderr
+    p = subprocess.run([SERVER_BIN, "--http-port", "70000"], capture_output=True, text=True)
+    assert p.returncode == 2
+
+
+def test_config_file_and_account(tmp_path):
+    cfg = tmp_path / "fy.conf"
+    cfg.write_text("# test\naccount-id = 210987654321\nregion = eu-west-1\n")
+    s = Server(extra_args=["--config", str(cfg)])
+    try:
+        s.start()
+        assert s.env["AWS_DEFAULT_REGION"] == "eu-west-1"
+        iot = s.client("iot")
+        arn = iot.create_thing(thingName="t1")["thingArn"]
+        assert arn == "arn:aws:iot:eu-west-1:210987654321:thing/t1"
+    finally:
+        s.cleanup()
