@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Benchmark: CreateThing/DescribeThing with FY_BENCH_THINGS (default 100000) things next to the
+# HTTP floor, on a fresh server in a temp dir. Not part of the test suite.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "$ROOT/scripts/setup.sh"
+fy_install_missing
+fy_build "$ROOT/build"
+dir=$(mktemp -d)
+"$ROOT/build/fleetyard-server" --data-dir "$dir" --http-port 0 --mqtt-port 0 --log-level warn \
+    >"$dir/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+for _ in $(seq 100); do [[ -s $dir/env.sh ]] && break; sleep 0.1; done
+. "$dir/env.sh"
+port=${FLEETYARD_ENDPOINT##*:}
+"$ROOT/build/bench_http" 127.0.0.1 "$port" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" \
+    "$AWS_DEFAULT_REGION" "$pid" "${FY_BENCH_THINGS:-100000}" "${FY_BENCH_THREADS:-4}"
+for b in "$ROOT"/build/bench_*; do
+    [[ $(basename "$b") == bench_http ]] && continue
+    echo; echo "== $(basename "$b")"; "$b"
+done
