@@ -273,7 +273,7 @@ static void on_completed(void *cls,
     *req_cls = NULL;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+FY_PRINTF(2, 0) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char line[512];

@@ -34,7 +34,7 @@ const char *fy_err_name(fy_err e)
     return err_name[e];
 }
 
-static void errmsg_vset(struct fy_errmsg *em, const char *fmt, va_list ap)
+FY_PRINTF(2, 0) static void errmsg_vset(struct fy_errmsg *em, const char *fmt, va_list ap)
 {
     if (!em) {
         return;
