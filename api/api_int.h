@@ -14,6 +14,7 @@ struct api_server {
     char access_key[64];
     char secret_key[128];
     char db_path[4096];
+    char mqtt_host[256];
     struct fy_sigv4_credentials creds;
     bool auth;
     bool reset_enabled;

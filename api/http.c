@@ -321,6 +321,7 @@ static void copy_config(struct api_server *srv, const struct api_config *cfg)
     snprintf(srv->access_key, sizeof(srv->access_key), "%s", cfg->access_key);
     snprintf(srv->secret_key, sizeof(srv->secret_key), "%s", cfg->secret_key);
     snprintf(srv->db_path, sizeof(srv->db_path), "%s", cfg->db_path);
+    snprintf(srv->mqtt_host, sizeof(srv->mqtt_host), "%s", cfg->mqtt_host ? cfg->mqtt_host : "");
     srv->creds.access_key = srv->access_key;
     srv->creds.secret_key = srv->secret_key;
     srv->auth = cfg->auth;

@@ -23,6 +23,7 @@ struct api_config {
     bool auth;                      /* SigV4 verification (off only for throwaway local use) */
     bool reset_enabled;             /* POST /fleetyard/reset wipes all state */
     int64_t thing_type_delete_wait; /* seconds a type must be deprecated before DeleteThingType */
+    const char *mqtt_host;          /* what DescribeEndpoint answers for the data endpoints */
 };
 
 struct api_server;

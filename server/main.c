@@ -58,10 +58,17 @@ static fy_err start(const struct fy_config *cfg, struct api_server **srv, struct
     if (e) {
         return e;
     }
-    struct api_config ac = {
-        cfg->http_bind,     (uint16_t)cfg->http_port,   cfg->threads,     db_path,
-        cfg->site,          creds.access_key,           creds.secret_key, cfg->auth,
-        cfg->reset_enabled, cfg->thing_type_delete_wait};
+    struct api_config ac = {.bind_addr = cfg->http_bind,
+                            .port = (uint16_t)cfg->http_port,
+                            .threads = cfg->threads,
+                            .db_path = db_path,
+                            .site = cfg->site,
+                            .access_key = creds.access_key,
+                            .secret_key = creds.secret_key,
+                            .auth = cfg->auth,
+                            .reset_enabled = cfg->reset_enabled,
+                            .thing_type_delete_wait = cfg->thing_type_delete_wait,
+                            .mqtt_host = cfg->mqtt_host};
     e = api_server_start(&ac, srv, em);
     if (e) {
         return e;
