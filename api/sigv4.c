@@ -464,7 +464,7 @@ fy_err fy_sigv4_verify(const struct fy_sigv4_request *req,
                        struct fy_errmsg *em)
 {
     struct auth_fields f;
-    const char *amz_date;
+    const char *amz_date = NULL;
     int64_t when;
     char expect[65];
     memset(&f, 0, sizeof(f));

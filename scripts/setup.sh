@@ -30,9 +30,14 @@ fy_install_missing() {
 fy_build() {
     local dir=$1
     shift
-    cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="${FY_BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null
-    cmake --build "$dir" -j"$(nproc)" 2>&1 | grep -Ev '^\[ *[0-9]+%\]' || true
-    test "${PIPESTATUS[0]}" -eq 0
+    cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="${FY_BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null ||
+        return 1
+    local log rc
+    log=$(mktemp)
+    cmake --build "$dir" -j"$(nproc)" >"$log" 2>&1 && rc=0 || rc=$?
+    grep -Ev '^\[ *[0-9]+%\]|^gmake|Built target|Scanning dependencies|Consolidate compiler' "$log" || true
+    rm -f "$log"
+    return $rc
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

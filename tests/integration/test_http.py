@@ -56,15 +56,18 @@ def test_unknown_access_key_is_refused(server):
 
 def test_clock_skew_window(server, monkeypatch):
     import datetime as real_datetime
+    import types
+    base = real_datetime.datetime
 
-    class Shifted(real_datetime.datetime):
+    class Shifted(base):
         offset = real_datetime.timedelta(0)
 
         @classmethod
         def utcnow(cls):
-            return real_datetime.datetime.utcnow() + cls.offset
+            return base.utcnow() + cls.offset
 
-    monkeypatch.setattr(botocore.auth.datetime, "datetime", Shifted)
+    # botocore.auth reads the clock through its module-level name `datetime`.
+    monkeypatch.setattr(botocore.auth, "datetime", types.SimpleNamespace(datetime=Shifted))
     c = server.client("iot")
     Shifted.offset = real_datetime.timedelta(minutes=14)
     c.list_things()
