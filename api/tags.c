@@ -73,16 +73,16 @@ static fy_err h_list(struct api_req *req)
     int64_t limit;
     bool more = false;
     json_t *j = NULL;
-    fy_err e = arn ? FY_ERR_OK
-                   : fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "resourceArn is required");
+    fy_err e =
+        arn ? FY_ERR_OK : fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "resourceArn is required");
     if (!e) {
-        e = api_page_in(req, "nextToken", "maxResults", TAGS_PAGE_DEFAULT,
-                        FY_TAGS_PER_RESOURCE_MAX, &after, &limit);
+        e = api_page_in(req, "nextToken", "maxResults", TAGS_PAGE_DEFAULT, FY_TAGS_PER_RESOURCE_MAX,
+                        &after, &limit);
     }
     if (!e) {
-        e = l.items ? fy_tags_list(req->db, req->site, arn, after, limit, add_tag, &l, &more,
-                                   &req->em)
-                    : FY_ERR_NOMEM;
+        e = l.items
+                ? fy_tags_list(req->db, req->site, arn, after, limit, add_tag, &l, &more, &req->em)
+                : FY_ERR_NOMEM;
     }
     if (!e) {
         j = json_pack("{s:O}", "tags", l.items);

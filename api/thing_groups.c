@@ -39,8 +39,8 @@ static fy_err parse_props(struct api_req *req, json_t *j, struct fy_group_props 
                        "attributePayload", &ap) != 0) {
         return bad_body(req, &err);
     }
-    if (ap && json_unpack_ex(ap, &err, 0, "{s?o, s?b !}", "attributes", &attrs, "merge",
-                             &merge) != 0) {
+    if (ap &&
+        json_unpack_ex(ap, &err, 0, "{s?o, s?b !}", "attributes", &attrs, "merge", &merge) != 0) {
         return bad_body(req, &err);
     }
     p->attributes = attrs;
@@ -75,8 +75,8 @@ static fy_err h_create(struct api_req *req)
         return e;
     }
     fy_audit(req->caller, "CreateThingGroup", arn);
-    return api_reply(req, json_pack("{s:s, s:s, s:s}", "thingGroupName", name, "thingGroupArn",
-                                    arn, "thingGroupId", id));
+    return api_reply(req, json_pack("{s:s, s:s, s:s}", "thingGroupName", name, "thingGroupArn", arn,
+                                    "thingGroupId", id));
 }
 
 /* {groupName, groupArn} for a name. */
@@ -115,11 +115,10 @@ static json_t *metadata_to_json(const struct api_req *req, const struct fy_group
 
 static json_t *properties_to_json(const struct fy_group *g)
 {
-    json_t *payload = json_object_size(g->attributes)
-                          ? json_pack("{s:O}", "attributes", g->attributes)
-                          : NULL;
-    return json_pack("{s:s*, s:o*}", "thingGroupDescription", g->description,
-                     "attributePayload", payload);
+    json_t *payload =
+        json_object_size(g->attributes) ? json_pack("{s:O}", "attributes", g->attributes) : NULL;
+    return json_pack("{s:s*, s:o*}", "thingGroupDescription", g->description, "attributePayload",
+                     payload);
 }
 
 static json_t *group_to_json(const struct api_req *req, const struct fy_group *g)
@@ -132,8 +131,7 @@ static json_t *group_to_json(const struct api_req *req, const struct fy_group *g
                      "thingGroupMetadata", metadata_to_json(req, g), "indexName",
                      g->dynamic ? g->index_name : NULL, "queryString",
                      g->dynamic ? g->query_string : NULL, "queryVersion",
-                     g->dynamic ? g->query_version : NULL, "status",
-                     g->dynamic ? g->status : NULL);
+                     g->dynamic ? g->query_version : NULL, "status", g->dynamic ? g->status : NULL);
 }
 
 static fy_err h_describe(struct api_req *req)
@@ -355,8 +353,8 @@ static fy_err name_or_arn(struct api_req *req,
         *out = buf;
     }
     if (!*out || !fy_valid_thing_name(*out)) {
-        return fy_fail(&req->em, FY_ERR_INVALID_REQUEST,
-                       "A valid %.16s name or ARN is required", type);
+        return fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "A valid %.16s name or ARN is required",
+                       type);
     }
     return FY_ERR_OK;
 }
@@ -370,8 +368,8 @@ static fy_err membership(struct api_req *req, bool add)
     json_t *body;
     json_error_t err;
     fy_err e = api_body(req, &body);
-    if (!e && json_unpack_ex(body, &err, 0, add ? "{s?s, s?s, s?s, s?s, s?b !}"
-                                                : "{s?s, s?s, s?s, s?s !}",
+    if (!e && json_unpack_ex(body, &err, 0,
+                             add ? "{s?s, s?s, s?s, s?s, s?b !}" : "{s?s, s?s, s?s, s?s !}",
                              "thingGroupName", &gname, "thingGroupArn", &garn, "thingName", &tname,
                              "thingArn", &tarn, "overrideDynamicGroups", &override) != 0) {
         e = bad_body(req, &err);
@@ -420,8 +418,7 @@ static fy_err name_list(struct api_req *req, const json_t *j, const char ***out,
     if (!*out) {
         return fy_fail(&req->em, FY_ERR_NOMEM, "Out of memory");
     }
-    json_array_foreach((json_t *)j, i, item)
-    {
+    json_array_foreach ((json_t *)j, i, item) {
         (*out)[i] = json_string_value(item); /* NULL for a non-string: refused by the registry */
     }
     return FY_ERR_OK;
@@ -448,8 +445,7 @@ static fy_err h_update_for_thing(struct api_req *req)
         e = name_list(req, j_rm, &rm, &nrm);
     }
     if (!e) {
-        e = fy_group_update_for_thing(req->db, thing, add, nadd, rm, nrm, override != 0,
-                                      &req->em);
+        e = fy_group_update_for_thing(req->db, thing, add, nadd, rm, nrm, override != 0, &req->em);
     }
     if (!e) {
         fy_audit(req->caller, "UpdateThingGroupsForThing", thing);

@@ -10,8 +10,7 @@
 static const char SQL_THING_ID[] = "SELECT id FROM things WHERE name = ?";
 static const char SQL_IS_MEMBER[] =
     "SELECT count(*) FROM thing_group_members WHERE grp = ?1 AND thing = ?2";
-static const char SQL_GROUP_COUNT[] =
-    "SELECT count(*) FROM thing_group_members WHERE thing = ?2";
+static const char SQL_GROUP_COUNT[] = "SELECT count(*) FROM thing_group_members WHERE thing = ?2";
 static const char SQL_SAME_TREE[] =
     "SELECT g.name FROM thing_group_members m JOIN thing_groups g ON g.id = m.grp "
     "WHERE g.root = ?1 AND m.thing = ?2 AND g.dynamic = 0 LIMIT 1";
@@ -240,10 +239,8 @@ fy_err fy_group_add_thing(struct fy_db *db,
     return fy_group_update_for_thing(db, thing, add, 1, NULL, 0, override_dynamic, em);
 }
 
-fy_err fy_group_remove_thing(struct fy_db *db,
-                             const char *group,
-                             const char *thing,
-                             struct fy_errmsg *em)
+fy_err
+fy_group_remove_thing(struct fy_db *db, const char *group, const char *thing, struct fy_errmsg *em)
 {
     const char *rm[1] = {group};
     return fy_group_update_for_thing(db, thing, NULL, 0, rm, 1, false, em);

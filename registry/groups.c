@@ -32,8 +32,9 @@ static const char SQL_DELETE[] = "DELETE FROM thing_groups WHERE id = ?";
 #define LIST_PREFIX "(?2 IS NULL OR substr(name, 1, length(?2)) = ?2)"
 static const char SQL_LIST_ALL[] =
     "SELECT name FROM thing_groups WHERE name > ?1 AND " LIST_PREFIX " ORDER BY name LIMIT ?4";
-static const char SQL_LIST_ROOTS[] = "SELECT name FROM thing_groups WHERE name > ?1 AND " LIST_PREFIX
-                                     " AND parent IS NULL ORDER BY name LIMIT ?4";
+static const char SQL_LIST_ROOTS[] =
+    "SELECT name FROM thing_groups WHERE name > ?1 AND " LIST_PREFIX
+    " AND parent IS NULL ORDER BY name LIMIT ?4";
 static const char SQL_LIST_CHILDREN[] =
     "SELECT name FROM thing_groups WHERE name > ?1 AND " LIST_PREFIX
     " AND parent = ?3 ORDER BY name LIMIT ?4";
@@ -70,11 +71,10 @@ fy_err fy_group_props_check(const struct fy_group_props *p, struct fy_errmsg *em
         return fy_fail(em, FY_ERR_INVALID_REQUEST, "attributes must be a map of strings");
     }
     if (json_object_size(p->attributes) > FY_GROUP_ATTRS_MAX) {
-        return fy_fail(em, FY_ERR_INVALID_REQUEST,
-                       "A thing group can have at most %d attributes", FY_GROUP_ATTRS_MAX);
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "A thing group can have at most %d attributes",
+                       FY_GROUP_ATTRS_MAX);
     }
-    json_object_foreach((json_t *)p->attributes, key, v)
-    {
+    json_object_foreach ((json_t *)p->attributes, key, v) {
         if (!fy_valid_attr_key(key)) {
             return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid attribute name: %.128s", key);
         }
@@ -111,8 +111,8 @@ fy_err fy_grp_find(struct fy_db *db, const char *name, struct fy_grp_key *k, str
 }
 
 /* Runs a one-integer-parameter count query. */
-static fy_err count_rows(
-    struct fy_db *db, const char *sql, int64_t arg, int64_t *n, struct fy_errmsg *em)
+static fy_err
+count_rows(struct fy_db *db, const char *sql, int64_t arg, int64_t *n, struct fy_errmsg *em)
 {
     sqlite3_stmt *st = fy_db_stmt(db, sql, em);
     if (!st) {
@@ -191,10 +191,8 @@ static fy_err load_ancestors(struct fy_db *db, int64_t id, struct fy_group *g, s
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
 }
 
-fy_err fy_group_describe(struct fy_db *db,
-                         const char *name,
-                         struct fy_group *out,
-                         struct fy_errmsg *em)
+fy_err
+fy_group_describe(struct fy_db *db, const char *name, struct fy_group *out, struct fy_errmsg *em)
 {
     struct fy_grp_key k;
     memset(out, 0, sizeof(*out));
@@ -255,17 +253,15 @@ static fy_err existing_matches(struct fy_db *db,
     }
     json_decref(given);
     fy_group_clear(&g);
-    return same ? FY_ERR_OK
-                : fy_fail(em, FY_ERR_ALREADY_EXISTS,
-                          "Thing Group %.128s already exists with different configuration",
-                          a->name);
+    return same
+               ? FY_ERR_OK
+               : fy_fail(em, FY_ERR_ALREADY_EXISTS,
+                         "Thing Group %.128s already exists with different configuration", a->name);
 }
 
 /* Resolves and checks the parent of a new group into *pk (zeroed for a root). */
-static fy_err check_parent(struct fy_db *db,
-                           const char *parent,
-                           struct fy_grp_key *pk,
-                           struct fy_errmsg *em)
+static fy_err
+check_parent(struct fy_db *db, const char *parent, struct fy_grp_key *pk, struct fy_errmsg *em)
 {
     int64_t children = 0;
     memset(pk, 0, sizeof(*pk));
@@ -386,16 +382,13 @@ fy_err fy_group_create(struct fy_db *db,
 }
 
 /* The attribute map after an update (new reference in *out). */
-static fy_err updated_attrs(const json_t *old,
-                            const struct fy_group_props *p,
-                            json_t **out,
-                            struct fy_errmsg *em)
+static fy_err
+updated_attrs(const json_t *old, const struct fy_group_props *p, json_t **out, struct fy_errmsg *em)
 {
     const char *key;
     json_t *v;
     json_t *res = p->merge ? json_deep_copy(old) : json_object();
-    json_object_foreach((json_t *)p->attributes, key, v)
-    {
+    json_object_foreach ((json_t *)p->attributes, key, v) {
         const char *s = json_string_value(v);
         int rc = 0;
         if (!res) {
@@ -412,8 +405,8 @@ static fy_err updated_attrs(const json_t *old,
     }
     if (json_object_size(res) > FY_GROUP_ATTRS_MAX) {
         json_decref(res);
-        return fy_fail(em, FY_ERR_INVALID_REQUEST,
-                       "A thing group can have at most %d attributes", FY_GROUP_ATTRS_MAX);
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "A thing group can have at most %d attributes",
+                       FY_GROUP_ATTRS_MAX);
     }
     *out = res;
     return FY_ERR_OK;
@@ -536,10 +529,8 @@ static fy_err delete_locked(struct fy_db *db, void *arg, struct fy_errmsg *em)
     return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
 }
 
-fy_err fy_group_delete(struct fy_db *db,
-                       const char *name,
-                       int64_t expected_version,
-                       struct fy_errmsg *em)
+fy_err
+fy_group_delete(struct fy_db *db, const char *name, int64_t expected_version, struct fy_errmsg *em)
 {
     struct delete_args a = {name, expected_version};
     return fy_reg_in_tx(db, delete_locked, &a, em);

@@ -57,8 +57,8 @@ struct fy_group {
     bool dynamic;
     char name[FY_NAME_MAX + 1];
     char group_id[FY_UUID_LEN + 1];
-    char *description;  /* owned, NULL when never set */
-    json_t *attributes; /* owned object (possibly empty) */
+    char *description;                                        /* owned, NULL when never set */
+    json_t *attributes;                                       /* owned object (possibly empty) */
     char *index_name, *query_string, *query_version, *status; /* owned; dynamic groups only */
     int nancestors;                                           /* depth - 1 */
     char ancestors[FY_GROUP_DEPTH_MAX][FY_NAME_MAX + 1];      /* root first, parent last */

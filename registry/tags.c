@@ -100,8 +100,7 @@ fy_err fy_tags_check(const json_t *j_tags, struct fy_errmsg *em)
         return fy_fail(em, FY_ERR_INVALID_REQUEST, "A resource can have at most %d tags",
                        FY_TAGS_PER_RESOURCE_MAX);
     }
-    json_array_foreach((json_t *)j_tags, i, item)
-    {
+    json_array_foreach ((json_t *)j_tags, i, item) {
         fy_err e = unpack_tag(item, &k, &v, em);
         if (!e) {
             e = check_key(k, em);
@@ -148,8 +147,7 @@ fy_err fy_tags_put_locked(struct fy_db *db,
     json_t *item;
     const char *k, *v;
     fy_err e = FY_ERR_OK;
-    json_array_foreach((json_t *)j_tags, i, item)
-    {
+    json_array_foreach ((json_t *)j_tags, i, item) {
         e = unpack_tag(item, &k, &v, em);
         if (!e) {
             e = exec_pair(db, SQL_PUT, arn, k, v, em);
@@ -177,11 +175,8 @@ fy_err fy_tags_put_locked(struct fy_db *db,
 }
 
 /* Whether the named resource row exists. */
-static fy_err resource_exists(struct fy_db *db,
-                              const char *sql,
-                              const char *name,
-                              const char *arn,
-                              struct fy_errmsg *em)
+static fy_err resource_exists(
+    struct fy_db *db, const char *sql, const char *name, const char *arn, struct fy_errmsg *em)
 {
     sqlite3_stmt *st = fy_db_stmt(db, sql, em);
     if (!st) {
@@ -208,8 +203,7 @@ static fy_err resolve(struct fy_db *db,
     size_t t = 0;
     if (!arn || fy_arn_parse(arn, &a, em) != FY_ERR_OK || strcmp(a.partition, "aws") != 0 ||
         strcmp(a.service, "iot") != 0) {
-        return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid resource ARN: %.256s",
-                       arn ? arn : "");
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid resource ARN: %.256s", arn ? arn : "");
     }
     while (t < sizeof(taggable) / sizeof(taggable[0]) && strcmp(taggable[t].type, a.type) != 0) {
         t++;
@@ -265,8 +259,7 @@ static fy_err untag_locked(struct fy_db *db, void *arg, struct fy_errmsg *em)
     size_t i;
     json_t *item;
     fy_err e = resolve(db, a->site, a->arn, canon, em);
-    json_array_foreach((json_t *)a->j, i, item)
-    {
+    json_array_foreach ((json_t *)a->j, i, item) {
         if (!e) {
             e = exec_pair(db, SQL_DELETE, canon, json_string_value(item), NULL, em);
         }
@@ -285,8 +278,7 @@ fy_err fy_untag_resource(struct fy_db *db,
     if (!json_is_array(j_keys)) {
         return fy_fail(em, FY_ERR_INVALID_REQUEST, "tagKeys must be a list of strings");
     }
-    json_array_foreach((json_t *)j_keys, i, item)
-    {
+    json_array_foreach ((json_t *)j_keys, i, item) {
         if (!json_is_string(item)) {
             return fy_fail(em, FY_ERR_INVALID_REQUEST, "tagKeys must be a list of strings");
         }
