@@ -127,8 +127,9 @@ FY_NODISCARD fy_err fy_thing_delete(struct fy_db *db,
 
 /* Lists things in name order after `after` (NULL = from the start), at most limit, calling fn
  * per thing; *more is set when more things match. Exact attribute and type filters walk an
- * index in name order; key-only and prefix filters sort their matches. A thing type that does
- * not exist matches nothing. attr_value without attr_name -> INVALID_REQUEST. */
+ * index in name order; key-only and prefix filters sort their matches when there are few and
+ * walk things in name order when there are many. A thing type that does not exist matches
+ * nothing. attr_value without attr_name -> INVALID_REQUEST. */
 FY_NODISCARD fy_err fy_thing_list(struct fy_db *db,
                                   const struct fy_thing_filter *f,
                                   const char *after,

@@ -40,14 +40,25 @@ static const char SQL_LIST_ATTR_EQ[] =
     "WHERE a.key = ?3 AND a.value = ?4 AND a.thing_name > ?1 "
     "AND (?5 IS NULL OR t.type_id = (SELECT id FROM thing_types WHERE name = ?5)) "
     "ORDER BY a.thing_name LIMIT ?2";
-/* ?3 = key, ?4 = value prefix ('' = any value), ?5 = type name or NULL. Attribute values are
- * ASCII below 0x7f, so [prefix, prefix || char(127)) is exactly the values with that prefix;
- * the matches are sorted by name. */
-static const char SQL_LIST_ATTR_PREFIX[] =
+/* Prefix and key-only filters: ?3 = key, ?4 = value prefix ('' = any value), ?5 = type name or
+ * NULL. Attribute values are ASCII below 0x7f, so [prefix, prefix || char(127)) is exactly the
+ * values with that prefix. Few matches are read from the attribute index and sorted by name;
+ * many matches (more than SORT_MAX) are found by walking things in name order instead, which
+ * stops after a page. */
+#define SORT_MAX 10000
+static const char SQL_COUNT_ATTR_RANGE[] =
+    "SELECT count(*) FROM (SELECT 1 FROM thing_attributes WHERE key = ?1 AND value >= ?2 "
+    "AND value < ?2 || char(127) LIMIT ?3)";
+static const char SQL_LIST_ATTR_SORT[] =
     "SELECT a.thing_name FROM thing_attributes a JOIN things t ON t.id = a.thing "
     "WHERE a.key = ?3 AND a.value >= ?4 AND a.value < ?4 || char(127) AND a.thing_name > ?1 "
     "AND (?5 IS NULL OR t.type_id = (SELECT id FROM thing_types WHERE name = ?5)) "
     "ORDER BY a.thing_name LIMIT ?2";
+static const char SQL_LIST_ATTR_WALK[] =
+    "SELECT t.name FROM things t WHERE t.name > ?1 AND EXISTS (SELECT 1 FROM thing_attributes a "
+    "WHERE a.thing = t.id AND a.key = ?3 AND a.value >= ?4 AND a.value < ?4 || char(127)) "
+    "AND (?5 IS NULL OR t.type_id = (SELECT id FROM thing_types WHERE name = ?5)) "
+    "ORDER BY t.name LIMIT ?2";
 
 /* A thing row with its storage keys. */
 struct thing_row {
@@ -545,6 +556,27 @@ fy_err fy_thing_delete(struct fy_db *db,
 
 /* ---- ListThings ---- */
 
+/* The listing statement for a prefix or key-only filter: sort the matches when there are few. */
+static const char *
+range_sql(struct fy_db *db, const struct fy_thing_filter *f, struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_COUNT_ATTR_RANGE, em);
+    if (!st) {
+        return NULL;
+    }
+    fy_bind_text(st, 1, f->attr_name);
+    fy_bind_text(st, 2, f->attr_value ? f->attr_value : "");
+    sqlite3_bind_int(st, 3, SORT_MAX + 1);
+    int rc = sqlite3_step(st);
+    int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    fy_stmt_done(st);
+    if (n < 0) {
+        fy_db_err(db, rc, em);
+        return NULL;
+    }
+    return n > SORT_MAX ? SQL_LIST_ATTR_WALK : SQL_LIST_ATTR_SORT;
+}
+
 /* Picks and binds the listing statement for f (after/limit are bound by the caller). */
 static sqlite3_stmt *
 list_stmt(struct fy_db *db, const struct fy_thing_filter *f, struct fy_errmsg *em)
@@ -557,8 +589,8 @@ list_stmt(struct fy_db *db, const struct fy_thing_filter *f, struct fy_errmsg *e
         }
         return st;
     }
-    bool exact = f->attr_value && !f->attr_prefix;
-    st = fy_db_stmt(db, exact ? SQL_LIST_ATTR_EQ : SQL_LIST_ATTR_PREFIX, em);
+    const char *sql = f->attr_value && !f->attr_prefix ? SQL_LIST_ATTR_EQ : range_sql(db, f, em);
+    st = sql ? fy_db_stmt(db, sql, em) : NULL;
     if (st) {
         fy_bind_text(st, 3, f->attr_name);
         fy_bind_text(st, 4, f->attr_value ? f->attr_value : "");
