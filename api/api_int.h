@@ -15,6 +15,7 @@ struct api_server {
     char secret_key[128];
     char db_path[4096];
     char mqtt_host[256];
+    const struct fy_pki_ca *ca;
     struct fy_sigv4_credentials creds;
     bool auth;
     bool reset_enabled;

@@ -66,12 +66,29 @@ static enum fy_service unverified_service(const char *auth)
     return api_service_of(svc);
 }
 
+/* Routes anyone may read without a signature (public material only). */
+static bool public_route(const char *method, const char *path)
+{
+    static const char *const paths[] = {"/fleetyard/ca.pem"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        if (strcmp(method, "GET") == 0 && strcmp(path, paths[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Verifies SigV4 (when on) and picks the service family; FY_SVC__COUNT = try all. */
 static fy_err
 authenticate(struct http_req *h, const char *path, const char *query, enum fy_service *svc)
 {
     struct api_req *req = &h->req;
     const struct api_server *srv = req->srv;
+    if (public_route(req->method, path)) {
+        snprintf(req->caller, sizeof(req->caller), "public");
+        *svc = FY_SVC_IOT;
+        return FY_ERR_OK;
+    }
     struct fy_sigv4_result res;
     struct fy_sigv4_request sr = {req->method, path,           query,        header_cb,
                                   req->http,   req->body.data, req->body.len};
@@ -324,6 +341,7 @@ static void copy_config(struct api_server *srv, const struct api_config *cfg)
     snprintf(srv->mqtt_host, sizeof(srv->mqtt_host), "%s", cfg->mqtt_host ? cfg->mqtt_host : "");
     srv->creds.access_key = srv->access_key;
     srv->creds.secret_key = srv->secret_key;
+    srv->ca = cfg->ca;
     srv->auth = cfg->auth;
     srv->reset_enabled = cfg->reset_enabled;
     srv->thing_type_delete_wait = cfg->thing_type_delete_wait;

@@ -12,6 +12,8 @@
 #include "core/err.h"
 #include "core/site.h"
 
+struct fy_pki_ca;
+
 struct api_config {
     const char *bind_addr; /* IPv4 or IPv6 literal, e.g. "127.0.0.1" */
     uint16_t port;         /* 0 = pick a free port */
@@ -23,7 +25,8 @@ struct api_config {
     bool auth;                      /* SigV4 verification (off only for throwaway local use) */
     bool reset_enabled;             /* POST /fleetyard/reset wipes all state */
     int64_t thing_type_delete_wait; /* seconds a type must be deprecated before DeleteThingType */
-    const char *mqtt_host;          /* what DescribeEndpoint answers for the data endpoints */
+    const char *mqtt_host;
+    const struct fy_pki_ca *ca; /* the fleetyard CA (borrowed; outlives the server) */          /* what DescribeEndpoint answers for the data endpoints */
 };
 
 struct api_server;

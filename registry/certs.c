@@ -109,6 +109,7 @@ static fy_err get_row(struct fy_db *db,
                       const char *what,
                       struct fy_errmsg *em)
 {
+    memset(out, 0, sizeof(*out));
     sqlite3_stmt *st = fy_db_stmt(db, sql, em);
     if (!st) {
         return FY_ERR_INTERNAL;

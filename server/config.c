@@ -40,6 +40,8 @@ static const struct opt options[] = {
       thing_type_delete_wait,
       "seconds between DeprecateThingType and DeleteThingType (default 300)"),
     O("log-level", OPT_STR, log_level, "error|warn|info|debug (default info)"),
+    O("ca-cert", OPT_STR, ca_cert, "use this CA certificate (PEM) instead of generating one"),
+    O("ca-key", OPT_STR, ca_key, "private key (PEM) of --ca-cert"),
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -176,6 +178,9 @@ static fy_err validate(const struct fy_config *cfg, struct fy_errmsg *em)
     }
     if (fy_log_parse_level(cfg->log_level, &lvl) != 0) {
         return fy_fail(em, FY_ERR_INVALID_REQUEST, "log-level must be error|warn|info|debug");
+    }
+    if (!cfg->ca_cert[0] != !cfg->ca_key[0]) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "ca-cert and ca-key go together");
     }
     if (cfg->threads < 1) {
         return fy_fail(em, FY_ERR_INVALID_REQUEST, "threads must be at least 1");

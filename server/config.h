@@ -27,6 +27,8 @@ struct fy_config {
     bool reset_enabled;
     int64_t thing_type_delete_wait;
     char log_level[16];
+    char ca_cert[FY_PATH_MAX]; /* operator CA certificate (PEM path), "" = fleetyard's own CA */
+    char ca_key[FY_PATH_MAX];
 };
 
 /* Fills defaults, reads --config FILE if given, applies the other options. Returns

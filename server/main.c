@@ -3,12 +3,15 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "api/server.h"
 #include "core/db.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "pki/pki.h"
 #include "server/config.h"
 #include "server/datadir.h"
 
@@ -43,7 +46,24 @@ static int wait_for_stop(sigset_t *set)
     return sig;
 }
 
-static fy_err start(const struct fy_config *cfg, struct api_server **srv, struct fy_errmsg *em)
+/* Loads or creates the CA and the broker certificate in <data dir>/pki. */
+static fy_err load_ca(const struct fy_config *cfg, struct fy_pki_ca **ca, struct fy_errmsg *em)
+{
+    char dir[FY_PATH_MAX + 32];
+    const char *names[] = {cfg->mqtt_host, "localhost", "127.0.0.1"};
+    size_t n = strcmp(cfg->mqtt_host, "localhost") == 0 ? 0 : 3; /* 0: pki's local default */
+    fy_datadir_path(cfg, "pki", dir, sizeof(dir));
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        return fy_fail(em, FY_ERR_INTERNAL, "cannot create %.200s: %s", dir, strerror(errno));
+    }
+    struct fy_pki_ca_opts opts = {cfg->ca_cert[0] ? cfg->ca_cert : NULL,
+                                  cfg->ca_key[0] ? cfg->ca_key : NULL, names, n,
+                                  FY_PKI_KEY_EC_P256};
+    return fy_pki_ensure_ca(dir, &opts, ca, em);
+}
+
+static fy_err start(const struct fy_config *cfg, struct fy_pki_ca **ca, struct api_server **srv,
+                    struct fy_errmsg *em)
 {
     struct fy_credentials creds;
     char db_path[FY_PATH_MAX + 32];
@@ -54,6 +74,9 @@ static fy_err start(const struct fy_config *cfg, struct api_server **srv, struct
     }
     if (!e) {
         e = migrate(db_path, em);
+    }
+    if (!e) {
+        e = load_ca(cfg, ca, em);
     }
     if (e) {
         return e;
@@ -68,7 +91,8 @@ static fy_err start(const struct fy_config *cfg, struct api_server **srv, struct
                             .auth = cfg->auth,
                             .reset_enabled = cfg->reset_enabled,
                             .thing_type_delete_wait = cfg->thing_type_delete_wait,
-                            .mqtt_host = cfg->mqtt_host};
+                            .mqtt_host = cfg->mqtt_host,
+                            .ca = *ca};
     e = api_server_start(&ac, srv, em);
     if (e) {
         return e;
@@ -90,6 +114,7 @@ int main(int argc, char **argv)
     struct fy_config cfg;
     struct fy_errmsg em = {""};
     struct api_server *srv = NULL;
+    struct fy_pki_ca *ca = NULL;
     bool exit_now;
     sigset_t set;
     fy_json_init();
@@ -102,14 +127,16 @@ int main(int argc, char **argv)
     }
     fy_log_parse_level(cfg.log_level, &fy_log_threshold);
     block_signals(&set);
-    if (start(&cfg, &srv, &em)) {
+    if (start(&cfg, &ca, &srv, &em)) {
         fy_log(FY_LOG_ERROR, "server", "cannot start: %s", em.msg);
         api_server_stop(srv);
+        fy_pki_ca_free(ca);
         return 1;
     }
     int sig = wait_for_stop(&set);
     fy_log(FY_LOG_INFO, "server", "signal %d: stopping", sig);
     api_server_stop(srv);
+    fy_pki_ca_free(ca);
     fy_log(FY_LOG_INFO, "server", "stopped");
     return 0;
 }

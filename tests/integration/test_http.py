@@ -1,5 +1,6 @@
 """The HTTP layer as clients see it: SigV4 enforcement, AWS error rendering, body cap, routing
 by credential scope, the reset and ping extensions, configuration switches."""
+import importlib
 import json
 
 import botocore.auth
@@ -66,8 +67,15 @@ def test_clock_skew_window(server, monkeypatch):
         def utcnow(cls):
             return base.utcnow() + cls.offset
 
-    # botocore.auth reads the clock through its module-level name `datetime`.
-    monkeypatch.setattr(botocore.auth, "datetime", types.SimpleNamespace(datetime=Shifted))
+    # botocore signs with botocore.auth, or botocore.crt.auth when awscrt is installed (Debian's
+    # is); both read the clock through their module-level name `datetime`.
+    fake = types.SimpleNamespace(datetime=Shifted, timezone=real_datetime.timezone)
+    monkeypatch.setattr(botocore.auth, "datetime", fake)
+    try:
+        crt_auth = importlib.import_module("botocore.crt.auth")
+        monkeypatch.setattr(crt_auth, "datetime", fake)
+    except ImportError:
+        pass
     c = server.client("iot")
     Shifted.offset = real_datetime.timedelta(minutes=14)
     c.list_things()
