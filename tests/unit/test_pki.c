@@ -5,6 +5,7 @@
 #define OPENSSL_NO_DEPRECATED
 
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,8 +196,10 @@ static void cli_cert_id(const char *pem, char out[65])
              f);
     FILE *p = popen(cmd, "r");
     if (p) {
-        if (fscanf(p, "%64s", out) != 1) {
-            out[0] = '\0';
+        char line[256];
+        if (fgets(line, sizeof(line), p) && strspn(line, "0123456789abcdef") == 64) {
+            memcpy(out, line, 64);
+            out[64] = '\0';
         }
         pclose(p);
     }
@@ -392,6 +395,53 @@ static void test_garbage_pem(const struct fy_pki_ca *ca)
     ok(fy_pki_cert_parse(big, FY_PKI_PEM_MAX + 1, &c, NULL) == FY_ERR_CERT_VALIDATION,
        "oversized PEM rejected");
     fy_free(big);
+}
+
+/* ---- one CA handle shared by several threads ---- */
+
+#define THREADS          4
+#define SIGNS_PER_THREAD 8
+
+struct sign_job {
+    const struct fy_pki_ca *ca;
+    const char *csr;
+    int failures;
+};
+
+static void *sign_worker(void *arg)
+{
+    struct sign_job *job = arg;
+    for (int i = 0; i < SIGNS_PER_THREAD; i++) {
+        struct fy_pki_issued is = {0};
+        struct fy_pki_cert *c = NULL;
+        if (fy_pki_sign_csr(job->ca, job->csr, strlen(job->csr), &is, NULL) != FY_ERR_OK ||
+            fy_pki_cert_parse(is.cert_pem, strlen(is.cert_pem), &c, NULL) != FY_ERR_OK ||
+            fy_pki_cert_verify_chain(c, fy_pki_ca_cert_get(job->ca), NULL) != FY_ERR_OK) {
+            job->failures++;
+        }
+        fy_pki_cert_free(c);
+        fy_pki_issued_clear(&is);
+    }
+    return NULL;
+}
+
+static void test_threads(const struct fy_pki_ca *ca, EVP_PKEY *key)
+{
+    char *csr = csr_pem_new(key, "dev-t", NULL);
+    struct sign_job jobs[THREADS];
+    pthread_t t[THREADS];
+    int started = 0, failures = 0;
+    for (int i = 0; i < THREADS; i++) {
+        jobs[i] = (struct sign_job){.ca = ca, .csr = csr};
+        started += pthread_create(&t[i], NULL, sign_worker, &jobs[i]) == 0;
+    }
+    for (int i = 0; i < started; i++) {
+        pthread_join(t[i], NULL);
+        failures += jobs[i].failures;
+    }
+    ok(started == THREADS && failures == 0, "%d threads x %d CSR signatures on one CA handle",
+       THREADS, SIGNS_PER_THREAD);
+    fy_free(csr);
 }
 
 /* ---- attribute extraction on a certificate with every field ---- */
@@ -644,6 +694,7 @@ int main(void)
         test_other_ca(ca);
         test_garbage_pem(ca);
         test_operator_ca(own, ca);
+        test_threads(ca, key);
         EVP_PKEY_free(key);
     }
     test_attrs();
