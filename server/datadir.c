@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,8 +107,8 @@ fy_err fy_datadir_write_env(const struct fy_config *cfg,
                             uint16_t mqtt_port,
                             struct fy_errmsg *em)
 {
-    char path[FY_PATH_MAX + 32], ca[FY_PATH_MAX + 32], abs_dir[FY_PATH_MAX];
-    char text[8192];
+    char path[FY_PATH_MAX + 32], ca[PATH_MAX + 32], abs_dir[PATH_MAX];
+    char text[4 * PATH_MAX + 1024];
     const char *dir = realpath(cfg->data_dir, abs_dir) ? abs_dir : cfg->data_dir;
     const char *host = strcmp(cfg->http_bind, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->http_bind;
     snprintf(ca, sizeof(ca), "%s/pki/ca.crt", dir);
