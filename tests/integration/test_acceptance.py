@@ -22,9 +22,19 @@ REGISTRY_CHECKS = [
     r"deleted thing is gone", r"deprecate-thing-type", r"thing type deprecated",
 ]
 
+# Checks for certificates and principals (issue 3): step 5 and the certificate clean-up.
+CERTIFICATE_CHECKS = [
+    r"create-keys-and-certificate for temp-sensor-0[1-4]-\w+",
+    r"attach-thing-principal temp-sensor-0[1-4]-\w+",
+    r"detach-thing-principal temp-sensor-0[1-4]-\w+",
+    r"active certificate not deletable", r"update-certificate INACTIVE temp-sensor-0[1-4]-\w+",
+    r"delete-certificate temp-sensor-0[1-4]-\w+",
+    r"deleted certificate is gone temp-sensor-0[1-4]-\w+",
+]
+
 
 @pytest.mark.skipif(not os.path.exists(WALKTHROUGH), reason="shared/acceptance not beside repo")
-def test_lifecycle_walkthrough_registry_steps():
+def test_lifecycle_walkthrough_registry_and_certificate_steps():
     s = Server()
     try:
         s.start()
@@ -33,8 +43,8 @@ def test_lifecycle_walkthrough_registry_steps():
         lines = p.stdout.splitlines()
         print(p.stdout[-6000:])
         oks = [l[len("ok   - "):] for l in lines if l.startswith("ok   - ")]
-        for pattern in REGISTRY_CHECKS:
-            want = 4 if "0[1-4]" in pattern else 1
+        for pattern in REGISTRY_CHECKS + CERTIFICATE_CHECKS:
+            want = 4 if "0[1-4]" in pattern or pattern.startswith("active cert") else 1
             got = [o for o in oks if re.fullmatch(pattern, o)]
             assert len(got) == want, f"walkthrough check '{pattern}' did not pass"
         assert s.sanitizer_report() is None, s.read_log()
