@@ -29,6 +29,11 @@ static const struct opt options[] = {
     O("http-port", OPT_PORT, http_port, "HTTP port, 0 = any free port (default 8080)"),
     O("mqtt-host", OPT_STR, mqtt_host, "host name devices use for MQTT (default localhost)"),
     O("mqtt-port", OPT_PORT, mqtt_port, "MQTT/TLS port, 0 = any free port (default 8883)"),
+    O("mqtt-bind", OPT_STR, mqtt_bind, "MQTT listen address (default 127.0.0.1)"),
+    O("broker", OPT_BOOL, broker, "start the supervised mosquitto: true|false (default true)"),
+    O("no-broker", OPT_FLAG_FALSE, broker, "same as broker=false: HTTP API only"),
+    O("plugin", OPT_STR, plugin, "broker plugin (default: fleetyard_plugin.so next to the binary)"),
+    O("mosquitto", OPT_STR, mosquitto, "mosquitto binary (default /usr/sbin/mosquitto)"),
     O("threads", OPT_INT, threads, "HTTP worker threads (default 4)"),
     O("region", OPT_STR, site.region, "region in ARNs (default us-east-1)"),
     O("account-id", OPT_STR, site.account, "account id in ARNs (default 123456789012)"),
@@ -51,6 +56,9 @@ static void config_defaults(struct fy_config *cfg)
     snprintf(cfg->data_dir, sizeof(cfg->data_dir), "data");
     snprintf(cfg->http_bind, sizeof(cfg->http_bind), "127.0.0.1");
     snprintf(cfg->mqtt_host, sizeof(cfg->mqtt_host), "localhost");
+    snprintf(cfg->mqtt_bind, sizeof(cfg->mqtt_bind), "127.0.0.1");
+    snprintf(cfg->mosquitto, sizeof(cfg->mosquitto), FY_DEFAULT_MOSQUITTO);
+    cfg->broker = true;
     snprintf(cfg->site.region, sizeof(cfg->site.region), FY_DEFAULT_REGION);
     snprintf(cfg->site.account, sizeof(cfg->site.account), FY_DEFAULT_ACCOUNT);
     snprintf(cfg->log_level, sizeof(cfg->log_level), "info");

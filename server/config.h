@@ -14,6 +14,7 @@
 #define FY_DEFAULT_THREADS          4
 #define FY_DEFAULT_TYPE_DELETE_WAIT 300 /* AWS: five minutes after deprecation */
 #define FY_PATH_MAX                 1024
+#define FY_DEFAULT_MOSQUITTO        "/usr/sbin/mosquitto"
 
 struct fy_config {
     char data_dir[FY_PATH_MAX];
@@ -21,6 +22,10 @@ struct fy_config {
     int http_port; /* 0 = pick a free port */
     char mqtt_host[256];
     int mqtt_port; /* 0 = pick a free port */
+    char mqtt_bind[64];
+    bool broker;                 /* start the supervised mosquitto (--no-broker: HTTP only) */
+    char plugin[FY_PATH_MAX];    /* broker plugin, "" = fleetyard_plugin.so next to the binary */
+    char mosquitto[FY_PATH_MAX]; /* mosquitto binary */
     int threads;
     struct fy_site site;
     bool auth;

@@ -64,6 +64,12 @@ static fy_err write_atomic(const char *path, const char *text, mode_t mode, stru
     return FY_ERR_OK;
 }
 
+fy_err
+fy_datadir_write_file(const char *path, const char *text, unsigned mode, struct fy_errmsg *em)
+{
+    return write_atomic(path, text, (mode_t)mode, em);
+}
+
 static fy_err generate_credentials(const char *path, struct fy_credentials *c, struct fy_errmsg *em)
 {
     char text[128];

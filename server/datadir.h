@@ -31,6 +31,12 @@ FY_NODISCARD fy_err fy_datadir_write_env(const struct fy_config *cfg,
                                          uint16_t mqtt_port,
                                          struct fy_errmsg *em);
 
+/* Writes text to path atomically (temporary file, fsync, rename) with the given mode. */
+FY_NODISCARD fy_err fy_datadir_write_file(const char *path,
+                                          const char *text,
+                                          unsigned mode,
+                                          struct fy_errmsg *em);
+
 /* Joins the data directory and a file name into buf; returns buf. */
 const char *fy_datadir_path(const struct fy_config *cfg, const char *name, char *buf, size_t n);
 

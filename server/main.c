@@ -1,17 +1,21 @@
-/* fleetyard-server: one command starts the control plane (and, from the broker issue on, the
- * supervised mosquitto). SIGTERM/SIGINT stop everything cleanly. */
+/* fleetyard-server: one command starts the control plane and the supervised mosquitto with the
+ * fleetyard plugin. SIGTERM/SIGINT stop everything cleanly. */
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
-#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/server.h"
 #include "core/db.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "pki/pki.h"
+#include "server/broker.h"
 #include "server/config.h"
 #include "server/datadir.h"
 
@@ -62,8 +66,77 @@ static fy_err load_ca(const struct fy_config *cfg, struct fy_pki_ca **ca, struct
     return fy_pki_ensure_ca(dir, &opts, ca, em);
 }
 
-static fy_err start(const struct fy_config *cfg, struct fy_pki_ca **ca, struct api_server **srv,
-                    struct fy_errmsg *em)
+/* What a running server holds; released by stop_all. */
+struct fy_running {
+    struct fy_pki_ca *ca;
+    struct api_server *srv;
+    struct fy_broker *broker;
+};
+
+static fy_err start_api(const struct fy_config *cfg,
+                        const struct fy_credentials *creds,
+                        const char *db_path,
+                        struct fy_running *run,
+                        struct fy_errmsg *em)
+{
+    struct api_config ac = {.bind_addr = cfg->http_bind,
+                            .port = (uint16_t)cfg->http_port,
+                            .threads = cfg->threads,
+                            .db_path = db_path,
+                            .site = cfg->site,
+                            .access_key = creds->access_key,
+                            .secret_key = creds->secret_key,
+                            .auth = cfg->auth,
+                            .reset_enabled = cfg->reset_enabled,
+                            .thing_type_delete_wait = cfg->thing_type_delete_wait,
+                            .mqtt_host = cfg->mqtt_host,
+                            .ca = run->ca};
+    return api_server_start(&ac, &run->srv, em);
+}
+
+/* The plugin next to this binary (the build directory or the install's bin directory). */
+static void default_plugin_path(char *buf, size_t n)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[len > 0 ? len : 0] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+        *slash = '\0';
+    }
+    snprintf(buf, n, "%s/fleetyard_plugin.so", slash ? exe : ".");
+}
+
+static fy_err start_broker(const struct fy_config *cfg,
+                           uint16_t mqtt_port,
+                           struct fy_running *run,
+                           struct fy_errmsg *em)
+{
+    char dir[PATH_MAX], db_path[PATH_MAX + 32], plugin[PATH_MAX + 32];
+    if (!realpath(cfg->data_dir, dir)) {
+        return fy_fail(em, FY_ERR_INTERNAL, "cannot resolve %.200s", cfg->data_dir);
+    }
+    snprintf(db_path, sizeof(db_path), "%s/fleetyard.db", dir);
+    if (cfg->plugin[0]) {
+        if (!realpath(cfg->plugin, plugin)) {
+            return fy_fail(em, FY_ERR_INVALID_REQUEST, "plugin %.200s not found", cfg->plugin);
+        }
+    } else {
+        default_plugin_path(plugin, sizeof(plugin));
+    }
+    struct fy_broker_opts bo = {.mosquitto_bin = cfg->mosquitto,
+                                .data_dir = dir,
+                                .bind_addr = cfg->mqtt_bind,
+                                .port = mqtt_port,
+                                .plugin_path = plugin,
+                                .db_path = db_path,
+                                .site = &cfg->site,
+                                .log_level = cfg->log_level};
+    return fy_broker_start(&bo, &run->broker, em);
+}
+
+/* Starts everything; env.sh is written last, once HTTP and MQTT accept connections. */
+static fy_err start(const struct fy_config *cfg, struct fy_running *run, struct fy_errmsg *em)
 {
     struct fy_credentials creds;
     char db_path[FY_PATH_MAX + 32];
@@ -76,45 +149,42 @@ static fy_err start(const struct fy_config *cfg, struct fy_pki_ca **ca, struct a
         e = migrate(db_path, em);
     }
     if (!e) {
-        e = load_ca(cfg, ca, em);
+        e = load_ca(cfg, &run->ca, em);
     }
-    if (e) {
-        return e;
-    }
-    struct api_config ac = {.bind_addr = cfg->http_bind,
-                            .port = (uint16_t)cfg->http_port,
-                            .threads = cfg->threads,
-                            .db_path = db_path,
-                            .site = cfg->site,
-                            .access_key = creds.access_key,
-                            .secret_key = creds.secret_key,
-                            .auth = cfg->auth,
-                            .reset_enabled = cfg->reset_enabled,
-                            .thing_type_delete_wait = cfg->thing_type_delete_wait,
-                            .mqtt_host = cfg->mqtt_host,
-                            .ca = *ca};
-    e = api_server_start(&ac, srv, em);
-    if (e) {
-        return e;
+    if (!e) {
+        e = start_api(cfg, &creds, db_path, run, em);
     }
     uint16_t mqtt_port = cfg->mqtt_port ? (uint16_t)cfg->mqtt_port : fy_pick_free_port();
-    uint16_t http_port = api_server_port(*srv);
+    if (!e && cfg->broker) {
+        e = start_broker(cfg, mqtt_port, run, em);
+    }
+    if (e) {
+        return e;
+    }
+    uint16_t http_port = api_server_port(run->srv);
     e = fy_datadir_write_env(cfg, &creds, http_port, mqtt_port, em);
     if (!e) {
         fy_log(FY_LOG_INFO, "server",
-               "fleetyard %s listening on http://%s:%u (data %s, SigV4 %s); . %s/env.sh",
+               "fleetyard %s listening on http://%s:%u (data %s, SigV4 %s, MQTT %s); . %s/env.sh",
                FY_VERSION, cfg->http_bind, http_port, cfg->data_dir, cfg->auth ? "on" : "OFF",
-               cfg->data_dir);
+               cfg->broker ? "on" : "off (--no-broker)", cfg->data_dir);
     }
     return e;
+}
+
+/* Stops the broker first (devices go before the API they may depend on), then HTTP. */
+static void stop_all(struct fy_running *run)
+{
+    fy_broker_stop(run->broker);
+    api_server_stop(run->srv);
+    fy_pki_ca_free(run->ca);
 }
 
 int main(int argc, char **argv)
 {
     struct fy_config cfg;
     struct fy_errmsg em = {""};
-    struct api_server *srv = NULL;
-    struct fy_pki_ca *ca = NULL;
+    struct fy_running run = {NULL, NULL, NULL};
     bool exit_now;
     sigset_t set;
     fy_json_init();
@@ -127,16 +197,14 @@ int main(int argc, char **argv)
     }
     fy_log_parse_level(cfg.log_level, &fy_log_threshold);
     block_signals(&set);
-    if (start(&cfg, &ca, &srv, &em)) {
+    if (start(&cfg, &run, &em)) {
         fy_log(FY_LOG_ERROR, "server", "cannot start: %s", em.msg);
-        api_server_stop(srv);
-        fy_pki_ca_free(ca);
+        stop_all(&run);
         return 1;
     }
     int sig = wait_for_stop(&set);
     fy_log(FY_LOG_INFO, "server", "signal %d: stopping", sig);
-    api_server_stop(srv);
-    fy_pki_ca_free(ca);
+    stop_all(&run);
     fy_log(FY_LOG_INFO, "server", "stopped");
     return 0;
 }

@@ -1,0 +1,81 @@
+/* fleetyard broker plugin: authorization of every MQTT action (MOSQ_EVT_ACL_CHECK).
+ *
+ *   PUBLISH   -> iot:Publish on topic/<topic> (+ iot:RetainPublish when retained); never on a
+ *                reserved response topic
+ *   SUBSCRIBE -> iot:Subscribe on topicfilter/<filter>
+ *   delivery  -> iot:Receive on topic/<topic>, checked per message
+ * A client that BASIC_AUTH did not admit may do nothing. Denials are logged with the
+ * certificate, client id, action and resource.
+ */
+#include <string.h>
+
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+
+#include "broker_plugin/plugin_int.h"
+#include "core/log.h"
+
+#define RESOURCE_MAX 1024 /* ARN prefix + AWS's 256-byte topic limit, with room to spare */
+
+/* Logs a denial and returns MOSQ_ERR_ACL_DENIED. */
+static int deny(const struct fy_conn *c, const char *action, const char *resource, const char *why)
+{
+    fy_log(FY_LOG_WARN, "acl", "denied %s on %.600s to client %.128s (certificate %s)%s", action,
+           resource, c ? c->client_id : "?", c ? c->cert_id : "-", why);
+    return MOSQ_ERR_ACL_DENIED;
+}
+
+/* One action on "<kind>/<name>"; MOSQ_ERR_SUCCESS or MOSQ_ERR_ACL_DENIED. */
+static int check(struct fy_plugin *p,
+                 const struct fy_conn *c,
+                 const char *action,
+                 const char *kind,
+                 const char *name)
+{
+    char arn[RESOURCE_MAX];
+    if (fy_arn_fmt(arn, sizeof(arn), &p->site, kind, name) >= sizeof(arn)) {
+        return deny(c, action, kind, ": name too long");
+    }
+    if (!c) {
+        return deny(c, action, arn, ": connection not admitted");
+    }
+    if (!fy_authz_allows(c->authz, action, arn)) {
+        return deny(c, action, arn, "");
+    }
+    return MOSQ_ERR_SUCCESS;
+}
+
+static int check_publish(struct fy_plugin *p,
+                         const struct fy_conn *c,
+                         const struct mosquitto_evt_acl_check *ed)
+{
+    if (fy_topic_reserved_response(ed->topic)) {
+        return deny(c, "iot:Publish", ed->topic, ": reserved topic");
+    }
+    int rc = check(p, c, "iot:Publish", "topic", ed->topic);
+    if (rc == MOSQ_ERR_SUCCESS && ed->retain) {
+        rc = check(p, c, "iot:RetainPublish", "topic", ed->topic);
+    }
+    return rc;
+}
+
+int fy_plugin_on_acl_check(int event, void *event_data, void *userdata)
+{
+    const struct mosquitto_evt_acl_check *ed = event_data;
+    struct fy_plugin *p = userdata;
+    const struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
+    (void)event;
+    switch (ed->access) {
+    case MOSQ_ACL_WRITE:
+        return check_publish(p, c, ed);
+    case MOSQ_ACL_SUBSCRIBE:
+        return check(p, c, "iot:Subscribe", "topicfilter", ed->topic);
+    case MOSQ_ACL_READ:
+        return check(p, c, "iot:Receive", "topic", ed->topic);
+    case MOSQ_ACL_UNSUBSCRIBE:
+        return MOSQ_ERR_SUCCESS;
+    default:
+        return deny(c, "unknown access", ed->topic, "");
+    }
+}

@@ -1,0 +1,141 @@
+/* fleetyard broker plugin: CONNECT authentication (MOSQ_EVT_BASIC_AUTH).
+ *
+ * The identity of a device is its TLS client certificate (mosquitto has already verified the
+ * chain against the listener's cafile); the MQTT username and password are ignored (the AWS
+ * IoT Device SDK sends `?SDK=...` as the username). The certificate must be registered and
+ * ACTIVE, and its CA, when it was registered under one, ACTIVE too; then iot:Connect on
+ * client/<clientId> must be allowed by the connection's policies.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "broker_plugin/plugin_int.h"
+#include "core/log.h"
+#include "pki/pki.h"
+#include "registry/certs.h"
+
+#define ARN_MAX 512
+
+/* Parses the client's TLS certificate into an owned *out. No certificate -> UNAUTHORIZED. */
+static fy_err client_cert(struct mosquitto *client, struct fy_pki_cert **out, struct fy_errmsg *em)
+{
+    X509 *x = mosquitto_client_certificate(client);
+    if (!x) {
+        return fy_fail(em, FY_ERR_UNAUTHORIZED, "no client certificate");
+    }
+    fy_err e = FY_ERR_NOMEM;
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *pem = NULL;
+    long len = 0;
+    if (bio && PEM_write_bio_X509(bio, x) == 1) {
+        len = BIO_get_mem_data(bio, &pem);
+    }
+    if (pem && len > 0) {
+        e = fy_pki_cert_parse(pem, (size_t)len, out, em);
+    } else {
+        fy_errf(em, "cannot encode the client certificate");
+    }
+    BIO_free(bio);
+    X509_free(x);
+    return e;
+}
+
+/* The certificate must be registered and ACTIVE, and its CA (when set) ACTIVE. */
+static fy_err check_registered(struct fy_plugin *p, const char *cert_id, struct fy_errmsg *em)
+{
+    struct fy_cert_row row, ca;
+    memset(&row, 0, sizeof(row));
+    memset(&ca, 0, sizeof(ca));
+    fy_err e = fy_cert_get(p->db, cert_id, &row, em);
+    if (e == FY_ERR_NOT_FOUND) {
+        e = fy_fail(em, FY_ERR_UNAUTHORIZED, "certificate is not registered");
+    } else if (!e && strcmp(row.status, "ACTIVE") != 0) {
+        e = fy_fail(em, FY_ERR_UNAUTHORIZED, "certificate is %.24s", row.status);
+    } else if (!e && row.ca_cert_id[0]) {
+        e = fy_ca_get(p->db, row.ca_cert_id, &ca, em);
+        if (e == FY_ERR_NOT_FOUND) {
+            e = fy_fail(em, FY_ERR_UNAUTHORIZED, "CA certificate is not registered");
+        } else if (!e && strcmp(ca.status, "ACTIVE") != 0) {
+            e = fy_fail(em, FY_ERR_UNAUTHORIZED, "CA certificate is %.24s", ca.status);
+        }
+    }
+    fy_cert_row_clear(&row);
+    fy_cert_row_clear(&ca);
+    return e;
+}
+
+/* iot:Connect on client/<clientId>. */
+static fy_err check_connect(struct fy_plugin *p,
+                            const struct fy_authz *authz,
+                            const char *client_id,
+                            struct fy_errmsg *em)
+{
+    char arn[ARN_MAX];
+    if (fy_arn_fmt(arn, sizeof(arn), &p->site, "client", client_id) >= sizeof(arn)) {
+        return fy_fail(em, FY_ERR_UNAUTHORIZED, "client id too long");
+    }
+    if (!fy_authz_allows(authz, "iot:Connect", arn)) {
+        return fy_fail(em, FY_ERR_UNAUTHORIZED, "iot:Connect denied on %.300s", arn);
+    }
+    return FY_ERR_OK;
+}
+
+/* Authenticates and authorizes one CONNECT; on success the connection is in the table.
+ * cert_id receives the certificate id as soon as it is known ("-" before). */
+static fy_err admit(struct fy_plugin *p,
+                    struct mosquitto *client,
+                    const char *client_id,
+                    char cert_id[FY_PLUGIN_CERT_ID_LEN + 1],
+                    struct fy_errmsg *em)
+{
+    struct fy_pki_cert *cert = NULL;
+    struct fy_authz *authz = NULL;
+    fy_err e = client_cert(client, &cert, em);
+    if (!e) {
+        snprintf(cert_id, FY_PLUGIN_CERT_ID_LEN + 1, "%s", fy_pki_cert_id_get(cert));
+        e = check_registered(p, cert_id, em);
+    }
+    if (!e) {
+        struct fy_authz_subject who = {cert_id, client_id, cert};
+        e = fy_authz_load(p, &who, &authz, em);
+    }
+    if (!e) {
+        e = check_connect(p, authz, client_id, em);
+    }
+    if (!e) {
+        e = fy_conns_add(&p->conns, client, cert_id, client_id, authz);
+    }
+    if (e) {
+        fy_authz_free(authz);
+    }
+    fy_pki_cert_free(cert);
+    return e;
+}
+
+int fy_plugin_on_basic_auth(int event, void *event_data, void *userdata)
+{
+    struct mosquitto_evt_basic_auth *ed = event_data;
+    struct fy_plugin *p = userdata;
+    struct fy_errmsg em = {""};
+    char cert_id[FY_PLUGIN_CERT_ID_LEN + 1] = "-";
+    const char *client_id = mosquitto_client_id(ed->client);
+    (void)event;
+    if (!client_id || strlen(client_id) > FY_PLUGIN_CLIENT_ID_MAX) {
+        fy_log(FY_LOG_WARN, "auth", "refused connection from %s: client id missing or too long",
+               mosquitto_client_address(ed->client));
+        return MOSQ_ERR_AUTH;
+    }
+    fy_err e = admit(p, ed->client, client_id, cert_id, &em);
+    if (e) {
+        fy_log(FY_LOG_WARN, "auth", "refused client %.128s from %s (certificate %s): %s", client_id,
+               mosquitto_client_address(ed->client), cert_id, em.msg);
+        return MOSQ_ERR_AUTH;
+    }
+    fy_log(FY_LOG_INFO, "auth", "client %.128s connected with certificate %s", client_id, cert_id);
+    return MOSQ_ERR_SUCCESS;
+}

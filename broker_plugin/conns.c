@@ -1,0 +1,86 @@
+/* fleetyard broker plugin: the table of admitted connections, keyed by struct mosquitto *. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "broker_plugin/plugin_int.h"
+#include "core/alloc.h"
+
+/* Bucket of a client pointer (allocations are 16-byte aligned: drop the low bits). */
+static size_t bucket_of(const struct mosquitto *client)
+{
+    uintptr_t p = (uintptr_t)client >> 4;
+    p ^= p >> 12;
+    return (size_t)(p % FY_PLUGIN_CONN_BUCKETS);
+}
+
+static void conn_free(struct fy_conn *c)
+{
+    if (c) {
+        fy_authz_free(c->authz);
+        fy_free(c->client_id);
+        fy_free(c);
+    }
+}
+
+struct fy_conn *fy_conns_get(struct fy_conns *t, const struct mosquitto *client)
+{
+    for (struct fy_conn *c = t->buckets[bucket_of(client)]; c; c = c->next) {
+        if (c->client == client) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+fy_err fy_conns_add(struct fy_conns *t,
+                    const struct mosquitto *client,
+                    const char *cert_id,
+                    const char *client_id,
+                    struct fy_authz *authz)
+{
+    struct fy_conn *c = fy_calloc(1, sizeof(*c));
+    char *id = fy_strdup(client_id ? client_id : "");
+    if (!c || !id) {
+        fy_free(c);
+        fy_free(id);
+        return FY_ERR_NOMEM;
+    }
+    fy_conns_remove(t, client);
+    size_t b = bucket_of(client);
+    c->client = client;
+    snprintf(c->cert_id, sizeof(c->cert_id), "%s", cert_id);
+    c->client_id = id;
+    c->authz = authz;
+    c->next = t->buckets[b];
+    t->buckets[b] = c;
+    t->count++;
+    return FY_ERR_OK;
+}
+
+void fy_conns_remove(struct fy_conns *t, const struct mosquitto *client)
+{
+    struct fy_conn **pp = &t->buckets[bucket_of(client)];
+    while (*pp) {
+        struct fy_conn *c = *pp;
+        if (c->client == client) {
+            *pp = c->next;
+            t->count--;
+            conn_free(c);
+            return;
+        }
+        pp = &c->next;
+    }
+}
+
+void fy_conns_clear(struct fy_conns *t)
+{
+    for (size_t b = 0; b < FY_PLUGIN_CONN_BUCKETS; b++) {
+        while (t->buckets[b]) {
+            struct fy_conn *c = t->buckets[b];
+            t->buckets[b] = c->next;
+            conn_free(c);
+        }
+    }
+    t->count = 0;
+}

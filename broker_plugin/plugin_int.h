@@ -1,0 +1,116 @@
+/* fleetyard broker plugin: state shared by the plugin's files (internal).
+ *
+ * Threads: everything here belongs to mosquitto's single broker thread. The plugin starts no
+ * threads and never calls mosquitto from anywhere else (STYLE 2.7).
+ *
+ * Connections are tracked by their struct mosquitto pointer, never by client id: on a session
+ * takeover the new client's BASIC_AUTH comes before the old client's DISCONNECT with the same id
+ * (../shared/reference/FIELD_NOTES.md). An entry is created when BASIC_AUTH admits a client and
+ * removed by that client's DISCONNECT, which mosquitto raises for every end of a connection
+ * before the struct mosquitto is freed, so a pointer is never reused while still in the table.
+ */
+#ifndef FY_BROKER_PLUGIN_INT_H
+#define FY_BROKER_PLUGIN_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/db.h"
+#include "core/err.h"
+#include "core/site.h"
+
+#define FY_PLUGIN_CERT_ID_LEN   64
+#define FY_PLUGIN_CLIENT_ID_MAX 128 /* AWS: client ids are at most 128 bytes */
+#define FY_PLUGIN_CONN_BUCKETS  4096
+
+struct mosquitto;
+struct fy_authz;
+struct fy_pki_cert;
+
+/* One admitted connection. Owned by the table (fy_conns_*). */
+struct fy_conn {
+    struct fy_conn *next;           /* hash chain */
+    const struct mosquitto *client; /* the key; borrowed from mosquitto */
+    char cert_id[FY_PLUGIN_CERT_ID_LEN + 1];
+    char *client_id;        /* owned copy */
+    struct fy_authz *authz; /* what the connection may do (owned) */
+};
+
+/* Connection table: a fixed array of hash chains keyed by the client pointer. */
+struct fy_conns {
+    struct fy_conn *buckets[FY_PLUGIN_CONN_BUCKETS];
+    size_t count;
+};
+
+/* The plugin instance (mosquitto's userdata). */
+struct fy_plugin {
+    void *pid; /* mosquitto_plugin_id_t *, opaque here */
+    struct fy_db *db;
+    struct fy_site site;
+    struct fy_conns conns;
+};
+
+/* ---- connection table (conns.c) ---- */
+
+/* The entry of client, or NULL (borrowed; valid until fy_conns_remove of the same client). */
+struct fy_conn *fy_conns_get(struct fy_conns *t, const struct mosquitto *client);
+
+/* Adds an entry for client (replacing one left for the same pointer) with copies of cert_id
+ * and client_id; ownership of authz passes to the table. FY_ERR_NOMEM leaves the table
+ * unchanged and authz still owned by the caller. */
+FY_NODISCARD fy_err fy_conns_add(struct fy_conns *t,
+                                 const struct mosquitto *client,
+                                 const char *cert_id,
+                                 const char *client_id,
+                                 struct fy_authz *authz);
+
+/* Removes and frees the entry of client; absent is a no-op. */
+void fy_conns_remove(struct fy_conns *t, const struct mosquitto *client);
+
+/* Frees every entry (plugin cleanup). */
+void fy_conns_clear(struct fy_conns *t);
+
+/* ---- authorization of one connection (authz.c) ---- */
+
+/* Who is connecting: what policy variables and the effective policy set are computed from.
+ * All pointers are borrowed for the call. */
+struct fy_authz_subject {
+    const char *cert_id;
+    const char *client_id;
+    const struct fy_pki_cert *cert; /* the client's certificate, parsed */
+};
+
+/* Loads and compiles the effective policies of a connection (its certificate's and, through
+ * groups, its thing's) with the connection's policy variables, into an owned *out
+ * (fy_authz_free). Runs on the broker thread with the plugin's database connection; read-only.
+ * Errors: FY_ERR_NOMEM, FY_ERR_INTERNAL (database), with detail in em. */
+FY_NODISCARD fy_err fy_authz_load(struct fy_plugin *p,
+                                  const struct fy_authz_subject *who,
+                                  struct fy_authz **out,
+                                  struct fy_errmsg *em);
+
+/* True when the policies allow action ("iot:Publish") on resource (a full ARN). */
+bool fy_authz_allows(const struct fy_authz *a, const char *action, const char *resource);
+
+/* Releases a set (NULL is a no-op). */
+void fy_authz_free(struct fy_authz *a);
+
+/* ---- callbacks (auth.c, acl.c) ---- */
+
+/* MOSQ_EVT_BASIC_AUTH: admits a client whose TLS certificate is registered and ACTIVE (and its
+ * CA ACTIVE) and whose policies allow iot:Connect. Returns MOSQ_ERR_SUCCESS or MOSQ_ERR_AUTH. */
+int fy_plugin_on_basic_auth(int event, void *event_data, void *userdata);
+
+/* MOSQ_EVT_ACL_CHECK: iot:Publish/RetainPublish, iot:Subscribe, iot:Receive. Returns
+ * MOSQ_ERR_SUCCESS or MOSQ_ERR_ACL_DENIED (unsubscribe is always allowed). */
+int fy_plugin_on_acl_check(int event, void *event_data, void *userdata);
+
+/* ---- topics (topics.c, pure) ---- */
+
+/* True when topic is one only fleetyard may publish on: shadow and jobs responses under
+ * $aws/things/<thing>/ (accepted, rejected, delta, documents, jobs/notify, jobs/notify-next)
+ * and everything under $aws/events/. */
+bool fy_topic_reserved_response(const char *topic);
+
+#endif

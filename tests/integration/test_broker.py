@@ -1,0 +1,319 @@
+"""The broker: fleetyard-server's supervised mosquitto with the fleetyard plugin, driven by
+paho-mqtt devices over mutual TLS with certificates from CreateKeysAndCertificate.
+
+Authentication: only a registered ACTIVE certificate (whose CA, if any, is ACTIVE) connects;
+the MQTT username is not a credential. Certificates from a CA the broker does not trust are
+refused during the TLS handshake (no CONNACK), including certificates registered with
+RegisterCertificateWithoutCA: AWS accepts those only with SNI on its SNI_ONLY endpoint, and
+mosquitto 2.0 has no hook to skip chain verification, so fleetyard refuses them at TLS.
+Supervision: mosquitto dies with the server (SIGTERM or SIGKILL), is restarted when it dies,
+and --no-broker runs the HTTP API alone.
+"""
+import os
+import queue
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from certs_util import Workdir
+from conftest import Server
+
+SDK_USERNAME = "?SDK=Python&Version=1.0.0"  # what the AWS IoT Device SDKs send
+
+
+class Device:
+    """A paho-mqtt client over mutual TLS; connect() returns the CONNACK code, or None when
+    the connection ended without one (TLS refusal)."""
+
+    def __init__(self, server, cert, key, client_id, username=SDK_USERNAME):
+        self.server = server
+        self.c = mqtt.Client(client_id=client_id, protocol=mqtt.MQTTv311, clean_session=True)
+        self.c.tls_set(ca_certs=server.env["FLEETYARD_ROOT_CA"], certfile=cert, keyfile=key,
+                       tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        if username:
+            self.c.username_pw_set(username)
+        self.rc = None
+        self.connack = threading.Event()
+        self.disconnected = threading.Event()
+        self.messages = queue.Queue()
+        self.subacks = queue.Queue()
+        self.c.on_connect = self._on_connect
+        self.c.on_disconnect = lambda c, u, rc: self.disconnected.set()
+        self.c.on_message = lambda c, u, m: self.messages.put((m.topic, m.payload, m.retain))
+        self.c.on_subscribe = lambda c, u, mid, granted: self.subacks.put(granted)
+
+    def _on_connect(self, client, userdata, flags, rc):
+        self.rc = rc
+        self.connack.set()
+
+    def connect(self, timeout=5):
+        """Runs the network loop in this thread until CONNACK (then in the background) or
+        until the connection ends; a TLS alert from the broker ends it without CONNACK."""
+        try:
+            self.c.connect("127.0.0.1", int(self.server.env["FLEETYARD_MQTT_PORT"]),
+                           keepalive=30)
+            deadline = time.time() + timeout
+            while not self.connack.is_set() and time.time() < deadline:
+                if self.c.loop(0.05) != mqtt.MQTT_ERR_SUCCESS:
+                    break
+        except (ssl.SSLError, OSError):
+            pass
+        if self.rc == 0:
+            self.c.loop_start()
+        return self.rc
+
+    def subscribe(self, topic, qos=1):
+        self.c.subscribe(topic, qos)
+        return self.subacks.get(timeout=5)
+
+    def publish(self, topic, payload, qos=1, retain=False):
+        info = self.c.publish(topic, payload, qos=qos, retain=retain)
+        info.wait_for_publish()
+
+    def receive(self, timeout=5):
+        try:
+            return self.messages.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def close(self):
+        try:
+            self.c.disconnect()
+        except (ssl.SSLError, OSError):
+            pass  # the broker already closed a refused connection
+        self.c.loop_stop()
+        self.disconnected.set()
+
+
+@pytest.fixture
+def devices(server):
+    made = []
+
+    def make(cert, key, client_id, **kw):
+        d = Device(server, cert, key, client_id, **kw)
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        d.close()
+
+
+@pytest.fixture
+def wd():
+    return Workdir()
+
+
+def new_cert(iot, wd, name, active=True):
+    """CreateKeysAndCertificate; writes <name>.crt/.key into wd. Returns (id, arn, crt, key)."""
+    out = iot.create_keys_and_certificate(setAsActive=active)
+    crt = wd.write(name + ".crt", out["certificatePem"])
+    key = wd.write(name + ".key", out["keyPair"]["PrivateKey"])
+    return out["certificateId"], out["certificateArn"], crt, key
+
+
+def server_log_has(server, text, timeout=3):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if text in server.read_log():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def children(pid):
+    p = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(x) for x in p.stdout.split()]
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+def wait_until(pred, timeout=5):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# ---- authentication ----------------------------------------------------------------------
+
+
+def test_active_certificate_connects_publishes_and_receives(iot, wd, devices):
+    cid, _, crt, key = new_cert(iot, wd, "dev")
+    d = devices(crt, key, "sensor-1")
+    assert d.connect() == 0
+    assert d.subscribe("device/sensor-1/temp") == (1,)
+    d.publish("device/sensor-1/temp", b'{"t":21.5}')
+    assert d.receive() == ("device/sensor-1/temp", b'{"t":21.5}', False)
+
+
+def test_username_is_not_a_credential(iot, wd, devices):
+    _, _, crt, key = new_cert(iot, wd, "dev")
+    assert devices(crt, key, "no-username", username=None).connect() == 0
+    assert devices(crt, key, "other-username", username="admin").connect() == 0
+
+
+def test_inactive_certificate_refused(iot, wd, devices, server):
+    cid, _, crt, key = new_cert(iot, wd, "dev", active=False)
+    assert devices(crt, key, "sensor-2").connect() == mqtt.CONNACK_REFUSED_NOT_AUTHORIZED
+    assert server_log_has(server, f"(certificate {cid}): certificate is INACTIVE")
+
+
+def test_revoked_certificate_refused(iot, wd, devices, server):
+    cid, _, crt, key = new_cert(iot, wd, "dev")
+    iot.update_certificate(certificateId=cid, newStatus="REVOKED")
+    assert devices(crt, key, "sensor-3").connect() == mqtt.CONNACK_REFUSED_NOT_AUTHORIZED
+    assert server_log_has(server, f"(certificate {cid}): certificate is REVOKED")
+
+
+def test_reactivated_certificate_connects(iot, wd, devices):
+    cid, _, crt, key = new_cert(iot, wd, "dev", active=False)
+    assert devices(crt, key, "sensor-4").connect() == mqtt.CONNACK_REFUSED_NOT_AUTHORIZED
+    iot.update_certificate(certificateId=cid, newStatus="ACTIVE")
+    assert devices(crt, key, "sensor-4").connect() == 0
+
+
+def test_deleted_certificate_refused(iot, wd, devices, server):
+    """Signed by the fleetyard CA (TLS passes) but no longer registered."""
+    cid, _, crt, key = new_cert(iot, wd, "dev", active=False)
+    iot.delete_certificate(certificateId=cid)
+    assert devices(crt, key, "sensor-5").connect() == mqtt.CONNACK_REFUSED_NOT_AUTHORIZED
+    assert server_log_has(server, f"(certificate {cid}): certificate is not registered")
+
+
+def test_foreign_ca_refused_at_tls(iot, wd, devices, server):
+    wd.make_ca("foreign", cn="Foreign CA")
+    wd.make_csr("dev", cn="intruder")
+    wd.sign("dev", ca="foreign")
+    d = devices(wd.path("dev.crt"), wd.path("dev.key"), "intruder")
+    assert d.connect() is None  # no CONNACK: the handshake failed
+    assert server_log_has(server, "certificate verify failed")
+
+
+def test_registered_without_ca_refused_at_tls(iot, wd, devices):
+    wd.make_ca("foreign", cn="Foreign CA")
+    wd.make_csr("dev", cn="sni-only")
+    pem = wd.sign("dev", ca="foreign")
+    out = iot.register_certificate_without_ca(certificatePem=pem, status="ACTIVE")
+    assert iot.describe_certificate(certificateId=out["certificateId"])[
+        "certificateDescription"]["certificateMode"] == "SNI_ONLY"
+    assert devices(wd.path("dev.crt"), wd.path("dev.key"), "sni-only").connect() is None
+
+
+# ---- authorization -----------------------------------------------------------------------
+
+
+def test_reserved_response_topics_are_not_publishable(iot, wd, devices, server):
+    cid, _, crt, key = new_cert(iot, wd, "dev")
+    d = devices(crt, key, "thing-a")
+    assert d.connect() == 0
+    reserved = ["$aws/things/thing-a/shadow/update/accepted",
+                "$aws/things/thing-a/shadow/update/delta",
+                "$aws/things/thing-a/shadow/name/cfg/get/rejected",
+                "$aws/things/thing-a/jobs/notify-next",
+                "$aws/events/presence/connected/thing-a"]
+    for t in reserved:
+        assert d.subscribe(t) == (1,)
+    for t in reserved:
+        d.publish(t, b"forged")
+    d.subscribe("device/thing-a/barrier")
+    d.publish("device/thing-a/barrier", b"after")
+    assert d.receive() == ("device/thing-a/barrier", b"after", False)
+    assert d.receive(timeout=0.3) is None
+    assert server_log_has(server, "denied iot:Publish on $aws/things/thing-a/shadow/update/delta")
+
+
+# ---- supervision -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_server():
+    servers = []
+
+    def start(*args):
+        s = Server(extra_args=args).start()
+        servers.append(s)
+        return s
+
+    yield start
+    for s in servers:
+        s.cleanup()
+
+
+def mosquitto_of(s):
+    kids = [p for p in children(s.proc.pid) if "mosquitto" in open(f"/proc/{p}/cmdline").read()]
+    assert len(kids) == 1, kids
+    return kids[0]
+
+
+def mqtt_port_open(s):
+    try:
+        socket.create_connection(("127.0.0.1", int(s.env["FLEETYARD_MQTT_PORT"])), 1).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_port_accepts_connections_when_env_sh_exists(own_server):
+    s = own_server()
+    assert mqtt_port_open(s)
+    conf = open(os.path.join(s.data_dir, "mosquitto.conf")).read()
+    for line in ["require_certificate true", "use_identity_as_username false",
+                 "set_tcp_nodelay true", "max_qos 1", "message_size_limit 131072",
+                 "allow_anonymous false", f"listener {s.env['FLEETYARD_MQTT_PORT']} 127.0.0.1"]:
+        assert line in conf.splitlines(), line
+
+
+def test_sigterm_stops_mosquitto(own_server):
+    s = own_server()
+    m = mosquitto_of(s)
+    assert s.stop() == 0
+    assert wait_until(lambda: not alive(m))
+
+
+def test_mosquitto_dies_with_a_killed_server(own_server):
+    s = own_server()
+    m = mosquitto_of(s)
+    s.kill9()
+    assert wait_until(lambda: not alive(m))
+
+
+def test_mosquitto_is_restarted(own_server, iot, wd):
+    s = own_server()
+    first = mosquitto_of(s)
+    os.kill(first, signal.SIGKILL)
+    assert wait_until(lambda: children(s.proc.pid) and mosquitto_of(s) != first
+                      and mqtt_port_open(s))
+    assert "restarting mosquitto" in s.read_log()
+    # the restarted broker authenticates devices against the same database
+    scoped = s.client("iot")
+    out = scoped.create_keys_and_certificate(setAsActive=True)
+    crt = wd.write("r.crt", out["certificatePem"])
+    key = wd.write("r.key", out["keyPair"]["PrivateKey"])
+    d = Device(s, crt, key, "after-restart")
+    try:
+        assert d.connect() == 0
+    finally:
+        d.close()
+
+
+def test_no_broker(own_server):
+    s = own_server("--no-broker")
+    assert children(s.proc.pid) == []
+    assert not mqtt_port_open(s)
+    assert s.client("iot").list_things()["things"] == []
