@@ -5,7 +5,9 @@
  *   SUBSCRIBE -> iot:Subscribe on topicfilter/<filter>
  *   delivery  -> iot:Receive on topic/<topic>, checked per message
  * A client that BASIC_AUTH did not admit may do nothing. Denials are logged with the
- * certificate, client id, action and resource.
+ * certificate, client id, action and resource. As on AWS, a denied PUBLISH or SUBSCRIBE closes
+ * the connection (returning MOSQ_ERR_AUTH makes mosquitto drop the client; for the will
+ * message's check it only means the will is not sent); a denied delivery skips the message.
  */
 #include <string.h>
 
@@ -65,12 +67,15 @@ int fy_plugin_on_acl_check(int event, void *event_data, void *userdata)
     const struct mosquitto_evt_acl_check *ed = event_data;
     struct fy_plugin *p = userdata;
     const struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
+    int rc;
     (void)event;
     switch (ed->access) {
     case MOSQ_ACL_WRITE:
-        return check_publish(p, c, ed);
+        rc = check_publish(p, c, ed);
+        return rc == MOSQ_ERR_SUCCESS ? rc : MOSQ_ERR_AUTH;
     case MOSQ_ACL_SUBSCRIBE:
-        return check(p, c, "iot:Subscribe", "topicfilter", ed->topic);
+        rc = check(p, c, "iot:Subscribe", "topicfilter", ed->topic);
+        return rc == MOSQ_ERR_SUCCESS ? rc : MOSQ_ERR_AUTH;
     case MOSQ_ACL_READ:
         return check(p, c, "iot:Receive", "topic", ed->topic);
     case MOSQ_ACL_UNSUBSCRIBE:

@@ -101,7 +101,7 @@ static fy_err admit(struct fy_plugin *p,
         e = check_registered(p, cert_id, em);
     }
     if (!e) {
-        struct fy_authz_subject who = {cert_id, client_id, cert};
+        struct fy_authz_subject who = {cert_id, client_id, cert, mosquitto_client_address(client)};
         e = fy_authz_load(p, &who, &authz, em);
     }
     if (!e) {
@@ -130,6 +130,7 @@ int fy_plugin_on_basic_auth(int event, void *event_data, void *userdata)
                mosquitto_client_address(ed->client));
         return MOSQ_ERR_AUTH;
     }
+    fy_conns_flush(&p->conns); /* before a freed client's pointer can be admitted again */
     fy_err e = admit(p, ed->client, client_id, cert_id, &em);
     if (e) {
         fy_log(FY_LOG_WARN, "auth", "refused client %.128s from %s (certificate %s): %s", client_id,

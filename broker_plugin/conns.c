@@ -58,6 +58,17 @@ fy_err fy_conns_add(struct fy_conns *t,
     return FY_ERR_OK;
 }
 
+/* Unlinks c from the retired list when it is there. */
+static void unretire(struct fy_conns *t, const struct fy_conn *c)
+{
+    for (struct fy_conn **pp = &t->retired; c->retired && *pp; pp = &(*pp)->retired_next) {
+        if (*pp == c) {
+            *pp = c->retired_next;
+            return;
+        }
+    }
+}
+
 void fy_conns_remove(struct fy_conns *t, const struct mosquitto *client)
 {
     struct fy_conn **pp = &t->buckets[bucket_of(client)];
@@ -66,10 +77,28 @@ void fy_conns_remove(struct fy_conns *t, const struct mosquitto *client)
         if (c->client == client) {
             *pp = c->next;
             t->count--;
+            unretire(t, c);
             conn_free(c);
             return;
         }
         pp = &c->next;
+    }
+}
+
+void fy_conns_retire(struct fy_conns *t, const struct mosquitto *client)
+{
+    struct fy_conn *c = fy_conns_get(t, client);
+    if (c && !c->retired) {
+        c->retired = true;
+        c->retired_next = t->retired;
+        t->retired = c;
+    }
+}
+
+void fy_conns_flush(struct fy_conns *t)
+{
+    while (t->retired) {
+        fy_conns_remove(t, t->retired->client);
     }
 }
 
@@ -83,4 +112,5 @@ void fy_conns_clear(struct fy_conns *t)
         }
     }
     t->count = 0;
+    t->retired = NULL;
 }

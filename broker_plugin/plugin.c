@@ -72,13 +72,25 @@ static fy_err read_options(struct fy_plugin *p,
     return FY_ERR_OK;
 }
 
-/* MOSQ_EVT_DISCONNECT: forgets the connection (fires for every end of a connection). */
+/* MOSQ_EVT_DISCONNECT (every end of a connection): retires the connection, which stays
+ * visible for the will message's ACL check that follows the event. */
 static int on_disconnect(int event, void *event_data, void *userdata)
 {
     struct mosquitto_evt_disconnect *ed = event_data;
     struct fy_plugin *p = userdata;
     (void)event;
-    fy_conns_remove(&p->conns, ed->client);
+    fy_conns_flush(&p->conns);
+    fy_conns_retire(&p->conns, ed->client);
+    return MOSQ_ERR_SUCCESS;
+}
+
+/* MOSQ_EVT_TICK: drops retired connections. */
+static int on_tick(int event, void *event_data, void *userdata)
+{
+    struct fy_plugin *p = userdata;
+    (void)event;
+    (void)event_data;
+    fy_conns_flush(&p->conns);
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -89,6 +101,7 @@ static const struct {
     {MOSQ_EVT_BASIC_AUTH, fy_plugin_on_basic_auth},
     {MOSQ_EVT_ACL_CHECK, fy_plugin_on_acl_check},
     {MOSQ_EVT_DISCONNECT, on_disconnect},
+    {MOSQ_EVT_TICK, on_tick},
 };
 #define NCALLBACKS (sizeof(callbacks) / sizeof(callbacks[0]))
 

@@ -5,9 +5,12 @@
  *
  * Connections are tracked by their struct mosquitto pointer, never by client id: on a session
  * takeover the new client's BASIC_AUTH comes before the old client's DISCONNECT with the same id
- * (../shared/reference/FIELD_NOTES.md). An entry is created when BASIC_AUTH admits a client and
- * removed by that client's DISCONNECT, which mosquitto raises for every end of a connection
- * before the struct mosquitto is freed, so a pointer is never reused while still in the table.
+ * (../shared/reference/FIELD_NOTES.md). An entry is created when BASIC_AUTH admits a client.
+ * The client's DISCONNECT (raised for every end of a connection) retires it: mosquitto checks
+ * the will message (ACL WRITE) right after the DISCONNECT event, so the entry stays until the
+ * next TICK, BASIC_AUTH or DISCONNECT flushes retired entries. mosquitto frees a struct
+ * mosquitto only later in its loop, and a new connection reaches ACL checks only through
+ * BASIC_AUTH (which flushes first), so a reused pointer never meets a stale entry.
  */
 #ifndef FY_BROKER_PLUGIN_INT_H
 #define FY_BROKER_PLUGIN_INT_H
@@ -16,9 +19,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/db.h"
 #include "core/err.h"
 #include "core/site.h"
+#include "registry/registry.h"
 
 #define FY_PLUGIN_CERT_ID_LEN   64
 #define FY_PLUGIN_CLIENT_ID_MAX 128 /* AWS: client ids are at most 128 bytes */
@@ -30,7 +36,9 @@ struct fy_pki_cert;
 
 /* One admitted connection. Owned by the table (fy_conns_*). */
 struct fy_conn {
-    struct fy_conn *next;           /* hash chain */
+    struct fy_conn *next;         /* hash chain */
+    struct fy_conn *retired_next; /* retired list, when retired */
+    bool retired;
     const struct mosquitto *client; /* the key; borrowed from mosquitto */
     char cert_id[FY_PLUGIN_CERT_ID_LEN + 1];
     char *client_id;        /* owned copy */
@@ -40,6 +48,7 @@ struct fy_conn {
 /* Connection table: a fixed array of hash chains keyed by the client pointer. */
 struct fy_conns {
     struct fy_conn *buckets[FY_PLUGIN_CONN_BUCKETS];
+    struct fy_conn *retired; /* disconnected, removed by fy_conns_flush */
     size_t count;
 };
 
@@ -68,6 +77,13 @@ FY_NODISCARD fy_err fy_conns_add(struct fy_conns *t,
 /* Removes and frees the entry of client; absent is a no-op. */
 void fy_conns_remove(struct fy_conns *t, const struct mosquitto *client);
 
+/* Marks the entry of client retired (DISCONNECT): it still answers fy_conns_get until the next
+ * fy_conns_flush. Absent or already retired is a no-op. */
+void fy_conns_retire(struct fy_conns *t, const struct mosquitto *client);
+
+/* Removes and frees every retired entry. */
+void fy_conns_flush(struct fy_conns *t);
+
 /* Frees every entry (plugin cleanup). */
 void fy_conns_clear(struct fy_conns *t);
 
@@ -79,6 +95,7 @@ struct fy_authz_subject {
     const char *cert_id;
     const char *client_id;
     const struct fy_pki_cert *cert; /* the client's certificate, parsed */
+    const char *source_ip;          /* the client's address (aws:SourceIp) */
 };
 
 /* Loads and compiles the effective policies of a connection (its certificate's and, through
@@ -96,6 +113,36 @@ bool fy_authz_allows(const struct fy_authz *a, const char *action, const char *r
 /* Releases a set (NULL is a no-op). */
 void fy_authz_free(struct fy_authz *a);
 
+/* ---- the connection's thing and policy variables (identity.c) ---- */
+
+/* Who a connection is, as the policy variables see it. */
+struct fy_identity {
+    const struct fy_authz_subject *who; /* borrowed */
+    char cert_arn[FY_REG_ARN_MAX];
+    bool has_thing;        /* a thing is associated with the connection (AWS rules 1-2) */
+    struct fy_thing thing; /* name and type of that thing */
+    json_t *j_attrs;       /* its attributes (owned; NULL when no thing) */
+};
+
+/* Finds the thing associated with the connection: the thing named like the client id that
+ * the certificate is attached to, else the certificate's EXCLUSIVE_THING, else none; loads its
+ * type and attributes. who must outlive *out. Read-only on the plugin's connection. Errors:
+ * FY_ERR_NOMEM, FY_ERR_INTERNAL; release with fy_identity_clear in every case. */
+FY_NODISCARD fy_err fy_identity_resolve(struct fy_plugin *p,
+                                        const struct fy_authz_subject *who,
+                                        struct fy_identity *out,
+                                        struct fy_errmsg *em);
+
+/* Releases what fy_identity_resolve allocated (idempotent). */
+void fy_identity_clear(struct fy_identity *id);
+
+/* The value of policy variable name (without "${" and "}"), e.g. "iot:ClientId",
+ * "iot:Connection.Thing.Attributes[location]", "iot:Certificate.Subject.CommonName.1";
+ * NULL when it does not resolve (no such variable, no thing, no such value, or a value AWS
+ * would not substitute: longer than 1024 characters or containing * $ + ? #). Borrowed from
+ * id and its subject. */
+const char *fy_identity_var(const struct fy_identity *id, const char *name);
+
 /* ---- callbacks (auth.c, acl.c) ---- */
 
 /* MOSQ_EVT_BASIC_AUTH: admits a client whose TLS certificate is registered and ACTIVE (and its
@@ -103,7 +150,9 @@ void fy_authz_free(struct fy_authz *a);
 int fy_plugin_on_basic_auth(int event, void *event_data, void *userdata);
 
 /* MOSQ_EVT_ACL_CHECK: iot:Publish/RetainPublish, iot:Subscribe, iot:Receive. Returns
- * MOSQ_ERR_SUCCESS or MOSQ_ERR_ACL_DENIED (unsubscribe is always allowed). */
+ * MOSQ_ERR_SUCCESS; MOSQ_ERR_AUTH for a denied publish or subscribe (mosquitto then closes the
+ * connection, as AWS does); MOSQ_ERR_ACL_DENIED for a denied delivery. Unsubscribe is always
+ * allowed. */
 int fy_plugin_on_acl_check(int event, void *event_data, void *userdata);
 
 /* ---- topics (topics.c, pure) ---- */

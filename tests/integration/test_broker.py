@@ -33,7 +33,8 @@ class Device:
 
     def __init__(self, server, cert, key, client_id, username=SDK_USERNAME):
         self.server = server
-        self.c = mqtt.Client(client_id=client_id, protocol=mqtt.MQTTv311, clean_session=True)
+        self.c = mqtt.Client(client_id=client_id, protocol=mqtt.MQTTv311, clean_session=True,
+                             reconnect_on_failure=False)
         self.c.tls_set(ca_certs=server.env["FLEETYARD_ROOT_CA"], certfile=cert, keyfile=key,
                        tls_version=ssl.PROTOCOL_TLS_CLIENT)
         if username:
@@ -218,24 +219,79 @@ def test_registered_without_ca_refused_at_tls(iot, wd, devices):
 # ---- authorization -----------------------------------------------------------------------
 
 
+RESERVED = ["$aws/things/thing-a/shadow/update/accepted",
+            "$aws/things/thing-a/shadow/update/delta",
+            "$aws/things/thing-a/shadow/name/cfg/get/rejected",
+            "$aws/things/thing-a/jobs/notify-next",
+            "$aws/events/presence/connected/thing-a"]
+
+
 def test_reserved_response_topics_are_not_publishable(iot, wd, devices, server):
-    cid, _, crt, key = new_cert(iot, wd, "dev")
-    d = devices(crt, key, "thing-a")
+    """A forged response is dropped and, as on AWS, the publisher is disconnected."""
+    _, _, crt, key = new_cert(iot, wd, "dev")
+    watcher = devices(crt, key, "watcher")
+    assert watcher.connect() == 0
+    for t in RESERVED:
+        assert watcher.subscribe(t) == (1,)
+    for t in RESERVED:
+        d = devices(crt, key, "thing-a")
+        assert d.connect() == 0
+        d.c.publish(t, b"forged", qos=1)
+        assert d.disconnected.wait(5), t
+        assert server_log_has(server, f"denied iot:Publish on {t} to client thing-a")
+    watcher.subscribe("device/watcher/barrier")
+    watcher.publish("device/watcher/barrier", b"after")
+    assert watcher.receive() == ("device/watcher/barrier", b"after", False)
+    assert watcher.receive(timeout=0.3) is None
+
+
+def drop_connection(d):
+    """Ends the TCP connection without DISCONNECT, so that the broker sends the will."""
+    d.c.loop_stop()
+    d.c.socket().close()
+
+
+def test_will_message_is_sent(iot, wd, devices):
+    _, _, crt, key = new_cert(iot, wd, "dev")
+    watcher = devices(crt, key, "watcher")
+    assert watcher.connect() == 0
+    assert watcher.subscribe("device/+/status") == (1,)
+    d = devices(crt, key, "dying")
+    d.c.will_set("device/dying/status", b"gone", qos=1)
     assert d.connect() == 0
-    reserved = ["$aws/things/thing-a/shadow/update/accepted",
-                "$aws/things/thing-a/shadow/update/delta",
-                "$aws/things/thing-a/shadow/name/cfg/get/rejected",
-                "$aws/things/thing-a/jobs/notify-next",
-                "$aws/events/presence/connected/thing-a"]
-    for t in reserved:
-        assert d.subscribe(t) == (1,)
-    for t in reserved:
-        d.publish(t, b"forged")
-    d.subscribe("device/thing-a/barrier")
-    d.publish("device/thing-a/barrier", b"after")
-    assert d.receive() == ("device/thing-a/barrier", b"after", False)
-    assert d.receive(timeout=0.3) is None
-    assert server_log_has(server, "denied iot:Publish on $aws/things/thing-a/shadow/update/delta")
+    drop_connection(d)
+    assert watcher.receive() == ("device/dying/status", b"gone", False)
+
+
+def test_will_on_reserved_topic_is_not_sent(iot, wd, devices):
+    _, _, crt, key = new_cert(iot, wd, "dev")
+    watcher = devices(crt, key, "watcher")
+    assert watcher.connect() == 0
+    assert watcher.subscribe(RESERVED[0]) == (1,)
+    assert watcher.subscribe("device/+/status") == (1,)
+    d = devices(crt, key, "thing-a")
+    d.c.will_set(RESERVED[0], b"forged", qos=1)
+    assert d.connect() == 0
+    drop_connection(d)
+    e = devices(crt, key, "other")
+    e.c.will_set("device/other/status", b"gone", qos=1)
+    assert e.connect() == 0
+    drop_connection(e)
+    assert watcher.receive() == ("device/other/status", b"gone", False)
+    assert watcher.receive(timeout=0.3) is None
+
+
+def test_session_takeover_disconnects_the_older_connection(iot, wd, devices):
+    _, _, crt, key = new_cert(iot, wd, "dev")
+    first = devices(crt, key, "same-id")
+    assert first.connect() == 0
+    second = devices(crt, key, "same-id")
+    assert second.connect() == 0
+    assert first.disconnected.wait(5)
+    # the newer connection keeps its rights after the older one's DISCONNECT
+    assert second.subscribe("device/same-id/x") == (1,)
+    second.publish("device/same-id/x", b"still here")
+    assert second.receive() == ("device/same-id/x", b"still here", False)
 
 
 # ---- supervision -------------------------------------------------------------------------
