@@ -165,6 +165,9 @@ static struct MHD_Response *buffer_response(char *buf, size_t len)
 static struct MHD_Response *error_response(struct api_req *req, fy_err e)
 {
     json_t *j = json_pack("{s:s}", "message", req->em.msg[0] ? req->em.msg : fy_err_type(e));
+    if (j && e == FY_ERR_ALREADY_EXISTS && json_is_object(req->j_out)) {
+        json_object_update_missing(j, req->j_out); /* resourceId, resourceArn */
+    }
     if (j && req->svc == FY_SVC_LOGS) {
         json_object_set_new(j, "__type", json_string(fy_err_type(e)));
     }
