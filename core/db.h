@@ -64,6 +64,23 @@ FY_NODISCARD fy_err fy_db_commit(struct fy_db *db, struct fy_errmsg *em);
 /* Rolls back if a transaction is open; harmless otherwise. */
 void fy_db_rollback(struct fy_db *db);
 
+/* Evaluates `call` (an fy_err expression) between fy_db_begin and fy_db_commit, rolls back when
+ * it or the commit fails, and returns the result from the enclosing function. */
+#define FY_DB_RETURN_IN_TX(db, em, call)           \
+    do {                                           \
+        fy_err fy_tx_e_ = fy_db_begin((db), (em)); \
+        if (!fy_tx_e_) {                           \
+            fy_tx_e_ = (call);                     \
+        }                                          \
+        if (!fy_tx_e_) {                           \
+            fy_tx_e_ = fy_db_commit((db), (em));   \
+        }                                          \
+        if (fy_tx_e_) {                            \
+            fy_db_rollback(db);                    \
+        }                                          \
+        return fy_tx_e_;                           \
+    } while (0)
+
 /* Executes SQL with no results (for DDL, pragmas, maintenance). */
 FY_NODISCARD fy_err fy_db_exec(struct fy_db *db, const char *sql, struct fy_errmsg *em);
 

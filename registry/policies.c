@@ -183,22 +183,6 @@ static fy_err generation(char out[FY_UUID_LEN + 1], struct fy_errmsg *em)
                          : FY_ERR_OK;
 }
 
-/* Runs call inside BEGIN IMMEDIATE ... COMMIT, rolling back on error. */
-#define IN_TRANSACTION(db, em, call)         \
-    do {                                     \
-        fy_err e_ = fy_db_begin((db), (em)); \
-        if (!e_) {                           \
-            e_ = (call);                     \
-        }                                    \
-        if (!e_) {                           \
-            e_ = fy_db_commit((db), (em));   \
-        }                                    \
-        if (e_) {                            \
-            fy_db_rollback(db);              \
-        }                                    \
-        return e_;                           \
-    } while (0)
-
 static fy_err
 create_locked(struct fy_db *db, const char *name, const char *doc, struct fy_errmsg *em)
 {
@@ -236,7 +220,7 @@ fy_err fy_policy_create(struct fy_db *db,
                         struct fy_policy_row *out,
                         struct fy_errmsg *em)
 {
-    IN_TRANSACTION(db, em, create_and_get(db, name, document, out, em));
+    FY_DB_RETURN_IN_TX(db, em, create_and_get(db, name, document, out, em));
 }
 
 fy_err fy_policy_get(struct fy_db *db,
@@ -311,7 +295,7 @@ static fy_err delete_locked(struct fy_db *db, const char *name, struct fy_errmsg
 
 fy_err fy_policy_delete(struct fy_db *db, const char *name, struct fy_errmsg *em)
 {
-    IN_TRANSACTION(db, em, delete_locked(db, name, em));
+    FY_DB_RETURN_IN_TX(db, em, delete_locked(db, name, em));
 }
 
 static fy_err version_create_locked(struct fy_db *db,
@@ -354,7 +338,7 @@ fy_err fy_policy_version_create(struct fy_db *db,
                                 struct fy_policy_row *out,
                                 struct fy_errmsg *em)
 {
-    IN_TRANSACTION(db, em, version_create_locked(db, name, document, set_default, out, em));
+    FY_DB_RETURN_IN_TX(db, em, version_create_locked(db, name, document, set_default, out, em));
 }
 
 fy_err fy_policy_version_list(
@@ -421,7 +405,7 @@ fy_err fy_policy_version_set_default(struct fy_db *db,
                                      int64_t version,
                                      struct fy_errmsg *em)
 {
-    IN_TRANSACTION(db, em, set_default_locked(db, name, version, em));
+    FY_DB_RETURN_IN_TX(db, em, set_default_locked(db, name, version, em));
 }
 
 static fy_err
@@ -447,7 +431,7 @@ version_delete_locked(struct fy_db *db, const char *name, int64_t version, struc
 fy_err
 fy_policy_version_delete(struct fy_db *db, const char *name, int64_t version, struct fy_errmsg *em)
 {
-    IN_TRANSACTION(db, em, version_delete_locked(db, name, version, em));
+    FY_DB_RETURN_IN_TX(db, em, version_delete_locked(db, name, version, em));
 }
 
 static int bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
@@ -536,7 +520,7 @@ fy_err fy_policy_attach(struct fy_db *db,
                         const char *target,
                         struct fy_errmsg *em)
 {
-    IN_TRANSACTION(db, em, attach_locked(db, site, name, target, em));
+    FY_DB_RETURN_IN_TX(db, em, attach_locked(db, site, name, target, em));
 }
 
 fy_err

@@ -4,6 +4,7 @@
 
 #include "core/fytime.h"
 #include "core/names.h"
+#include "registry/groups_int.h"
 
 static const char SQL_THING_ID[] = "SELECT id FROM things WHERE name = ?";
 static const char SQL_CERT_EXISTS[] = "SELECT 1 FROM certificates WHERE cert_id = ?";
@@ -147,18 +148,7 @@ fy_err fy_principal_attach(struct fy_db *db,
         return fy_fail(em, FY_ERR_INVALID_REQUEST,
                        "thingPrincipalType must be EXCLUSIVE_THING or NON_EXCLUSIVE_THING");
     }
-    fy_err e = fy_db_begin(db, em);
-    if (e) {
-        return e;
-    }
-    e = attach_locked(db, thing_name, principal, type, em);
-    if (!e) {
-        e = fy_db_commit(db, em);
-    }
-    if (e) {
-        fy_db_rollback(db);
-    }
-    return e;
+    FY_DB_RETURN_IN_TX(db, em, attach_locked(db, thing_name, principal, type, em));
 }
 
 fy_err fy_principal_detach(struct fy_db *db,
@@ -180,34 +170,6 @@ fy_err fy_principal_detach(struct fy_db *db,
     int rc = sqlite3_step(st);
     fy_stmt_done(st);
     return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
-}
-
-/* Steps a listing statement bound with (key, after, type, limit+1), calling fn per row. */
-static fy_err run_listing(struct fy_db *db,
-                          sqlite3_stmt *st,
-                          int64_t limit,
-                          fy_principal_row_fn fn,
-                          void *ctx,
-                          bool *more,
-                          struct fy_errmsg *em)
-{
-    int64_t n = 0;
-    int rc = SQLITE_DONE;
-    fy_err e = FY_ERR_OK;
-    *more = false;
-    sqlite3_bind_int64(st, 4, limit + 1);
-    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n++ == limit) {
-            *more = true;
-            break;
-        }
-        e = fn(ctx, fy_col_text(st, 0), fy_col_text(st, 1));
-    }
-    if (!e && !*more && rc != SQLITE_DONE) {
-        e = fy_db_err(db, rc, em);
-    }
-    fy_stmt_done(st);
-    return e;
 }
 
 fy_err fy_principal_list_for_thing(struct fy_db *db,
@@ -232,7 +194,7 @@ fy_err fy_principal_list_for_thing(struct fy_db *db,
     sqlite3_bind_int64(st, 1, thing);
     fy_bind_text(st, 2, after ? after : "");
     fy_bind_text(st, 3, type);
-    return run_listing(db, st, limit, fn, ctx, more, em);
+    return fy_reg_listing(db, st, 4, limit, fn, ctx, more, em);
 }
 
 fy_err fy_principal_list_things(struct fy_db *db,
@@ -256,7 +218,7 @@ fy_err fy_principal_list_things(struct fy_db *db,
     fy_bind_text(st, 1, principal);
     fy_bind_text(st, 2, after ? after : "");
     fy_bind_text(st, 3, type);
-    return run_listing(db, st, limit, fn, ctx, more, em);
+    return fy_reg_listing(db, st, 4, limit, fn, ctx, more, em);
 }
 
 int64_t fy_principal_count_for_thing(struct fy_db *db, int64_t thing_rowid)
