@@ -6,7 +6,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(
     build-essential cmake pkg-config clang llvm
     libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev
-    libmosquitto-dev mosquitto mosquitto-clients
+    libmosquitto-dev mosquitto-dev mosquitto mosquitto-clients
     awscli python3 python3-boto3 python3-botocore python3-paho-mqtt python3-pytest
     python3-requests sqlite3 openssl
 )

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -27,6 +28,8 @@
 #define CONF_MAX         (64 * 1024)
 
 struct fy_broker {
+    char **envp;   /* mosquitto's environment (owned array, borrowed strings + preload) */
+    char *preload; /* "LD_PRELOAD=..." for sanitizer builds, or NULL (owned) */
     char bin[FY_PATH_MAX];
     char conf[FY_PATH_MAX + 32];
     char probe_host[64];
@@ -96,7 +99,7 @@ static fy_err conf_text(const struct fy_broker_opts *o, struct fy_buf *out)
         out,
         "# written by fleetyard-server at every start: edits are overwritten\n"
         "per_listener_settings false\nallow_anonymous false\n"
-        "persistence true\npersistence_location %s/\n"
+        "persistence true\npersistence_location %s\n"
         "set_tcp_nodelay true\nmessage_size_limit 131072\n"
         "log_dest stderr\n%sconnection_messages true\n"
         "log_timestamp_format %%Y-%%m-%%dT%%H:%%M:%%S\n"
@@ -153,6 +156,64 @@ static fy_err write_conf(const struct fy_broker_opts *o, const char *path, struc
     return e;
 }
 
+/* Sanitizer builds: the instrumented plugin needs the sanitizer runtimes, which must be loaded
+ * before anything else in the uninstrumented mosquitto. Finds the libasan/libubsan this process
+ * runs with (none in a release build) and returns "LD_PRELOAD=<asan>:<ubsan>[:<old>]" (owned)
+ * or NULL. */
+static char *sanitizer_preload(void)
+{
+    static const char *const runtimes[] = {"/libasan.so", "/libubsan.so"};
+    char line[1024], found[2][512] = {"", ""};
+    FILE *f = fopen("/proc/self/maps", "r");
+    while (f && fgets(line, sizeof(line), f)) {
+        char *path = strchr(line, '/');
+        for (size_t i = 0; path && i < 2; i++) {
+            path[strcspn(path, "\n")] = '\0';
+            if (!found[i][0] && strstr(path, runtimes[i]) && strlen(path) < sizeof(found[i])) {
+                memcpy(found[i], path, strlen(path) + 1);
+            }
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    if (!found[0][0] && !found[1][0]) {
+        return NULL;
+    }
+    const char *old = getenv("LD_PRELOAD");
+    struct fy_buf b;
+    fy_buf_init(&b, 4096);
+    if (fy_buf_printf(&b, "LD_PRELOAD=%s:%s%s%s", found[0], found[1], old ? ":" : "",
+                      old ? old : "")) {
+        fy_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* mosquitto's environment: ours, with the sanitizer preload when there is one. */
+static fy_err child_env(struct fy_broker *b)
+{
+    extern char **environ;
+    size_t n = 0;
+    while (environ[n]) {
+        n++;
+    }
+    b->preload = sanitizer_preload();
+    b->envp = fy_calloc(n + 2, sizeof(char *));
+    if (!b->envp) {
+        return FY_ERR_NOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!b->preload || strncmp(environ[i], "LD_PRELOAD=", 11) != 0) {
+            b->envp[k++] = environ[i];
+        }
+    }
+    b->envp[k] = b->preload;
+    return FY_ERR_OK;
+}
+
 /* In the child: default signal mask, die with the server, own process group, exec. Only
  * async-signal-safe calls. */
 static void exec_child(const struct fy_broker *b, pid_t parent)
@@ -166,7 +227,7 @@ static void exec_child(const struct fy_broker *b, pid_t parent)
     }
     setpgid(0, 0);
     char *const argv[] = {(char *)b->bin, "-c", (char *)b->conf, NULL};
-    execv(b->bin, argv);
+    execve(b->bin, argv, b->envp);
     _exit(127);
 }
 
@@ -320,7 +381,7 @@ fy_err fy_broker_start(const struct fy_broker_opts *o, struct fy_broker **out, s
     if (!b) {
         return fy_fail(em, FY_ERR_NOMEM, "out of memory");
     }
-    e = write_conf(o, b->conf, em);
+    e = child_env(b) ? fy_fail(em, FY_ERR_NOMEM, "out of memory") : write_conf(o, b->conf, em);
     if (!e && pthread_create(&b->thread, NULL, supervise, b) != 0) {
         e = fy_fail(em, FY_ERR_INTERNAL, "cannot start the broker supervisor thread");
     }
@@ -361,5 +422,7 @@ void fy_broker_stop(struct fy_broker *b)
     }
     pthread_cond_destroy(&b->cond);
     pthread_mutex_destroy(&b->lock);
+    fy_free(b->envp);
+    fy_free(b->preload);
     fy_free(b);
 }

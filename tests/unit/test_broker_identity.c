@@ -141,7 +141,7 @@ int main(void)
     fy_pki_cert_free(c2);
     fy_pki_ca_free(ca);
     fy_db_close(plugin.db);
-    char cmd[128];
+    char cmd[256];
     snprintf(cmd, sizeof(cmd), "rm -rf %s %s %s-wal %s-shm", dir, path, path, path);
     ok(system(cmd) == 0, "clean up");
     return done();
