@@ -27,8 +27,8 @@ static fy_err bad_body(struct api_req *req, const json_error_t *err)
     return fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "Invalid request body: %.200s", err->text);
 }
 
-static void cert_arn(const struct api_req *req, const char *type, const char *id,
-                     char arn[CERT_ARN_MAX])
+static void
+cert_arn(const struct api_req *req, const char *type, const char *id, char arn[CERT_ARN_MAX])
 {
     fy_arn_fmt(arn, CERT_ARN_MAX, req->site, type, id);
 }
@@ -45,8 +45,7 @@ static fy_err require_cert_id(struct api_req *req, const char *label, const char
 }
 
 /* Replies {certificateArn, certificateId[, certificatePem]}. */
-static fy_err reply_created(struct api_req *req, const char *type, const char *id,
-                            const char *pem)
+static fy_err reply_created(struct api_req *req, const char *type, const char *id, const char *pem)
 {
     char arn[CERT_ARN_MAX];
     cert_arn(req, type, id, arn);
@@ -58,8 +57,14 @@ static fy_err reply_created(struct api_req *req, const char *type, const char *i
 }
 
 /* Stores an issued or registered device certificate. */
-static fy_err store_cert(struct api_req *req, const char *id, const char *pem, const char *status,
-                         const char *ca_id, const char *mode, int64_t nb, int64_t na)
+static fy_err store_cert(struct api_req *req,
+                         const char *id,
+                         const char *pem,
+                         const char *status,
+                         const char *ca_id,
+                         const char *mode,
+                         int64_t nb,
+                         int64_t na)
 {
     struct fy_cert_row row;
     memset(&row, 0, sizeof(row));
@@ -186,10 +191,10 @@ static fy_err parse_ca_body(struct api_req *req, struct ca_input *in)
     json_error_t err;
     memset(in, 0, sizeof(*in));
     fy_err e = api_body(req, &body);
-    if (!e && json_unpack_ex(body, &err, 0, "{s:s, s?s, s?o, s?o, s?s !}", "caCertificate",
-                             &in->ca_pem, "verificationCertificate", &in->verif_pem,
-                             "registrationConfig", &in->config, "tags", &in->tags,
-                             "certificateMode", &in->mode) != 0) {
+    if (!e &&
+        json_unpack_ex(body, &err, 0, "{s:s, s?s, s?o, s?o, s?s !}", "caCertificate", &in->ca_pem,
+                       "verificationCertificate", &in->verif_pem, "registrationConfig", &in->config,
+                       "tags", &in->tags, "certificateMode", &in->mode) != 0) {
         e = bad_body(req, &err);
     }
     if (!e && !in->mode) {
@@ -207,8 +212,8 @@ static fy_err parse_ca_body(struct api_req *req, struct ca_input *in)
 
 /* DEFAULT mode needs proof of possession: a verification certificate signed by the CA's key
  * whose CN is the account's registration code. */
-static fy_err check_possession(struct api_req *req, const struct ca_input *in,
-                               const struct fy_pki_cert *ca)
+static fy_err
+check_possession(struct api_req *req, const struct ca_input *in, const struct fy_pki_cert *ca)
 {
     struct fy_pki_cert *verif = NULL;
     char code[65];
@@ -230,8 +235,11 @@ static fy_err check_possession(struct api_req *req, const struct ca_input *in,
     return e;
 }
 
-static fy_err store_ca(struct api_req *req, const struct ca_input *in,
-                       const struct fy_pki_cert *ca, bool active, bool auto_reg)
+static fy_err store_ca(struct api_req *req,
+                       const struct ca_input *in,
+                       const struct fy_pki_cert *ca,
+                       bool active,
+                       bool auto_reg)
 {
     struct fy_cert_row row;
     char *config = in->config ? json_dumps(in->config, JSON_COMPACT) : NULL;
@@ -311,8 +319,10 @@ static fy_err try_ca(void *ctx, const struct fy_cert_row *row)
 }
 
 /* Finds the registered CA that signed cert (the given CA PEM when present). */
-static fy_err find_issuer(struct api_req *req, const struct fy_pki_cert *cert,
-                          const char *ca_pem, struct ca_search *s)
+static fy_err find_issuer(struct api_req *req,
+                          const struct fy_pki_cert *cert,
+                          const char *ca_pem,
+                          struct ca_search *s)
 {
     char *next = NULL;
     memset(s, 0, sizeof(*s));
@@ -351,8 +361,8 @@ static fy_err find_issuer(struct api_req *req, const struct fy_pki_cert *cert,
 
 static fy_err register_status(struct api_req *req, const char *status, const char **out)
 {
-    static const char *const ok[] = {"ACTIVE", "INACTIVE", "REVOKED", "PENDING_TRANSFER",
-                                     "REGISTER_INACTIVE", "PENDING_ACTIVATION"};
+    static const char *const ok[] = {"ACTIVE",           "INACTIVE",          "REVOKED",
+                                     "PENDING_TRANSFER", "REGISTER_INACTIVE", "PENDING_ACTIVATION"};
     bool active;
     fy_err e = api_query_bool(req, "setAsActive", false, &active);
     *out = status ? status : (active ? "ACTIVE" : "INACTIVE");
@@ -386,8 +396,7 @@ static fy_err h_register_cert(struct api_req *req)
         e = find_issuer(req, cert, ca_pem, &s);
     }
     if (!e && strcmp(s.status, "ACTIVE") != 0) {
-        e = fy_fail(&req->em, FY_ERR_CERT_STATE, "The CA certificate %.64s is not ACTIVE",
-                    s.found);
+        e = fy_fail(&req->em, FY_ERR_CERT_STATE, "The CA certificate %.64s is not ACTIVE", s.found);
     }
     if (!e) {
         e = store_cert(req, fy_pki_cert_id_get(cert), fy_pki_cert_pem_get(cert), status, s.found,
@@ -430,18 +439,17 @@ static fy_err h_register_no_ca(struct api_req *req)
 
 /* ---- describe / list ---- */
 
-static json_t *description_to_json(const struct api_req *req, const struct fy_cert_row *r,
-                                   bool ca)
+static json_t *description_to_json(const struct api_req *req, const struct fy_cert_row *r, bool ca)
 {
     char arn[CERT_ARN_MAX];
     cert_arn(req, ca ? "cacert" : "cert", r->cert_id, arn);
-    json_t *j = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:I, s:s, s:{s:f, s:f}, s:s}", "certificateArn", arn,
-        "certificateId", r->cert_id, "status", r->status, "certificatePem", r->pem, "ownedBy",
-        r->owned_by, "creationDate", r->creation_date, "lastModifiedDate", r->last_modified,
-        "customerVersion", (json_int_t)r->customer_version, "generationId", r->generation_id,
-        "validity", "notBefore", r->not_before, "notAfter", r->not_after, "certificateMode",
-        r->mode);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:I, s:s, s:{s:f, s:f}, s:s}",
+                  "certificateArn", arn, "certificateId", r->cert_id, "status", r->status,
+                  "certificatePem", r->pem, "ownedBy", r->owned_by, "creationDate",
+                  r->creation_date, "lastModifiedDate", r->last_modified, "customerVersion",
+                  (json_int_t)r->customer_version, "generationId", r->generation_id, "validity",
+                  "notBefore", r->not_before, "notAfter", r->not_after, "certificateMode", r->mode);
     if (j && ca) {
         json_object_set_new(j, "autoRegistrationStatus", json_string(r->auto_registration));
     } else if (j && r->ca_cert_id[0]) {
@@ -464,8 +472,8 @@ static fy_err h_describe_cert(struct api_req *req)
     if (e) {
         return e;
     }
-    e = api_reply(req, json_pack("{s:o}", "certificateDescription",
-                                 description_to_json(req, &row, false)));
+    e = api_reply(
+        req, json_pack("{s:o}", "certificateDescription", description_to_json(req, &row, false)));
     fy_cert_row_clear(&row);
     return e;
 }
@@ -481,8 +489,8 @@ static fy_err h_describe_ca(struct api_req *req)
     if (e) {
         return e;
     }
-    json_t *config = row.registration_config ? json_loads(row.registration_config, 0, NULL)
-                                             : json_object();
+    json_t *config =
+        row.registration_config ? json_loads(row.registration_config, 0, NULL) : json_object();
     e = api_reply(req, json_pack("{s:o, s:o}", "certificateDescription",
                                  description_to_json(req, &row, true), "registrationConfig",
                                  config ? config : json_object()));
@@ -518,14 +526,13 @@ static fy_err list_certs(struct api_req *req, const char *ca_filter, bool ca)
     struct cert_page p = {req, json_array(), ca};
     fy_err e = api_query_bool(req, "isAscendingOrder", false, &asc);
     if (!e) {
-        e = api_page_in(req, "marker", "pageSize", CERT_PAGE_DEFAULT, API_PAGE_MAX_DEFAULT,
-                        &after, &limit);
+        e = api_page_in(req, "marker", "pageSize", CERT_PAGE_DEFAULT, API_PAGE_MAX_DEFAULT, &after,
+                        &limit);
     }
     if (!e && ca) {
         e = fy_ca_list(req->db, asc, after, limit, add_summary, &p, &next, &req->em);
     } else if (!e) {
-        e = fy_cert_list(req->db, ca_filter, asc, after, limit, add_summary, &p, &next,
-                         &req->em);
+        e = fy_cert_list(req->db, ca_filter, asc, after, limit, add_summary, &p, &next, &req->em);
     }
     json_t *j = e ? NULL : json_pack("{s:O}", "certificates", p.items);
     if (!e) {
@@ -584,8 +591,8 @@ static fy_err h_update_cert(struct api_req *req)
     return e;
 }
 
-static fy_err check_enum(struct api_req *req, const char *name, const char *v, const char *a,
-                         const char *b)
+static fy_err
+check_enum(struct api_req *req, const char *name, const char *v, const char *a, const char *b)
 {
     if (v && strcmp(v, a) != 0 && strcmp(v, b) != 0) {
         return fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "%s must be %s or %s", name, a, b);
@@ -675,11 +682,9 @@ const struct api_route api_routes_certificates[] = {
      "RegisterCertificateWithoutCA"},
     {FY_SVC_IOT, "POST", "/cacertificate", h_register_ca, "RegisterCACertificate"},
     {FY_SVC_IOT, "GET", "/cacertificates", h_list_cas, "ListCACertificates"},
-    {FY_SVC_IOT, "GET", "/cacertificate/{caCertificateId}", h_describe_ca,
-     "DescribeCACertificate"},
+    {FY_SVC_IOT, "GET", "/cacertificate/{caCertificateId}", h_describe_ca, "DescribeCACertificate"},
     {FY_SVC_IOT, "PUT", "/cacertificate/{caCertificateId}", h_update_ca, "UpdateCACertificate"},
-    {FY_SVC_IOT, "DELETE", "/cacertificate/{caCertificateId}", h_delete_ca,
-     "DeleteCACertificate"},
+    {FY_SVC_IOT, "DELETE", "/cacertificate/{caCertificateId}", h_delete_ca, "DeleteCACertificate"},
     {FY_SVC_IOT, "GET", "/registrationcode", h_get_registration_code, "GetRegistrationCode"},
     {FY_SVC_IOT, "GET", "/fleetyard/ca.pem", h_root_ca, "GetRootCA"},
     {0, NULL, NULL, NULL, NULL},

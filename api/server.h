@@ -25,8 +25,8 @@ struct api_config {
     bool auth;                      /* SigV4 verification (off only for throwaway local use) */
     bool reset_enabled;             /* POST /fleetyard/reset wipes all state */
     int64_t thing_type_delete_wait; /* seconds a type must be deprecated before DeleteThingType */
-    const char *mqtt_host;
-    const struct fy_pki_ca *ca; /* the fleetyard CA (borrowed; outlives the server) */          /* what DescribeEndpoint answers for the data endpoints */
+    const char *mqtt_host;          /* what DescribeEndpoint answers for the data endpoints */
+    const struct fy_pki_ca *ca;     /* the fleetyard CA (borrowed; outlives the server) */
 };
 
 struct api_server;

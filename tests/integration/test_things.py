@@ -124,8 +124,6 @@ def test_create_with_different_config_already_exists(iot, change):
     assert snapshot(iot, "t") == before
 
 
-@pytest.mark.xfail(reason="needs the error renderer to merge resourceId/resourceArn (lead)",
-                   strict=False)
 def test_already_exists_body_names_the_resource(iot, server):
     r = iot.create_thing(thingName="t")
     body = signed(server, "POST", "/things/t",
