@@ -1,0 +1,614 @@
+/* Policy engine: table-driven cases for every rule, both sides of each. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "policy/policy.h"
+#include "tests/unit/tap.h"
+
+#define A "arn:aws:iot:us-east-1:123456789012:"
+
+/* Variables: "name=value" pairs; a name may repeat for multi-valued keys. */
+struct vars {
+    const char *kv[16];
+};
+
+static size_t lookup(void *ctx, const char *name, const char **out, size_t max)
+{
+    const struct vars *v = ctx;
+    size_t n = 0, nlen = strlen(name);
+    for (size_t i = 0; i < 16 && v->kv[i] && n < max; i++) {
+        if (strncmp(v->kv[i], name, nlen) == 0 && v->kv[i][nlen] == '=') {
+            out[n++] = v->kv[i] + nlen + 1;
+        }
+    }
+    return n;
+}
+
+static const char *const WALK =
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"iot:Connect\","
+    "\"iot:Publish\",\"iot:Subscribe\",\"iot:Receive\"],\"Resource\":[\"arn:aws:iot:*:*:client/"
+    "${iot:Connection.Thing.ThingName}\",\"arn:aws:iot:*:*:topic/device/"
+    "${iot:Connection.Thing.ThingName}/*\",\"arn:aws:iot:*:*:topicfilter/device/"
+    "${iot:Connection.Thing.ThingName}/*\"]},{\"Effect\":\"Allow\",\"Action\":["
+    "\"iot:GetThingShadow\",\"iot:UpdateThingShadow\",\"iot:DeleteThingShadow\"],\"Resource\":["
+    "\"arn:aws:iot:*:*:thing/${iot:Connection.Thing.ThingName}\"]}]}";
+
+struct row {
+    const char *doc;
+    const char *action;
+    const char *resource;
+    struct vars vars;
+    enum fy_policy_decision want;
+};
+
+#define ALLOW FY_POLICY_ALLOWED
+#define IMPL  FY_POLICY_IMPLICIT_DENY
+#define EXPL  FY_POLICY_EXPLICIT_DENY
+#define T1                                                             \
+    {                                                                  \
+        {                                                              \
+            "iot:Connection.Thing.ThingName=dev1", "iot:ClientId=dev1" \
+        }                                                              \
+    }
+#define DOC(stmts) "{\"Version\":\"2012-10-17\",\"Statement\":[" stmts "]}"
+#define ST(effect, action, resource) \
+    "{\"Effect\":\"" effect "\",\"Action\":" action ",\"Resource\":" resource "}"
+#define STC(effect, action, resource, cond)                                   \
+    "{\"Effect\":\"" effect "\",\"Action\":" action ",\"Resource\":" resource \
+    ",\"Condition\":" cond "}"
+
+static const struct row rows[] = {
+    /* the walkthrough policy: own thing allowed, neighbour denied */
+    {NULL, "iot:Connect", A "client/dev1", T1, ALLOW},
+    {NULL, "iot:Connect", A "client/dev2", T1, IMPL},
+    {NULL, "iot:Publish", A "topic/device/dev1/temp", T1, ALLOW},
+    {NULL, "iot:Publish", A "topic/device/dev1/a/b/c", T1, ALLOW},
+    {NULL, "iot:Publish", A "topic/device/dev2/temp", T1, IMPL},
+    {NULL, "iot:Publish", A "topic/device/dev1", T1, IMPL},
+    {NULL, "iot:Subscribe", A "topicfilter/device/dev1/#", T1, ALLOW},
+    {NULL, "iot:Subscribe", A "topicfilter/device/dev1/+/x", T1, ALLOW},
+    {NULL, "iot:Subscribe", A "topicfilter/device/dev2/#", T1, IMPL},
+    {NULL, "iot:Subscribe", A "topicfilter/device/+/temp", T1, IMPL},
+    {NULL, "iot:Receive", A "topic/device/dev1/cmd", T1, ALLOW},
+    {NULL, "iot:Receive", A "topic/device/dev2/cmd", T1, IMPL},
+    {NULL, "iot:GetThingShadow", A "thing/dev1", T1, ALLOW},
+    {NULL, "iot:UpdateThingShadow", A "thing/dev2", T1, IMPL},
+    {NULL, "iot:DeleteThingShadow", A "thing/dev1", T1, ALLOW},
+    {NULL, "iot:GetRetainedMessage", A "topic/device/dev1/x", T1, IMPL},
+    {NULL, "iot:Publish", A "topic/device/dev1/x", {{"iot:ClientId=dev1"}}, IMPL},
+    {NULL, "iot:Connect", A "client/dev1", {{0}}, IMPL},
+    {NULL, "iot:Connect", A "client/${iot:Connection.Thing.ThingName}", {{0}}, IMPL},
+    {NULL, "IOT:PUBLISH", A "topic/device/dev1/x", T1, ALLOW},
+    {NULL, "iot:Publish", "arn:aws:iot:eu-west-1:210987654321:topic/device/dev1/x", T1, ALLOW},
+    /* actions: wildcards, case-insensitivity, NotAction */
+    {DOC(ST("Allow", "\"iot:*\"", "\"*\"")), "iot:Publish", A "topic/a", {{0}}, ALLOW},
+    {DOC(ST("Allow", "\"iot:*\"", "\"*\"")), "greengrass:Discover", A "thing/a", {{0}}, IMPL},
+    {DOC(ST("Allow", "\"*\"", "\"*\"")), "iot:Connect", A "client/x", {{0}}, ALLOW},
+    {DOC(ST("Allow", "\"iot:Pub*\"", "\"*\"")), "iot:Publish", A "topic/a", {{0}}, ALLOW},
+    {DOC(ST("Allow", "\"iot:Pub*\"", "\"*\"")), "iot:Subscribe", A "topicfilter/a", {{0}}, IMPL},
+    {DOC(ST("Allow", "\"iot:?ublish\"", "\"*\"")), "iot:Publish", A "topic/a", {{0}}, ALLOW},
+    {DOC(ST("Allow", "\"iot:?ublish\"", "\"*\"")), "iot:Pubish", A "topic/a", {{0}}, IMPL},
+    {DOC(ST("Allow", "\"IoT:publish\"", "\"*\"")), "iot:Publish", A "topic/a", {{0}}, ALLOW},
+    {DOC("{\"Effect\":\"Allow\",\"NotAction\":\"iot:Connect\",\"Resource\":\"*\"}"),
+     "iot:Publish",
+     A "topic/a",
+     {{0}},
+     ALLOW},
+    {DOC("{\"Effect\":\"Allow\",\"NotAction\":\"iot:Connect\",\"Resource\":\"*\"}"),
+     "iot:Connect",
+     A "client/a",
+     {{0}},
+     IMPL},
+    {DOC(ST("Allow", "[\"iot:Connect\",\"iot:Publish\"]", "\"*\"")),
+     "iot:Publish",
+     A "topic/a",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "[\"iot:Connect\",\"iot:Publish\"]", "\"*\"")),
+     "iot:Receive",
+     A "topic/a",
+     {{0}},
+     IMPL},
+    /* resources: * crosses /, ? is one character, case-sensitive, + and # literal */
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/a/*\"")),
+     "iot:Publish",
+     A "topic/a/b/c/d",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/a/*\"")),
+     "iot:Publish",
+     A "topic/a",
+     {{0}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/a/*\"")),
+     "iot:Publish",
+     A "topic/a/",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/a?c\"")),
+     "iot:Publish",
+     A "topic/abc",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/a?c\"")),
+     "iot:Publish",
+     A "topic/ac",
+     {{0}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/a?c\"")),
+     "iot:Publish",
+     A "topic/a/c",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/Temp\"")),
+     "iot:Publish",
+     A "topic/temp",
+     {{0}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/Temp\"")),
+     "iot:Publish",
+     A "topic/Temp",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Subscribe\"", "\"" A "topicfilter/some/+/topic\"")),
+     "iot:Subscribe",
+     A "topicfilter/some/+/topic",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Subscribe\"", "\"" A "topicfilter/some/+/topic\"")),
+     "iot:Subscribe",
+     A "topicfilter/some/x/topic",
+     {{0}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Subscribe\"", "\"" A "topicfilter/some/*/topic\"")),
+     "iot:Subscribe",
+     A "topicfilter/some/+/topic",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Subscribe\"", "\"" A "topicfilter/a/#\"")),
+     "iot:Subscribe",
+     A "topicfilter/a/#",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Subscribe\"", "\"" A "topicfilter/a/#\"")),
+     "iot:Subscribe",
+     A "topicfilter/a/b",
+     {{0}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"*\"")), "iot:Publish", A "topic/anything", {{0}}, ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "[\"" A "topic/a\",\"" A "topic/b\"]")),
+     "iot:Publish",
+     A "topic/b",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "[\"" A "topic/a\",\"" A "topic/b\"]")),
+     "iot:Publish",
+     A "topic/c",
+     {{0}},
+     IMPL},
+    {DOC("{\"Effect\":\"Allow\",\"Action\":\"iot:Publish\",\"NotResource\":\"" A "topic/x\"}"),
+     "iot:Publish",
+     A "topic/y",
+     {{0}},
+     ALLOW},
+    {DOC("{\"Effect\":\"Allow\",\"Action\":\"iot:Publish\",\"NotResource\":\"" A "topic/x\"}"),
+     "iot:Publish",
+     A "topic/x",
+     {{0}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/$aws/things/*\"")),
+     "iot:Publish",
+     A "topic/$aws/things/t/shadow/update",
+     {{0}},
+     ALLOW},
+    /* explicit deny wins */
+    {DOC(ST("Allow", "\"iot:*\"", "\"*\"") "," ST("Deny", "\"iot:Publish\"", "\"" A "topic/x\"")),
+     "iot:Publish",
+     A "topic/x",
+     {{0}},
+     EXPL},
+    {DOC(ST("Allow", "\"iot:*\"", "\"*\"") "," ST("Deny", "\"iot:Publish\"", "\"" A "topic/x\"")),
+     "iot:Publish",
+     A "topic/y",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Deny", "\"iot:Publish\"", "\"*\"") "," ST("Allow", "\"iot:*\"", "\"*\"")),
+     "iot:Publish",
+     A "topic/y",
+     {{0}},
+     EXPL},
+    {DOC(ST("Deny", "\"iot:Publish\"", "\"*\"")), "iot:Subscribe", A "topicfilter/y", {{0}}, IMPL},
+    {DOC(ST("Deny", "\"iot:Publish\"", "\"" A "topic/${iot:ClientId}\"")),
+     "iot:Publish",
+     A "topic/c1",
+     {{"iot:ClientId=c1"}},
+     EXPL},
+    {DOC(ST("Deny", "\"iot:Publish\"", "\"" A "topic/${iot:ClientId}\"")),
+     "iot:Publish",
+     A "topic/c1",
+     {{0}},
+     IMPL},
+    /* variables */
+    {DOC(ST("Allow", "\"iot:Connect\"", "\"" A "client/${iot:ClientId}\"")),
+     "iot:Connect",
+     A "client/abc",
+     {{"iot:ClientId=abc"}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Connect\"", "\"" A "client/${iot:ClientId}\"")),
+     "iot:Connect",
+     A "client/abd",
+     {{"iot:ClientId=abc"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Subscribe\"", "\"" A "topicfilter/${iot:ClientId}\"")),
+     "iot:Subscribe",
+     A "topicfilter/+",
+     {{"iot:ClientId=+"}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Subscribe\"", "\"" A "topicfilter/${iot:ClientId}\"")),
+     "iot:Subscribe",
+     A "topicfilter/x",
+     {{"iot:ClientId=+"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:ClientId}/x\"")),
+     "iot:Publish",
+     A "topic/a*b/x",
+     {{"iot:ClientId=a*b"}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:ClientId}/x\"")),
+     "iot:Publish",
+     A "topic/aZZb/x",
+     {{"iot:ClientId=a*b"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/t/${iot:Connection.Thing.ThingTypeName}\"")),
+     "iot:Publish",
+     A "topic/t/sensor",
+     {{"iot:Connection.Thing.ThingTypeName=sensor"}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/t/${iot:Connection.Thing.ThingTypeName}\"")),
+     "iot:Publish",
+     A "topic/t/sensor",
+     {{0}},
+     IMPL},
+    {DOC(ST("Allow",
+            "\"iot:Publish\"",
+            "\"" A "topic/b/${iot:Connection.Thing.Attributes[location]}\"")),
+     "iot:Publish",
+     A "topic/b/A",
+     {{"iot:Connection.Thing.Attributes[location]=A"}},
+     ALLOW},
+    {DOC(ST("Allow",
+            "\"iot:Publish\"",
+            "\"" A "topic/b/${iot:Connection.Thing.Attributes[location]}\"")),
+     "iot:Publish",
+     A "topic/b/B",
+     {{"iot:Connection.Thing.Attributes[location]=A"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:Certificate.Subject.CommonName}\"")),
+     "iot:Publish",
+     A "topic/dev",
+     {{"iot:Certificate.Subject.CommonName=dev"}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:Certificate.Subject.CommonName}\"")),
+     "iot:Publish",
+     A "topic/d+v",
+     {{"iot:Certificate.Subject.CommonName=d+v"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:Certificate.Subject.CommonName}\"")),
+     "iot:Publish",
+     A "topic/d#v",
+     {{"iot:Certificate.Subject.CommonName=d#v"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:Certificate.Issuer.Organization}\"")),
+     "iot:Publish",
+     A "topic/acme",
+     {{"iot:Certificate.Issuer.Organization=acme"}},
+     ALLOW},
+    {DOC(ST("Allow",
+            "\"iot:Publish\"",
+            "\"" A "topic/${iot:Certificate.Subject.OrganizationalUnit.1}\"")),
+     "iot:Publish",
+     A "topic/second",
+     {{"iot:Certificate.Subject.OrganizationalUnit.1=second"}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${*}\"")),
+     "iot:Publish",
+     A "topic/*",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${*}\"")),
+     "iot:Publish",
+     A "topic/x",
+     {{0}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${?}\"")),
+     "iot:Publish",
+     A "topic/?",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${?}\"")),
+     "iot:Publish",
+     A "topic/x",
+     {{0}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${$}x\"")),
+     "iot:Publish",
+     A "topic/$x",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:Nope}\"")),
+     "iot:Publish",
+     A "topic/${iot:Nope}",
+     {{0}},
+     IMPL},
+};
+
+/* Condition cases: one document per operator, request with given context values. */
+struct crow {
+    const char *cond;
+    struct vars vars;
+    enum fy_policy_decision want;
+};
+
+static const struct crow crows[] = {
+    {"{\"StringEquals\":{\"iot:ClientId\":\"a\"}}", {{"iot:ClientId=a"}}, ALLOW},
+    {"{\"StringEquals\":{\"iot:ClientId\":\"a\"}}", {{"iot:ClientId=A"}}, IMPL},
+    {"{\"StringEquals\":{\"iot:ClientId\":[\"x\",\"a\"]}}", {{"iot:ClientId=a"}}, ALLOW},
+    {"{\"StringEquals\":{\"iot:ClientId\":\"a\"}}", {{0}}, IMPL},
+    {"{\"StringNotEquals\":{\"iot:ClientId\":\"a\"}}", {{"iot:ClientId=b"}}, ALLOW},
+    {"{\"StringNotEquals\":{\"iot:ClientId\":\"a\"}}", {{"iot:ClientId=a"}}, IMPL},
+    {"{\"StringNotEquals\":{\"iot:ClientId\":\"a\"}}", {{0}}, ALLOW},
+    {"{\"StringEqualsIgnoreCase\":{\"iot:ClientId\":\"ABC\"}}", {{"iot:ClientId=abc"}}, ALLOW},
+    {"{\"StringEqualsIgnoreCase\":{\"iot:ClientId\":\"ABC\"}}", {{"iot:ClientId=abd"}}, IMPL},
+    {"{\"StringNotEqualsIgnoreCase\":{\"iot:ClientId\":\"ABC\"}}", {{"iot:ClientId=abc"}}, IMPL},
+    {"{\"StringNotEqualsIgnoreCase\":{\"iot:ClientId\":\"ABC\"}}", {{"iot:ClientId=x"}}, ALLOW},
+    {"{\"StringLike\":{\"iot:ClientId\":\"dev-*\"}}", {{"iot:ClientId=dev-1"}}, ALLOW},
+    {"{\"StringLike\":{\"iot:ClientId\":\"dev-*\"}}", {{"iot:ClientId=prod-1"}}, IMPL},
+    {"{\"StringLike\":{\"iot:ClientId\":\"dev-?\"}}", {{"iot:ClientId=dev-12"}}, IMPL},
+    {"{\"StringNotLike\":{\"iot:ClientId\":\"dev-*\"}}", {{"iot:ClientId=prod-1"}}, ALLOW},
+    {"{\"StringNotLike\":{\"iot:ClientId\":\"dev-*\"}}", {{"iot:ClientId=dev-1"}}, IMPL},
+    {"{\"StringEquals\":{\"iot:ClientId\":\"${iot:Connection.Thing.ThingName}\"}}",
+     {{"iot:ClientId=t1", "iot:Connection.Thing.ThingName=t1"}},
+     ALLOW},
+    {"{\"StringEquals\":{\"iot:ClientId\":\"${iot:Connection.Thing.ThingName}\"}}",
+     {{"iot:ClientId=t1", "iot:Connection.Thing.ThingName=t2"}},
+     IMPL},
+    {"{\"StringEquals\":{\"iot:ClientId\":\"${iot:Connection.Thing.ThingName}\"}}",
+     {{"iot:ClientId=t1"}},
+     IMPL},
+    {"{\"NumericEquals\":{\"k\":\"5\"}}", {{"k=5.0"}}, ALLOW},
+    {"{\"NumericEquals\":{\"k\":\"5\"}}", {{"k=6"}}, IMPL},
+    {"{\"NumericNotEquals\":{\"k\":\"5\"}}", {{"k=6"}}, ALLOW},
+    {"{\"NumericNotEquals\":{\"k\":\"5\"}}", {{"k=5"}}, IMPL},
+    {"{\"NumericLessThan\":{\"k\":\"5\"}}", {{"k=4"}}, ALLOW},
+    {"{\"NumericLessThan\":{\"k\":\"5\"}}", {{"k=5"}}, IMPL},
+    {"{\"NumericLessThanEquals\":{\"k\":\"5\"}}", {{"k=5"}}, ALLOW},
+    {"{\"NumericLessThanEquals\":{\"k\":\"5\"}}", {{"k=6"}}, IMPL},
+    {"{\"NumericGreaterThan\":{\"k\":\"5\"}}", {{"k=6"}}, ALLOW},
+    {"{\"NumericGreaterThan\":{\"k\":\"5\"}}", {{"k=5"}}, IMPL},
+    {"{\"NumericGreaterThanEquals\":{\"k\":\"5\"}}", {{"k=5"}}, ALLOW},
+    {"{\"NumericGreaterThanEquals\":{\"k\":\"5\"}}", {{"k=4.9"}}, IMPL},
+    {"{\"NumericEquals\":{\"k\":\"5\"}}", {{"k=five"}}, IMPL},
+    {"{\"DateGreaterThan\":{\"k\":\"2020-01-01T00:00:00Z\"}}", {{"k=2021-06-01T00:00:00Z"}}, ALLOW},
+    {"{\"DateGreaterThan\":{\"k\":\"2020-01-01T00:00:00Z\"}}", {{"k=2019-06-01T00:00:00Z"}}, IMPL},
+    {"{\"DateLessThan\":{\"k\":\"2020-01-01\"}}", {{"k=1500000000"}}, ALLOW},
+    {"{\"DateLessThan\":{\"k\":\"2020-01-01\"}}", {{"k=1700000000"}}, IMPL},
+    {"{\"DateEquals\":{\"k\":\"2020-01-01T00:00:00Z\"}}", {{"k=1577836800"}}, ALLOW},
+    {"{\"DateNotEquals\":{\"k\":\"2020-01-01T00:00:00Z\"}}", {{"k=1577836800"}}, IMPL},
+    {"{\"Bool\":{\"iot:Connection.Thing.IsAttached\":\"true\"}}",
+     {{"iot:Connection.Thing.IsAttached=true"}},
+     ALLOW},
+    {"{\"Bool\":{\"iot:Connection.Thing.IsAttached\":\"true\"}}",
+     {{"iot:Connection.Thing.IsAttached=false"}},
+     IMPL},
+    {"{\"Bool\":{\"iot:Connection.Thing.IsAttached\":\"true\"}}", {{0}}, IMPL},
+    {"{\"IpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}", {{"aws:SourceIp=10.1.2.3"}}, ALLOW},
+    {"{\"IpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}", {{"aws:SourceIp=11.1.2.3"}}, IMPL},
+    {"{\"IpAddress\":{\"aws:SourceIp\":\"192.168.1.7\"}}", {{"aws:SourceIp=192.168.1.7"}}, ALLOW},
+    {"{\"IpAddress\":{\"aws:SourceIp\":\"2001:db8::/32\"}}", {{"aws:SourceIp=2001:db8::1"}}, ALLOW},
+    {"{\"IpAddress\":{\"aws:SourceIp\":\"2001:db8::/32\"}}", {{"aws:SourceIp=2001:db9::1"}}, IMPL},
+    {"{\"NotIpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}", {{"aws:SourceIp=11.1.2.3"}}, ALLOW},
+    {"{\"NotIpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}", {{"aws:SourceIp=10.1.2.3"}}, IMPL},
+    {"{\"ArnLike\":{\"k\":\"arn:aws:iot:*:*:thing/dev*\"}}", {{"k=" A "thing/dev1"}}, ALLOW},
+    {"{\"ArnLike\":{\"k\":\"arn:aws:iot:*:*:thing/dev*\"}}", {{"k=" A "thing/prod1"}}, IMPL},
+    {"{\"ArnEquals\":{\"k\":\"" A "thing/dev1\"}}", {{"k=" A "thing/dev1"}}, ALLOW},
+    {"{\"ArnNotEquals\":{\"k\":\"" A "thing/dev1\"}}", {{"k=" A "thing/dev1"}}, IMPL},
+    {"{\"ArnNotLike\":{\"k\":\"arn:aws:iot:*:*:thing/dev*\"}}", {{"k=" A "thing/prod1"}}, ALLOW},
+    {"{\"Null\":{\"iot:Connection.Thing.ThingName\":\"true\"}}", {{0}}, ALLOW},
+    {"{\"Null\":{\"iot:Connection.Thing.ThingName\":\"true\"}}",
+     {{"iot:Connection.Thing.ThingName=t"}},
+     IMPL},
+    {"{\"Null\":{\"iot:Connection.Thing.ThingName\":\"false\"}}",
+     {{"iot:Connection.Thing.ThingName=t"}},
+     ALLOW},
+    {"{\"Null\":{\"iot:Connection.Thing.ThingName\":\"false\"}}", {{0}}, IMPL},
+    {"{\"StringEqualsIfExists\":{\"k\":\"a\"}}", {{0}}, ALLOW},
+    {"{\"StringEqualsIfExists\":{\"k\":\"a\"}}", {{"k=a"}}, ALLOW},
+    {"{\"StringEqualsIfExists\":{\"k\":\"a\"}}", {{"k=b"}}, IMPL},
+    {"{\"NumericLessThanIfExists\":{\"k\":\"5\"}}", {{0}}, ALLOW},
+    {"{\"NumericLessThanIfExists\":{\"k\":\"5\"}}", {{"k=9"}}, IMPL},
+    {"{\"ForAnyValue:StringEquals\":{\"ou\":[\"a\",\"b\"]}}", {{"ou=x", "ou=b"}}, ALLOW},
+    {"{\"ForAnyValue:StringEquals\":{\"ou\":[\"a\",\"b\"]}}", {{"ou=x", "ou=y"}}, IMPL},
+    {"{\"ForAnyValue:StringEquals\":{\"ou\":[\"a\",\"b\"]}}", {{0}}, IMPL},
+    {"{\"ForAllValues:StringEquals\":{\"ou\":[\"a\",\"b\"]}}", {{"ou=a", "ou=b"}}, ALLOW},
+    {"{\"ForAllValues:StringEquals\":{\"ou\":[\"a\",\"b\"]}}", {{"ou=a", "ou=c"}}, IMPL},
+    {"{\"ForAllValues:StringEquals\":{\"ou\":[\"a\",\"b\"]}}", {{0}}, ALLOW},
+    {"{\"ForAnyValue:StringLike\":{\"ou\":\"eng-*\"}}", {{"ou=ops", "ou=eng-1"}}, ALLOW},
+    {"{\"StringEquals\":{\"a\":\"1\"},\"StringLike\":{\"b\":\"x*\"}}", {{"a=1", "b=xy"}}, ALLOW},
+    {"{\"StringEquals\":{\"a\":\"1\"},\"StringLike\":{\"b\":\"x*\"}}", {{"a=1", "b=yy"}}, IMPL},
+    {"{\"StringEquals\":{\"a\":\"1\",\"b\":\"2\"}}", {{"a=1", "b=2"}}, ALLOW},
+    {"{\"StringEquals\":{\"a\":\"1\",\"b\":\"2\"}}", {{"a=1", "b=3"}}, IMPL},
+};
+
+static const char *const malformed[] = {
+    "",
+    "not json",
+    "[]",
+    "{\"Version\":\"2012-10-17\"}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":[]}",
+    "{\"Version\":\"1999-01-01\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Action\":\"iot:*\",\"Resource\":\"*\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Maybe\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Resource\":\"*\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":5,"
+    "\"Resource\":\"*\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":[],"
+    "\"Resource\":\"*\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"publish\","
+    "\"Resource\":\"*\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"topic/x\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"NotAction\":\"iot:Connect\",\"Resource\":\"*\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\",\"Condition\":{\"NoSuchOperator\":{\"a\":\"b\"}}}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\",\"Condition\":{\"StringEquals\":\"x\"}}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\",\"Condition\":{\"NullIfExists\":{\"a\":\"true\"}}}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"arn:aws:iot:*:*:topic/${iot:ClientId\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\",\"Principal\":\"*\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\"},\"Extra\":1}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Sid\":5,\"Effect\":\"Allow\",\"Action\":"
+    "\"iot:*\",\"Resource\":\"*\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\",\"Effect\":\"Deny\"}}",
+};
+
+static enum fy_policy_decision
+decide(const char *doc, const char *action, const char *res, const struct vars *v)
+{
+    struct fy_policy *p = NULL;
+    struct fy_errmsg em;
+    if (fy_policy_compile(doc, strlen(doc), &p, &em) != FY_ERR_OK) {
+        printf("# compile failed: %s\n", em.msg);
+        return (enum fy_policy_decision)99;
+    }
+    const struct fy_policy *set[] = {p};
+    struct fy_policy_request req = {action, res, lookup, (void *)v};
+    enum fy_policy_decision d = fy_policy_eval(set, 1, &req, NULL);
+    fy_policy_free(p);
+    return d;
+}
+
+static void test_rows(void)
+{
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const struct row *r = &rows[i];
+        enum fy_policy_decision d =
+            decide(r->doc ? r->doc : WALK, r->action, r->resource, &r->vars);
+        ok(d == r->want, "row %zu: %s %s -> %s", i, r->action, r->resource,
+           fy_policy_decision_name(d));
+    }
+}
+
+static void test_conditions(void)
+{
+    char doc[2048];
+    for (size_t i = 0; i < sizeof(crows) / sizeof(crows[0]); i++) {
+        snprintf(doc, sizeof(doc),
+                 "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":"
+                 "\"iot:Connect\",\"Resource\":\"*\",\"Condition\":%s}}",
+                 crows[i].cond);
+        enum fy_policy_decision d = decide(doc, "iot:Connect", A "client/c", &crows[i].vars);
+        ok(d == crows[i].want, "condition %zu: %s -> %s", i, crows[i].cond,
+           fy_policy_decision_name(d));
+    }
+}
+
+static void test_malformed(void)
+{
+    struct fy_policy *p;
+    struct fy_errmsg em;
+    for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+        fy_err e = fy_policy_compile(malformed[i], strlen(malformed[i]), &p, &em);
+        ok(e == FY_ERR_MALFORMED_POLICY && em.msg[0], "malformed %zu refused: %s", i, em.msg);
+    }
+}
+
+static void test_size_limit(void)
+{
+    char doc[FY_POLICY_DOC_MAX_CHARS + 512];
+    struct fy_policy *p = NULL;
+    struct fy_errmsg em;
+    const char *head = "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\","
+                       "\"Action\":\"iot:*\",\"Resource\":\"arn:aws:iot:*:*:topic/";
+    const char *tail = "\"}}";
+    size_t fixed = strlen(head) + strlen(tail);
+    for (int extra = 0; extra <= 1; extra++) {
+        size_t pad = FY_POLICY_DOC_MAX_CHARS - fixed + (size_t)extra;
+        snprintf(doc, sizeof(doc), "%s%.*s%s", head, (int)pad,
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                 tail);
+        fy_err e = fy_policy_compile(doc, strlen(doc), &p, &em);
+        ok(extra ? e == FY_ERR_MALFORMED_POLICY : e == FY_ERR_OK,
+           "document of %d significant characters %s", FY_POLICY_DOC_MAX_CHARS + extra,
+           extra ? "refused" : "accepted");
+        fy_policy_free(p);
+        p = NULL;
+    }
+}
+
+static void test_sets(void)
+{
+    struct fy_policy *a = NULL, *b = NULL;
+    struct fy_errmsg em;
+    const char *da = DOC(ST("Allow", "\"iot:*\"", "\"*\""));
+    const char *db = DOC(ST("Deny", "\"iot:Publish\"", "\"" A "topic/secret\""));
+    ok(fy_policy_compile(da, strlen(da), &a, &em) == FY_ERR_OK, "allow-all compiles");
+    ok(fy_policy_compile(db, strlen(db), &b, &em) == FY_ERR_OK, "deny compiles");
+    const struct fy_policy *set[] = {a, b};
+    struct vars none = {{0}};
+    struct fy_policy_request r1 = {"iot:Publish", A "topic/secret", lookup, &none};
+    struct fy_policy_request r2 = {"iot:Publish", A "topic/open", lookup, &none};
+    struct fy_policy_why why;
+    ok(fy_policy_eval(set, 2, &r1, &why) == EXPL && why.denied == 2 && why.allowed == 1,
+       "deny in a second policy wins across the set, why names both");
+    ok(fy_policy_eval(set, 2, &r2, &why) == ALLOW && why.allowed == 1 && why.denied == 0,
+       "allow from the first policy");
+    ok(fy_policy_eval(set, 0, &r2, NULL) == IMPL, "an empty set denies implicitly");
+    fy_policy_free(a);
+    fy_policy_free(b);
+}
+
+int main(void)
+{
+    fy_json_init();
+    test_rows();
+    test_conditions();
+    test_malformed();
+    test_size_limit();
+    test_sets();
+    return done();
+}
