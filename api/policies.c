@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/names.h"
 #include "policy/policy.h"
+#include "registry/identity.h"
 
 #define POLICY_PAGE_DEFAULT 25
 #define POLICY_ARN_MAX      256
@@ -441,6 +442,253 @@ static fy_err h_effective(struct api_req *req)
     return e;
 }
 
+/* ---- TestAuthorization ---- */
+
+#define TEST_AUTH_INFOS_MAX     10 /* authInfos per request (model) */
+#define TEST_AUTH_RESOURCES_MAX 100
+#define TEST_AUTH_MISSING_MAX   32
+
+struct auth_set {
+    const struct api_req *req;
+    struct fy_policy *compiled[FY_POLICY_SET_MAX];
+    char names[FY_POLICY_SET_MAX][FY_POLICY_NAME_MAX + 1];
+    size_t n;
+    json_t *skip; /* policyNamesToSkip (borrowed) */
+    fy_err error;
+};
+
+static bool skipped(const json_t *skip, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach (skip, i, v) {
+        if (json_is_string(v) && strcmp(json_string_value(v), name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Adds one policy (default version) to the evaluation set, once. */
+static fy_err set_add(void *ctx, const struct fy_policy_row *r)
+{
+    struct auth_set *s = ctx;
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(s->names[i], r->name) == 0) {
+            return FY_ERR_OK;
+        }
+    }
+    if (skipped(s->skip, r->name)) {
+        return FY_ERR_OK;
+    }
+    if (s->n == FY_POLICY_SET_MAX) {
+        return FY_ERR_LIMIT_EXCEEDED;
+    }
+    struct fy_errmsg em;
+    if (fy_policy_compile(r->document, strlen(r->document), &s->compiled[s->n], &em)) {
+        return FY_ERR_INTERNAL; /* stored documents were validated when created */
+    }
+    snprintf(s->names[s->n++], FY_POLICY_NAME_MAX + 1, "%s", r->name);
+    return FY_ERR_OK;
+}
+
+static void set_free(struct auth_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        fy_policy_free(s->compiled[i]);
+    }
+}
+
+static fy_err add_named_policies(struct api_req *req, struct auth_set *s, const json_t *names)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach (names, i, v) {
+        struct fy_policy_row row;
+        if (!json_is_string(v)) {
+            return fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "policyNamesToAdd must be strings");
+        }
+        fy_err e = fy_policy_get(req->db, json_string_value(v), 0, &row, &req->em);
+        if (!e) {
+            e = set_add(s, &row);
+            fy_policy_row_clear(&row);
+        }
+        if (e) {
+            return e;
+        }
+    }
+    return FY_ERR_OK;
+}
+
+/* Records the context keys a policy asked for and the identity did not have. */
+struct missing_ctx {
+    struct fy_identity *id;
+    json_t *missing;
+};
+
+static size_t recording_lookup(void *ctx, const char *name, const char **out, size_t max)
+{
+    struct missing_ctx *m = ctx;
+    size_t n = fy_identity_lookup(m->id, name, out, max);
+    if (n == 0 && json_array_size(m->missing) < TEST_AUTH_MISSING_MAX &&
+        !skipped(m->missing, name)) {
+        json_array_append_new(m->missing, json_string(name));
+    }
+    return n;
+}
+
+static const char *action_of(const char *type)
+{
+    static const char *const map[][2] = {{"PUBLISH", "iot:Publish"},
+                                         {"SUBSCRIBE", "iot:Subscribe"},
+                                         {"RECEIVE", "iot:Receive"},
+                                         {"CONNECT", "iot:Connect"}};
+    for (size_t i = 0; type && i < sizeof(map) / sizeof(map[0]); i++) {
+        if (strcmp(type, map[i][0]) == 0) {
+            return map[i][1];
+        }
+    }
+    return NULL;
+}
+
+static json_t *policies_of(const struct api_req *req, const struct auth_set *s, uint64_t bits)
+{
+    json_t *a = json_array();
+    char arn[POLICY_ARN_MAX];
+    for (size_t i = 0; a && i < s->n; i++) {
+        if (bits & ((uint64_t)1 << i)) {
+            policy_arn(req, s->names[i], arn);
+            json_array_append_new(
+                a, json_pack("{s:s, s:s}", "policyName", s->names[i], "policyArn", arn));
+        }
+    }
+    return json_pack("{s:o}", "policies", a ? a : json_array());
+}
+
+/* Evaluates one authInfo; appends its authResult to results. */
+static fy_err eval_info(struct api_req *req,
+                        const struct auth_set *s,
+                        struct fy_identity *id,
+                        const json_t *info,
+                        json_t *results)
+{
+    const char *type = NULL;
+    json_t *resources = NULL;
+    json_error_t err;
+    if (json_unpack_ex((json_t *)info, &err, 0, "{s?s, s:o !}", "actionType", &type, "resources",
+                       &resources) != 0 ||
+        !json_is_array(resources) || json_array_size(resources) == 0 ||
+        json_array_size(resources) > TEST_AUTH_RESOURCES_MAX) {
+        return fy_fail(&req->em, FY_ERR_INVALID_REQUEST,
+                       "Each authInfo needs actionType and 1-%d resources",
+                       TEST_AUTH_RESOURCES_MAX);
+    }
+    const char *action = action_of(type);
+    if (!action) {
+        return fy_fail(&req->em, FY_ERR_INVALID_REQUEST,
+                       "actionType must be PUBLISH, SUBSCRIBE, RECEIVE or CONNECT");
+    }
+    struct missing_ctx m = {id, json_array()};
+    uint64_t allowed = 0, denied = 0;
+    bool all_allowed = true;
+    size_t i;
+    json_t *r;
+    json_array_foreach (resources, i, r) {
+        struct fy_policy_request pr = {action, json_string_value(r), recording_lookup, &m};
+        struct fy_policy_why why;
+        const struct fy_policy *const *set = (const struct fy_policy *const *)s->compiled;
+        all_allowed &= fy_policy_eval(set, s->n, &pr, &why) == FY_POLICY_ALLOWED;
+        allowed |= why.allowed;
+        denied |= why.denied;
+    }
+    enum fy_policy_decision d = denied        ? FY_POLICY_EXPLICIT_DENY
+                                : all_allowed ? FY_POLICY_ALLOWED
+                                              : FY_POLICY_IMPLICIT_DENY;
+    uint64_t everyone = s->n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << s->n) - 1);
+    json_t *res = json_pack(
+        "{s:O, s:o, s:{s:o, s:o}, s:s, s:o}", "authInfo", info, "allowed",
+        policies_of(req, s, d == FY_POLICY_ALLOWED ? allowed : 0), "denied", "implicitDeny",
+        policies_of(req, s, d == FY_POLICY_IMPLICIT_DENY ? everyone & ~allowed : 0), "explicitDeny",
+        policies_of(req, s, denied), "authDecision", fy_policy_decision_name(d),
+        "missingContextValues", m.missing);
+    return res && json_array_append_new(results, res) == 0 ? FY_ERR_OK : FY_ERR_NOMEM;
+}
+
+struct auth_input {
+    const char *principal, *pool;
+    json_t *infos, *add, *skip;
+};
+
+static fy_err auth_input(struct api_req *req, struct auth_input *in, struct fy_arn *cert)
+{
+    json_t *body;
+    json_error_t err;
+    memset(in, 0, sizeof(*in));
+    fy_err e = api_body(req, &body);
+    if (!e &&
+        json_unpack_ex(body, &err, 0, "{s?s, s?s, s:o, s?o, s?o !}", "principal", &in->principal,
+                       "cognitoIdentityPoolId", &in->pool, "authInfos", &in->infos,
+                       "policyNamesToAdd", &in->add, "policyNamesToSkip", &in->skip) != 0) {
+        return bad_body(req, &err);
+    }
+    if (!e && (!json_is_array(in->infos) || json_array_size(in->infos) == 0 ||
+               json_array_size(in->infos) > TEST_AUTH_INFOS_MAX)) {
+        return fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "authInfos must hold 1-%d entries",
+                       TEST_AUTH_INFOS_MAX);
+    }
+    if (!e && (!in->principal || in->pool)) {
+        return fy_fail(&req->em, FY_ERR_INVALID_REQUEST,
+                       "principal (a certificate ARN) is required; Cognito identities are not "
+                       "supported");
+    }
+    if (!e &&
+        (fy_arn_parse(in->principal, cert, NULL) != FY_ERR_OK || strcmp(cert->type, "cert") != 0)) {
+        return fy_fail(&req->em, FY_ERR_INVALID_REQUEST,
+                       "principal must be a certificate ARN: %.200s", in->principal);
+    }
+    return e;
+}
+
+static fy_err h_test_authorization(struct api_req *req)
+{
+    struct auth_input in;
+    struct fy_arn cert;
+    struct fy_identity id;
+    struct auth_set s;
+    memset(&s, 0, sizeof(s));
+    memset(&id, 0, sizeof(id));
+    fy_err e = auth_input(req, &in, &cert);
+    s.req = req;
+    s.skip = in.skip;
+    if (!e) {
+        e = fy_identity_load(req->db, req->site, cert.resource, api_query(req, "clientId"), &id,
+                             &req->em);
+    }
+    if (!e) {
+        e = fy_policy_effective(req->db, req->site, id.cert_arn, id.attached ? id.thing : NULL,
+                                set_add, &s, &req->em);
+    }
+    if (!e && in.add) {
+        e = add_named_policies(req, &s, in.add);
+    }
+    json_t *results = json_array();
+    size_t i;
+    json_t *info;
+    json_array_foreach (e ? NULL : in.infos, i, info) {
+        e = e ? e : eval_info(req, &s, &id, info, results);
+    }
+    if (!e) {
+        e = api_reply(req, json_pack("{s:O}", "authResults", results));
+    }
+    if (e == FY_ERR_LIMIT_EXCEEDED) {
+        fy_errf(&req->em, "More than %d policies apply", FY_POLICY_SET_MAX);
+    }
+    json_decref(results);
+    set_free(&s);
+    fy_identity_clear(&id);
+    return e;
+}
+
 const struct api_route api_routes_policies[] = {
     {FY_SVC_IOT, "GET", "/policies", h_list, "ListPolicies"},
     {FY_SVC_IOT, "POST", "/policies/{policyName}", h_create, "CreatePolicy"},
@@ -459,5 +707,6 @@ const struct api_route api_routes_policies[] = {
     {FY_SVC_IOT, "POST", "/attached-policies/{target}", h_list_attached, "ListAttachedPolicies"},
     {FY_SVC_IOT, "POST", "/policy-targets/{policyName}", h_list_targets, "ListTargetsForPolicy"},
     {FY_SVC_IOT, "POST", "/effective-policies", h_effective, "GetEffectivePolicies"},
+    {FY_SVC_IOT, "POST", "/test-authorization", h_test_authorization, "TestAuthorization"},
     {0, NULL, NULL, NULL, NULL},
 };

@@ -186,3 +186,17 @@ def aws(server, reset):
 def error_code(excinfo):
     """The AWS error code of a botocore ClientError raised in pytest.raises."""
     return excinfo.value.response["Error"]["Code"]
+
+
+def signed_request(server, method, path, body=b"", service="iot", headers=None):
+    """A raw SigV4-signed request (for input the SDKs refuse to send)."""
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    import requests
+    creds = botocore.credentials.Credentials(server.env["AWS_ACCESS_KEY_ID"],
+                                             server.env["AWS_SECRET_ACCESS_KEY"])
+    req = botocore.awsrequest.AWSRequest(method=method, url=server.endpoint + path, data=body,
+                                         headers=headers or {})
+    botocore.auth.SigV4Auth(creds, service, server.env["AWS_DEFAULT_REGION"]).add_auth(req)
+    return requests.request(method, req.url, headers=dict(req.headers), data=body, timeout=10)

@@ -6,7 +6,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_code
+from conftest import error_code, signed_request
 
 WALKTHROUGH = {
     "Version": "2012-10-17",
@@ -171,3 +171,91 @@ def test_effective_policies_through_group_hierarchy(iot, aws):
     assert error_code(e) == "ResourceNotFoundException"
     r = aws("iot", "get-effective-policies", "--principal", cert, "--thing-name", "dev")
     assert r.rc == 0 and len(r.json["effectivePolicies"]) == 3
+
+
+def walkthrough_device(iot, thing="dev1"):
+    iot.create_thing(thingName=thing)
+    cert = iot.create_keys_and_certificate(setAsActive=True)["certificateArn"]
+    iot.attach_thing_principal(thingName=thing, principal=cert)
+    if "device-policy" not in [p["policyName"] for p in iot.list_policies()["policies"]]:
+        iot.create_policy(policyName="device-policy", policyDocument=json.dumps(WALKTHROUGH))
+    iot.attach_policy(policyName="device-policy", target=cert)
+    return cert
+
+
+def decide(iot, cert, client, action, resource, **kw):
+    r = iot.test_authorization(principal=cert, clientId=client,
+                               authInfos=[{"actionType": action, "resources": [resource]}], **kw)
+    return r["authResults"][0]
+
+
+A = "arn:aws:iot:us-east-1:123456789012:"
+
+
+def test_test_authorization_walkthrough_policy(iot):
+    cert = walkthrough_device(iot)
+    walkthrough_device(iot, "dev2")
+    r = decide(iot, cert, "dev1", "CONNECT", A + "client/dev1")
+    assert r["authDecision"] == "ALLOWED"
+    assert [p["policyName"] for p in r["allowed"]["policies"]] == ["device-policy"]
+    assert decide(iot, cert, "dev1", "PUBLISH", A + "topic/device/dev1/t")["authDecision"] == \
+        "ALLOWED"
+    assert decide(iot, cert, "dev1", "SUBSCRIBE", A + "topicfilter/device/dev1/#")[
+        "authDecision"] == "ALLOWED"
+    assert decide(iot, cert, "dev1", "PUBLISH", A + "topic/device/dev2/t")["authDecision"] == \
+        "IMPLICIT_DENY"
+    assert decide(iot, cert, "dev1", "RECEIVE", A + "topic/device/dev2/t")["authDecision"] == \
+        "IMPLICIT_DENY"
+    # connecting with a neighbour's client id: no thing is associated, the variable is missing
+    r = decide(iot, cert, "dev2", "CONNECT", A + "client/dev2")
+    assert r["authDecision"] == "IMPLICIT_DENY"
+    assert "iot:Connection.Thing.ThingName" in r["missingContextValues"]
+
+
+def test_test_authorization_deny_add_skip_and_groups(iot):
+    cert = walkthrough_device(iot)
+    iot.create_policy(policyName="deny-pub", policyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iot:Publish",
+                                                "Resource": A + "topic/device/dev1/secret"}]}))
+    r = decide(iot, cert, "dev1", "PUBLISH", A + "topic/device/dev1/secret",
+               policyNamesToAdd=["deny-pub"])
+    assert r["authDecision"] == "EXPLICIT_DENY"
+    assert [p["policyName"] for p in r["denied"]["explicitDeny"]["policies"]] == ["deny-pub"]
+    r = decide(iot, cert, "dev1", "CONNECT", A + "client/dev1",
+               policyNamesToSkip=["device-policy"])
+    assert r["authDecision"] == "IMPLICIT_DENY"
+    # a policy on the thing's group (through the hierarchy) applies to the associated thing
+    iot.create_thing_group(thingGroupName="plant")
+    iot.create_thing_group(thingGroupName="line", parentGroupName="plant")
+    iot.add_thing_to_thing_group(thingGroupName="line", thingName="dev1")
+    iot.attach_policy(policyName="deny-pub",
+                      target=iot.describe_thing_group(thingGroupName="plant")["thingGroupArn"])
+    r = decide(iot, cert, "dev1", "PUBLISH", A + "topic/device/dev1/secret")
+    assert r["authDecision"] == "EXPLICIT_DENY"
+    assert decide(iot, cert, "dev1", "PUBLISH", A + "topic/device/dev1/open")["authDecision"] == \
+        "ALLOWED"
+
+
+def test_test_authorization_bad_input(iot, server):
+    cert = walkthrough_device(iot)
+    for body in ({"principal": cert, "authInfos": []},
+                 {"principal": cert, "authInfos": [{"actionType": "FLY", "resources": ["x"]}]},
+                 {"principal": cert, "authInfos": [{"actionType": "CONNECT"}]},
+                 {"principal": cert, "authInfos": [
+                     {"actionType": "CONNECT", "resources": ["x"]}] * 11}):
+        r = signed_request(server, "POST", "/test-authorization", json.dumps(body).encode())
+        assert r.status_code == 400, body
+        assert r.headers["x-amzn-ErrorType"] == "InvalidRequestException"
+    with pytest.raises(ClientError) as e:
+        iot.test_authorization(principal=cert, clientId="dev1", authInfos=[
+            {"actionType": "CONNECT", "resources": [A + "client/dev1"]}],
+            policyNamesToAdd=["no-such-policy"])
+    assert error_code(e) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        iot.test_authorization(principal=A + "cert/" + "c" * 64, authInfos=[
+            {"actionType": "CONNECT", "resources": [A + "client/x"]}])
+    assert error_code(e) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        iot.test_authorization(principal="nope", authInfos=[
+            {"actionType": "CONNECT", "resources": [A + "client/x"]}])
+    assert error_code(e) == "InvalidRequestException"
