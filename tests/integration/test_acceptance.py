@@ -30,6 +30,8 @@ CERTIFICATE_CHECKS = [
     r"active certificate not deletable", r"update-certificate INACTIVE temp-sensor-0[1-4]-\w+",
     r"delete-certificate temp-sensor-0[1-4]-\w+",
     r"deleted certificate is gone temp-sensor-0[1-4]-\w+",
+    r"create-policy", r"attach-policy temp-sensor-0[1-4]-\w+",
+    r"detach-policy temp-sensor-0[1-4]-\w+", r"delete-policy", r"deleted policy is gone",
 ]
 
 
