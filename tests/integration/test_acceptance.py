@@ -52,3 +52,28 @@ def test_lifecycle_walkthrough_registry_and_certificate_steps():
         assert s.sanitizer_report() is None, s.read_log()
     finally:
         s.cleanup()
+
+
+JOBS_LAB = os.path.join(SHARED, "acceptance", "jobs-lab.sh")
+JOBS_LAB_CHECKS = [
+    "create-thing", "create-thing-group", "add-thing-to-thing-group",
+    "list-things-in-thing-group", "certificateId is the SHA-256 of the DER certificate",
+    "device certificate chains to the root CA", "attach-thing-principal",
+    "list-thing-principals", "create-policy", "attach-policy", "list-attached-policies",
+    "describe-endpoint",
+]
+
+
+@pytest.mark.skipif(not os.path.exists(JOBS_LAB), reason="shared/acceptance not beside repo")
+def test_jobs_lab_registry_certificate_and_policy_steps():
+    s = Server()
+    try:
+        s.start()
+        p = subprocess.run(["bash", JOBS_LAB], capture_output=True, text=True,
+                           env=s.cli_env(), timeout=600)
+        print(p.stdout[-4000:])
+        oks = {l[len("ok   - "):] for l in p.stdout.splitlines() if l.startswith("ok   - ")}
+        missing = [c for c in JOBS_LAB_CHECKS if c not in oks]
+        assert not missing, f"jobs-lab checks did not pass: {missing}"
+    finally:
+        s.cleanup()
