@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/names.h"
 #include "policy/policy.h"
+#include "registry/groups.h"
 #include "registry/identity.h"
 
 #define POLICY_PAGE_DEFAULT 25
@@ -76,8 +77,8 @@ static fy_err h_create(struct api_req *req)
     if (!e) {
         e = document_in(req, &doc, &tags);
     }
-    if (!e && tags && json_array_size(tags) > 0) {
-        e = fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "Tags on policies are not supported yet");
+    if (!e && tags) {
+        e = fy_tags_check(tags, &req->em);
     }
     if (!e) {
         e = fy_policy_create(req->db, name, doc, &row, &req->em);
@@ -86,6 +87,13 @@ static fy_err h_create(struct api_req *req)
         return e;
     }
     policy_arn(req, name, arn);
+    if (tags && json_array_size(tags) > 0) {
+        e = fy_tag_resource(req->db, req->site, arn, tags, &req->em);
+    }
+    if (e) {
+        fy_policy_row_clear(&row);
+        return e;
+    }
     snprintf(ver, sizeof(ver), "%lld", (long long)row.version);
     fy_audit(req->caller, req->op, arn);
     e = api_reply(req, json_pack("{s:s, s:s, s:s, s:s}", "policyName", name, "policyArn", arn,

@@ -9,6 +9,8 @@
 
 static const char SQL_GROUP_EXISTS[] = "SELECT 1 FROM thing_groups WHERE name = ?";
 static const char SQL_TYPE_EXISTS[] = "SELECT 1 FROM thing_types WHERE name = ?";
+static const char SQL_POLICY_EXISTS[] = "SELECT 1 FROM policies WHERE name = ?";
+static const char SQL_CA_EXISTS[] = "SELECT 1 FROM ca_certificates WHERE cert_id = ?";
 static const char SQL_PUT[] = "INSERT INTO tags(arn, key, value) VALUES (?, ?, ?) "
                               "ON CONFLICT(arn, key) DO UPDATE SET value = excluded.value";
 static const char SQL_COUNT[] = "SELECT count(*) FROM tags WHERE arn = ?";
@@ -24,6 +26,8 @@ static const struct {
 } taggable[] = {
     {"thinggroup", SQL_GROUP_EXISTS},
     {"thingtype", SQL_TYPE_EXISTS},
+    {"policy", SQL_POLICY_EXISTS},
+    {"cacert", SQL_CA_EXISTS},
 };
 
 /* Characters (code points) of a UTF-8 string. */
@@ -211,7 +215,7 @@ static fy_err resolve(struct fy_db *db,
     if (t == sizeof(taggable) / sizeof(taggable[0])) {
         return fy_fail(em, FY_ERR_INVALID_REQUEST,
                        "Resources of type %.64s cannot be tagged (taggable here: thinggroup, "
-                       "thingtype)",
+                       "thingtype, policy, cacert)",
                        a.type);
     }
     if (!fy_valid_thing_name(a.resource)) {

@@ -210,9 +210,12 @@ def test_register_ca_bad_verification(iot, wd):
     with pytest.raises(ClientError) as e:
         iot.register_ca_certificate(caCertificate=leaf, certificateMode="SNI_ONLY")
     assert error_code(e) == "CertificateValidationException"
-    out = iot.register_ca_certificate(caCertificate=ca_pem, certificateMode="SNI_ONLY")
+    out = iot.register_ca_certificate(caCertificate=ca_pem, certificateMode="SNI_ONLY",
+                                      tags=[{"Key": "site", "Value": "plant-1"}])
     d = iot.describe_ca_certificate(certificateId=out["certificateId"])["certificateDescription"]
     assert d["certificateMode"] == "SNI_ONLY"
+    assert iot.list_tags_for_resource(resourceArn=out["certificateArn"])["tags"] == [
+        {"Key": "site", "Value": "plant-1"}]
     assert iot.get_registration_code()["registrationCode"] == \
         iot.get_registration_code()["registrationCode"]
 

@@ -259,3 +259,21 @@ def test_test_authorization_bad_input(iot, server):
         iot.test_authorization(principal="nope", authInfos=[
             {"actionType": "CONNECT", "resources": [A + "client/x"]}])
     assert error_code(e) == "InvalidRequestException"
+
+
+def test_policy_and_ca_tags(iot):
+    out = iot.create_policy(policyName="tagged", policyDocument=doc(),
+                            tags=[{"Key": "team", "Value": "fw"}])
+    arn = out["policyArn"]
+    assert iot.list_tags_for_resource(resourceArn=arn)["tags"] == [{"Key": "team", "Value": "fw"}]
+    iot.tag_resource(resourceArn=arn, tags=[{"Key": "env", "Value": "prod"}])
+    assert len(iot.list_tags_for_resource(resourceArn=arn)["tags"]) == 2
+    with pytest.raises(ClientError) as e:
+        iot.create_policy(policyName="badtags", policyDocument=doc(),
+                          tags=[{"Key": "aws:reserved", "Value": "x"}])
+    assert error_code(e) == "InvalidRequestException"
+    with pytest.raises(ClientError):
+        iot.get_policy(policyName="badtags")
+    iot.delete_policy(policyName="tagged")
+    iot.create_policy(policyName="tagged", policyDocument=doc())
+    assert iot.list_tags_for_resource(resourceArn=arn)["tags"] == []
