@@ -7,7 +7,7 @@ source "$ROOT/scripts/setup.sh"
 fy_install_missing
 fy_build "$ROOT/build"
 dir=$(mktemp -d)
-"$ROOT/build/fleetyard-server" --data-dir "$dir" --http-port 0 --mqtt-port 0 --log-level warn \
+"$ROOT/build/fleetyard-server" --data-dir "$dir" --http-port 0 --mqtt-port 0 --no-broker --log-level warn \
     >"$dir/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
