@@ -6,8 +6,8 @@
 #include "core/names.h"
 #include "registry/groups.h"
 #include "registry/groups_int.h"
+#include "registry/registry.h"
 
-static const char SQL_THING_ID[] = "SELECT id FROM things WHERE name = ?";
 static const char SQL_IS_MEMBER[] =
     "SELECT count(*) FROM thing_group_members WHERE grp = ?1 AND thing = ?2";
 static const char SQL_GROUP_COUNT[] = "SELECT count(*) FROM thing_group_members WHERE thing = ?2";
@@ -62,26 +62,6 @@ static fy_err query_pair(struct fy_db *db,
         return FY_ERR_OK;
     }
     return fy_db_err(db, rc, em);
-}
-
-static fy_err thing_rowid(struct fy_db *db, const char *name, int64_t *out, struct fy_errmsg *em)
-{
-    sqlite3_stmt *st = fy_db_stmt(db, SQL_THING_ID, em);
-    if (!st) {
-        return FY_ERR_INTERNAL;
-    }
-    fy_bind_text(st, 1, name);
-    int rc = sqlite3_step(st);
-    fy_err e = FY_ERR_OK;
-    if (rc == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-    } else if (rc == SQLITE_DONE) {
-        e = fy_fail(em, FY_ERR_NOT_FOUND, "Thing %.128s cannot be found.", name);
-    } else {
-        e = fy_db_err(db, rc, em);
-    }
-    fy_stmt_done(st);
-    return e;
 }
 
 /* Makes room for one more group when the thing is at the limit (override: leave the most
@@ -177,7 +157,7 @@ static fy_err members_locked(struct fy_db *db, void *arg, struct fy_errmsg *em)
     struct member_args *a = arg;
     struct fy_grp_key g;
     int64_t thing;
-    fy_err e = thing_rowid(db, a->thing, &thing, em);
+    fy_err e = fy_thing_rowid(db, a->thing, &thing, em);
     for (size_t i = 0; !e && i < a->nrm; i++) {
         e = fy_grp_find(db, a->rm[i], &g, em);
         if (!e) {
@@ -282,7 +262,7 @@ fy_err fy_group_list_for_thing(struct fy_db *db,
 {
     int64_t id;
     *more = false;
-    fy_err e = thing_rowid(db, thing, &id, em);
+    fy_err e = fy_thing_rowid(db, thing, &id, em);
     if (e) {
         return e;
     }

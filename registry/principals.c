@@ -5,8 +5,8 @@
 #include "core/fytime.h"
 #include "core/names.h"
 #include "registry/groups_int.h"
+#include "registry/registry.h"
 
-static const char SQL_THING_ID[] = "SELECT id FROM things WHERE name = ?";
 static const char SQL_CERT_EXISTS[] = "SELECT 1 FROM certificates WHERE cert_id = ?";
 static const char SQL_OTHER_ATTACH[] =
     "SELECT count(*), sum(type = 'EXCLUSIVE_THING') FROM thing_principals "
@@ -28,27 +28,6 @@ bool fy_principal_type_valid(const char *type)
 {
     return type && (strcmp(type, FY_PRINCIPAL_EXCLUSIVE) == 0 ||
                     strcmp(type, FY_PRINCIPAL_NON_EXCLUSIVE) == 0);
-}
-
-/* Looks a thing up by name; NOT_FOUND with AWS's message when missing. */
-static fy_err thing_rowid(struct fy_db *db, const char *name, int64_t *out, struct fy_errmsg *em)
-{
-    sqlite3_stmt *st = fy_db_stmt(db, SQL_THING_ID, em);
-    if (!st) {
-        return FY_ERR_INTERNAL;
-    }
-    fy_bind_text(st, 1, name);
-    int rc = sqlite3_step(st);
-    fy_err e = FY_ERR_OK;
-    if (rc == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-    } else if (rc == SQLITE_DONE) {
-        e = fy_fail(em, FY_ERR_NOT_FOUND, "Thing %.128s cannot be found.", name);
-    } else {
-        e = fy_db_err(db, rc, em);
-    }
-    fy_stmt_done(st);
-    return e;
 }
 
 /* Checks that principal is the ARN of a registered certificate. */
@@ -112,7 +91,7 @@ static fy_err attach_locked(struct fy_db *db,
                             struct fy_errmsg *em)
 {
     int64_t thing;
-    fy_err e = thing_rowid(db, thing_name, &thing, em);
+    fy_err e = fy_thing_rowid(db, thing_name, &thing, em);
     if (!e) {
         e = check_principal(db, principal, em);
     }
@@ -157,7 +136,7 @@ fy_err fy_principal_detach(struct fy_db *db,
                            struct fy_errmsg *em)
 {
     int64_t thing;
-    fy_err e = thing_rowid(db, thing_name, &thing, em);
+    fy_err e = fy_thing_rowid(db, thing_name, &thing, em);
     if (e) {
         return e;
     }
@@ -183,7 +162,7 @@ fy_err fy_principal_list_for_thing(struct fy_db *db,
                                    struct fy_errmsg *em)
 {
     int64_t thing;
-    fy_err e = thing_rowid(db, thing_name, &thing, em);
+    fy_err e = fy_thing_rowid(db, thing_name, &thing, em);
     if (e) {
         return e;
     }
