@@ -1,5 +1,7 @@
 #include "core/db.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -242,4 +244,93 @@ const char *fy_col_text(sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
     return t ? (const char *)t : "";
+}
+
+/* ---- group commit ---- */
+
+struct tx_item {
+    fy_db_tx_fn fn;
+    void *arg;
+    struct fy_errmsg *em;
+    fy_err result;
+    bool done;
+    struct tx_item *next;
+};
+
+static pthread_mutex_t tx_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t tx_cond = PTHREAD_COND_INITIALIZER;
+static struct tx_item *tx_head, *tx_tail;
+static bool tx_leader;
+
+/* Runs one item inside the open transaction, isolated by a savepoint. */
+static void run_item(struct fy_db *db, struct tx_item *it)
+{
+    fy_err e = fy_db_exec(db, "SAVEPOINT fy_item", it->em);
+    if (!e) {
+        e = it->fn(db, it->arg, it->em);
+        if (e) {
+            sqlite3_exec(db->h, "ROLLBACK TO fy_item", NULL, NULL, NULL);
+        }
+        sqlite3_exec(db->h, "RELEASE fy_item", NULL, NULL, NULL);
+    }
+    it->result = e;
+}
+
+/* The leader's work: one BEGIN IMMEDIATE ... COMMIT around every item of the batch. */
+static void run_batch(struct fy_db *db, struct tx_item *batch)
+{
+    struct fy_errmsg em;
+    fy_err e = fy_db_begin(db, &em);
+    for (struct tx_item *it = batch; it; it = it->next) {
+        if (e) {
+            it->result = e;
+            fy_errf(it->em, "%s", em.msg);
+        } else {
+            run_item(db, it);
+        }
+    }
+    if (!e) {
+        e = fy_db_commit(db, &em);
+    }
+    if (e) {
+        fy_db_rollback(db);
+        for (struct tx_item *it = batch; it; it = it->next) {
+            if (!it->result) {
+                it->result = e;
+                fy_errf(it->em, "%s", em.msg);
+            }
+        }
+    }
+}
+
+fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errmsg *em)
+{
+    struct tx_item it = {fn, arg, em, FY_ERR_OK, false, NULL};
+    pthread_mutex_lock(&tx_lock);
+    if (tx_tail) {
+        tx_tail->next = &it;
+    } else {
+        tx_head = &it;
+    }
+    tx_tail = &it;
+    while (!it.done) {
+        if (tx_leader) {
+            pthread_cond_wait(&tx_cond, &tx_lock);
+            continue;
+        }
+        struct tx_item *batch = tx_head;
+        tx_leader = true;
+        tx_head = tx_tail = NULL;
+        pthread_mutex_unlock(&tx_lock);
+        run_batch(db, batch);
+        pthread_mutex_lock(&tx_lock);
+        for (struct tx_item *b = batch, *next; b; b = next) {
+            next = b->next; /* b may return (and vanish) as soon as done is set */
+            b->done = true;
+        }
+        tx_leader = false;
+        pthread_cond_broadcast(&tx_cond);
+    }
+    pthread_mutex_unlock(&tx_lock);
+    return it.result;
 }

@@ -81,6 +81,17 @@ void fy_db_rollback(struct fy_db *db);
         return fy_tx_e_;                           \
     } while (0)
 
+/* Work done inside one write transaction: (db, arg, em). It runs on whichever connection
+ * commits the batch (see fy_db_run_tx), so it must use the db it is given. */
+typedef fy_err (*fy_db_tx_fn)(struct fy_db *db, void *arg, struct fy_errmsg *em);
+
+/* Runs fn in a write transaction with group commit: concurrent callers of this process queue;
+ * one of them (the leader) opens BEGIN IMMEDIATE on its own connection, runs each queued fn in
+ * its own SAVEPOINT (an fn that fails is rolled back alone and gets its own error), and commits
+ * once for the whole batch. Returns when the caller's work is committed (or failed). fn must
+ * not call fy_db_run_tx itself. */
+FY_NODISCARD fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errmsg *em);
+
 /* Executes SQL with no results (for DDL, pragmas, maintenance). */
 FY_NODISCARD fy_err fy_db_exec(struct fy_db *db, const char *sql, struct fy_errmsg *em);
 

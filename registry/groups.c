@@ -593,18 +593,7 @@ fy_err fy_group_list(struct fy_db *db,
 
 fy_err fy_reg_in_tx(struct fy_db *db, fy_reg_locked_fn fn, void *arg, struct fy_errmsg *em)
 {
-    fy_err e = fy_db_begin(db, em);
-    if (e) {
-        return e;
-    }
-    e = fn(db, arg, em);
-    if (!e) {
-        e = fy_db_commit(db, em);
-    }
-    if (e) {
-        fy_db_rollback(db);
-    }
-    return e;
+    return fy_db_run_tx(db, fn, arg, em); /* group commit */
 }
 
 fy_err fy_reg_listing(struct fy_db *db,

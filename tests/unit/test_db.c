@@ -1,5 +1,6 @@
 /* SQLite layer: pragmas, migrations by user_version, refusing a newer database, statement
  * cache, constraint mapping. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,76 @@ static int scalar(struct fy_db *db, const char *sql)
 }
 
 static const char SQL_INS[] = "INSERT INTO settings(key, value) VALUES (?, 'v')";
+
+/* ---- group commit: concurrent writers, failing items rolled back alone ---- */
+
+#define GC_THREADS 4
+#define GC_ITEMS   300
+
+struct gc_arg {
+    const char *path;
+    int id;
+    int ok, dup;
+};
+
+static fy_err insert_key(struct fy_db *db, void *arg, struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_INS, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 1, arg);
+    int rc = sqlite3_step(st);
+    fy_stmt_done(st);
+    return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+static void *gc_writer(void *p)
+{
+    struct gc_arg *a = p;
+    struct fy_db *db;
+    struct fy_errmsg em;
+    char key[64];
+    if (fy_db_open(a->path, &db, &em) != FY_ERR_OK) {
+        return NULL;
+    }
+    for (int i = 0; i < GC_ITEMS; i++) {
+        /* every 10th key is shared by all threads: only one insert of it may succeed */
+        if (i % 10 == 0) {
+            snprintf(key, sizeof(key), "shared-%d", i);
+        } else {
+            snprintf(key, sizeof(key), "t%d-%d", a->id, i);
+        }
+        fy_err e = fy_db_run_tx(db, insert_key, key, &em);
+        a->ok += e == FY_ERR_OK;
+        a->dup += e == FY_ERR_ALREADY_EXISTS;
+    }
+    fy_db_close(db);
+    return NULL;
+}
+
+static void test_group_commit(struct fy_db *db, const char *path)
+{
+    pthread_t th[GC_THREADS];
+    struct gc_arg args[GC_THREADS];
+    int ok_sum = 0, dup_sum = 0;
+    fy_err e = fy_db_exec(db, "DELETE FROM settings", NULL);
+    for (int i = 0; i < GC_THREADS; i++) {
+        args[i] = (struct gc_arg){path, i, 0, 0};
+        pthread_create(&th[i], NULL, gc_writer, &args[i]);
+    }
+    for (int i = 0; i < GC_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        ok_sum += args[i].ok;
+        dup_sum += args[i].dup;
+    }
+    int unique = GC_THREADS * (GC_ITEMS - GC_ITEMS / 10) + GC_ITEMS / 10;
+    ok(e == FY_ERR_OK && ok_sum == unique, "group commit: %d inserts committed (want %d)", ok_sum,
+       unique);
+    ok(dup_sum == GC_THREADS * GC_ITEMS - unique, "group commit: %d duplicates refused alone",
+       dup_sum);
+    ok(scalar(db, "SELECT count(*) FROM settings") == unique, "group commit: rows match");
+}
 
 int main(void)
 {
@@ -53,6 +124,8 @@ int main(void)
     ok(fy_db_begin(db, &em) == FY_ERR_OK, "BEGIN IMMEDIATE");
     fy_db_rollback(db);
     ok(sqlite3_get_autocommit(fy_db_handle(db)) == 1, "rolled back");
+
+    test_group_commit(db, path);
 
     char bump[64];
     snprintf(bump, sizeof(bump), "PRAGMA user_version=%d", fy_db_schema_version() + 1);
