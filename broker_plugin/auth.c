@@ -101,7 +101,8 @@ static fy_err admit(struct fy_plugin *p,
         e = check_registered(p, cert_id, em);
     }
     if (!e) {
-        struct fy_authz_subject who = {cert_id, client_id, cert, mosquitto_client_address(client)};
+        struct fy_authz_subject who = {cert_id, client_id, mosquitto_client_address(client),
+                                       !mosquitto_client_clean_session(client)};
         e = fy_authz_load(p, &who, &authz, em);
     }
     if (!e) {

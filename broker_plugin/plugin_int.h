@@ -19,12 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "core/db.h"
 #include "core/err.h"
 #include "core/site.h"
-#include "registry/registry.h"
 
 #define FY_PLUGIN_CERT_ID_LEN   64
 #define FY_PLUGIN_CLIENT_ID_MAX 128 /* AWS: client ids are at most 128 bytes */
@@ -32,7 +29,6 @@
 
 struct mosquitto;
 struct fy_authz;
-struct fy_pki_cert;
 
 /* One admitted connection. Owned by the table (fy_conns_*). */
 struct fy_conn {
@@ -94,8 +90,8 @@ void fy_conns_clear(struct fy_conns *t);
 struct fy_authz_subject {
     const char *cert_id;
     const char *client_id;
-    const struct fy_pki_cert *cert; /* the client's certificate, parsed */
-    const char *source_ip;          /* the client's address (aws:SourceIp) */
+    const char *source_ip; /* the client's address (aws:SourceIp) */
+    bool persistent;       /* cleanSession=0 (iot:ConnectAttributes) */
 };
 
 /* Loads and compiles the effective policies of a connection (its certificate's and, through
@@ -112,36 +108,6 @@ bool fy_authz_allows(const struct fy_authz *a, const char *action, const char *r
 
 /* Releases a set (NULL is a no-op). */
 void fy_authz_free(struct fy_authz *a);
-
-/* ---- the connection's thing and policy variables (identity.c) ---- */
-
-/* Who a connection is, as the policy variables see it. */
-struct fy_identity {
-    const struct fy_authz_subject *who; /* borrowed */
-    char cert_arn[FY_REG_ARN_MAX];
-    bool has_thing;        /* a thing is associated with the connection (AWS rules 1-2) */
-    struct fy_thing thing; /* name and type of that thing */
-    json_t *j_attrs;       /* its attributes (owned; NULL when no thing) */
-};
-
-/* Finds the thing associated with the connection: the thing named like the client id that
- * the certificate is attached to, else the certificate's EXCLUSIVE_THING, else none; loads its
- * type and attributes. who must outlive *out. Read-only on the plugin's connection. Errors:
- * FY_ERR_NOMEM, FY_ERR_INTERNAL; release with fy_identity_clear in every case. */
-FY_NODISCARD fy_err fy_identity_resolve(struct fy_plugin *p,
-                                        const struct fy_authz_subject *who,
-                                        struct fy_identity *out,
-                                        struct fy_errmsg *em);
-
-/* Releases what fy_identity_resolve allocated (idempotent). */
-void fy_identity_clear(struct fy_identity *id);
-
-/* The value of policy variable name (without "${" and "}"), e.g. "iot:ClientId",
- * "iot:Connection.Thing.Attributes[location]", "iot:Certificate.Subject.CommonName.1";
- * NULL when it does not resolve (no such variable, no thing, no such value, or a value AWS
- * would not substitute: longer than 1024 characters or containing * $ + ? #). Borrowed from
- * id and its subject. */
-const char *fy_identity_var(const struct fy_identity *id, const char *name);
 
 /* ---- callbacks (auth.c, acl.c) ---- */
 

@@ -9,6 +9,7 @@ mosquitto 2.0 has no hook to skip chain verification, so fleetyard refuses them 
 Supervision: mosquitto dies with the server (SIGTERM or SIGKILL), is restarted when it dies,
 and --no-broker runs the HTTP API alone.
 """
+import json
 import os
 import queue
 import signal
@@ -23,6 +24,7 @@ import pytest
 
 from certs_util import Workdir
 from conftest import Server
+from test_principals import signed
 
 SDK_USERNAME = "?SDK=Python&Version=1.0.0"  # what the AWS IoT Device SDKs send
 
@@ -111,11 +113,27 @@ def wd():
     return Workdir()
 
 
-def new_cert(iot, wd, name, active=True):
-    """CreateKeysAndCertificate; writes <name>.crt/.key into wd. Returns (id, arn, crt, key)."""
+ALLOW_ALL = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*",'
+             '"Resource":"*"}]}')
+
+
+def allow_all(iot, cert_arn):
+    """Attaches the jobs lab's broad policy (everything allowed) to a certificate."""
+    try:
+        iot.create_policy(policyName="allow-all", policyDocument=ALLOW_ALL)
+    except iot.exceptions.ResourceAlreadyExistsException:
+        pass
+    iot.attach_policy(policyName="allow-all", target=cert_arn)
+
+
+def new_cert(iot, wd, name, active=True, policy=True):
+    """CreateKeysAndCertificate (with the allow-all policy attached unless policy=False);
+    writes <name>.crt/.key into wd. Returns (id, arn, crt, key)."""
     out = iot.create_keys_and_certificate(setAsActive=active)
     crt = wd.write(name + ".crt", out["certificatePem"])
     key = wd.write(name + ".key", out["keyPair"]["PrivateKey"])
+    if policy:
+        allow_all(iot, out["certificateArn"])
     return out["certificateId"], out["certificateArn"], crt, key
 
 
@@ -169,10 +187,14 @@ def test_username_is_not_a_credential(iot, wd, devices):
     assert devices(crt, key, "other-username", username="admin").connect() == 0
 
 
-def test_inactive_certificate_refused(iot, wd, devices, server):
-    cid, _, crt, key = new_cert(iot, wd, "dev", active=False)
+@pytest.mark.parametrize("active,policy,reason", [
+    (False, True, "certificate is INACTIVE"),
+    (True, False, "iot:Connect denied"),  # a certificate without policies: implicit deny
+])
+def test_refused_connect_is_logged(iot, wd, devices, server, active, policy, reason):
+    cid, _, crt, key = new_cert(iot, wd, "dev", active=active, policy=policy)
     assert devices(crt, key, "sensor-2").connect() == mqtt.CONNACK_REFUSED_NOT_AUTHORIZED
-    assert server_log_has(server, f"(certificate {cid}): certificate is INACTIVE")
+    assert server_log_has(server, f"(certificate {cid}): {reason}")
 
 
 def test_revoked_certificate_refused(iot, wd, devices, server):
@@ -191,7 +213,7 @@ def test_reactivated_certificate_connects(iot, wd, devices):
 
 def test_deleted_certificate_refused(iot, wd, devices, server):
     """Signed by the fleetyard CA (TLS passes) but no longer registered."""
-    cid, _, crt, key = new_cert(iot, wd, "dev", active=False)
+    cid, _, crt, key = new_cert(iot, wd, "dev", active=False, policy=False)
     iot.delete_certificate(certificateId=cid)
     assert devices(crt, key, "sensor-5").connect() == mqtt.CONNACK_REFUSED_NOT_AUTHORIZED
     assert server_log_has(server, f"(certificate {cid}): certificate is not registered")
@@ -363,10 +385,7 @@ def test_mosquitto_is_restarted(own_server, iot, wd):
                       and mqtt_port_open(s))
     assert "restarting mosquitto" in s.read_log()
     # the restarted broker authenticates devices against the same database
-    scoped = s.client("iot")
-    out = scoped.create_keys_and_certificate(setAsActive=True)
-    crt = wd.write("r.crt", out["certificatePem"])
-    key = wd.write("r.key", out["keyPair"]["PrivateKey"])
+    _, _, crt, key = new_cert(s.client("iot"), wd, "r")
     d = Device(s, crt, key, "after-restart")
     try:
         assert d.connect() == 0
@@ -422,7 +441,7 @@ def fleet(iot, wd):
     for name in DEV:
         iot.create_thing(thingName=name, attributePayload={"attributes": {"location": "A"}})
         iot.add_thing_to_thing_group(thingName=name, thingGroupName="sensors")
-        _, arn, crt, key = new_cert(iot, wd, name)
+        _, arn, crt, key = new_cert(iot, wd, name, policy=False)
         iot.attach_policy(policyName="device-policy", target=arn)
         iot.attach_thing_principal(thingName=name, principal=arn)
         out[name] = (crt, key, arn)
@@ -486,3 +505,91 @@ def test_policy_retained_publish_needs_retain_publish(fleet, devices, server):
     d.c.publish(f"device/{DEV[0]}/state", b"kept", qos=1, retain=True)
     assert d.disconnected.wait(5)
     assert server_log_has(server, "denied iot:RetainPublish")
+
+
+def doc(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": e, "Action": a, "Resource": r} for e, a, r in statements]})
+
+
+def test_explicit_deny_wins(iot, wd, devices, server):
+    _, arn, crt, key = new_cert(iot, wd, "dev")
+    iot.create_policy(policyName="no-alarms", policyDocument=doc(
+        ("Deny", "iot:Publish", "arn:aws:iot:*:*:topic/alarms/*")))
+    iot.attach_policy(policyName="no-alarms", target=arn)
+    d = devices(crt, key, "dev")
+    assert d.connect() == 0
+    d.publish("status/dev", b"ok")
+    d.c.publish("alarms/fire", b"x", qos=1)
+    assert d.disconnected.wait(5)
+    assert server_log_has(server, "denied iot:Publish on arn:aws:iot:us-east-1:123456789012:"
+                                  "topic/alarms/fire to client dev")
+
+
+def test_group_policy_applies_to_the_associated_thing(iot, wd, devices):
+    _, arn, crt, key = new_cert(iot, wd, "dev", policy=False)
+    iot.create_thing(thingName="g-dev")
+    iot.create_thing_group(thingGroupName="parent")
+    iot.create_thing_group(thingGroupName="child", parentGroupName="parent")
+    iot.add_thing_to_thing_group(thingName="g-dev", thingGroupName="child")
+    iot.attach_thing_principal(thingName="g-dev", principal=arn)
+    iot.create_policy(policyName="group-policy", policyDocument=doc(
+        ("Allow", "iot:Connect", "arn:aws:iot:*:*:client/${iot:Connection.Thing.ThingName}")))
+    iot.attach_policy(policyName="group-policy",
+                      target=iot.describe_thing_group(thingGroupName="parent")["thingGroupArn"])
+    assert devices(crt, key, "g-dev").connect() == 0
+    # another client id: no associated thing, so no group policies and no ThingName
+    assert devices(crt, key, "g-dev-2").connect() == mqtt.CONNACK_REFUSED_NOT_AUTHORIZED
+
+
+def test_exclusive_thing_and_attribute_variables(iot, wd, devices, server):
+    _, arn, crt, key = new_cert(iot, wd, "dev", policy=False)
+    iot.create_thing(thingName="ex-dev", attributePayload={"attributes": {"site": "plant7"}})
+    # Debian's botocore 1.29 predates thingPrincipalType: send the request as newer SDKs do
+    r = signed(server, "PUT", "/things/ex-dev/principals?thingPrincipalType=EXCLUSIVE_THING",
+               {"x-amzn-principal": arn})
+    assert r.status_code == 200, r.text
+    iot.create_policy(policyName="site-policy", policyDocument=doc(
+        ("Allow", "iot:Connect", "*"),
+        ("Allow", ["iot:Publish", "iot:Subscribe", "iot:Receive"],
+         ["arn:aws:iot:*:*:topic/${iot:Connection.Thing.Attributes[site]}/*",
+          "arn:aws:iot:*:*:topicfilter/${iot:Connection.Thing.Attributes[site]}/*"])))
+    iot.attach_policy(policyName="site-policy", target=arn)
+    d = devices(crt, key, "any-client-id")  # EXCLUSIVE_THING: the client id does not matter
+    assert d.connect() == 0
+    assert d.subscribe("plant7/#") == (1,)
+    d.publish("plant7/line1", b"on")
+    assert d.receive() == ("plant7/line1", b"on", False)
+    d.c.publish("plant8/line1", b"x", qos=1)
+    assert d.disconnected.wait(5)
+
+
+def test_certificate_subject_variable(iot, wd, devices):
+    wd.make_csr("cn", cn="meter-42")
+    out = iot.create_certificate_from_csr(certificateSigningRequest=wd.read("cn.csr"),
+                                          setAsActive=True)
+    crt = wd.write("cn.crt", out["certificatePem"])
+    iot.create_policy(policyName="cn-policy", policyDocument=doc(
+        ("Allow", "iot:Connect",
+         "arn:aws:iot:*:*:client/${iot:Certificate.Subject.CommonName}")))
+    iot.attach_policy(policyName="cn-policy", target=out["certificateArn"])
+    assert devices(crt, wd.path("cn.key"), "meter-42").connect() == 0
+    assert devices(crt, wd.path("cn.key"), "meter-43").connect() == \
+        mqtt.CONNACK_REFUSED_NOT_AUTHORIZED
+
+
+def test_test_authorization_agrees_with_the_broker(fleet, iot, devices):
+    """TestAuthorization and the broker use the same identity, policies and engine."""
+    crt, key, arn = fleet[DEV[0]]
+    topic = "arn:aws:iot:us-east-1:123456789012:topic/device/{}/temp"
+    cases = [(DEV[0], "PUBLISH", topic.format(DEV[0])), (DEV[0], "PUBLISH", topic.format(DEV[1]))]
+    for client_id, action, resource in cases:
+        r = iot.test_authorization(principal=arn, clientId=client_id, authInfos=[
+            {"actionType": action, "resources": [resource]}])
+        decision = r["authResults"][0]["authDecision"]
+        d = devices(crt, key, client_id)
+        assert d.connect() == 0
+        d.c.publish(resource.split(":topic/")[1], b"x", qos=1)
+        dropped = d.disconnected.wait(1.5)
+        assert (decision == "ALLOWED") == (not dropped), (resource, decision)
+        d.close()
