@@ -3,7 +3,6 @@
 #define FY_API_INT_H
 
 #include <pthread.h>
-#include <signal.h>
 
 #include "api/api.h"
 #include "api/server.h"
@@ -30,16 +29,7 @@ struct api_server {
     int nfree;
     pthread_mutex_t pool_lock;
     pthread_cond_t pool_cond;
-    /* WAL checkpointer (checkpoint.c) */
-    struct fy_db *ckpt_db;
-    pthread_t ckpt_thread;
-    volatile sig_atomic_t ckpt_stop;
-    bool ckpt_running;
 };
-
-/* Starts / stops the background WAL checkpointer (its own connection). */
-FY_NODISCARD fy_err api_checkpoint_start(struct api_server *srv, struct fy_errmsg *em);
-void api_checkpoint_stop(struct api_server *srv);
 
 /* Opens n connections on srv->db_path (schema already migrated by the server). */
 FY_NODISCARD fy_err api_pool_open(struct api_server *srv, int n, struct fy_errmsg *em);

@@ -361,9 +361,6 @@ fy_err api_server_start(const struct api_config *cfg, struct api_server **out, s
     int threads = cfg->threads > 0 ? cfg->threads : 4;
     fy_err e = api_pool_open(srv, threads, em);
     if (!e) {
-        e = api_checkpoint_start(srv, em);
-    }
-    if (!e) {
         e = start_mhd(srv, threads, em);
     }
     if (e) {
@@ -382,7 +379,6 @@ void api_server_stop(struct api_server *srv)
     if (srv->mhd) {
         MHD_stop_daemon(srv->mhd);
     }
-    api_checkpoint_stop(srv);
     api_pool_close(srv);
     OPENSSL_cleanse(srv->secret_key, sizeof(srv->secret_key));
     fy_free(srv);

@@ -13,10 +13,6 @@ fy_err api_pool_open(struct api_server *srv, int n, struct fy_errmsg *em)
     pthread_cond_init(&srv->pool_cond, NULL);
     for (int i = 0; i < n; i++) {
         fy_err e = fy_db_open(srv->db_path, &srv->dbs[i], em);
-        if (!e) {
-            /* checkpoints run in the background (checkpoint.c), not in requests */
-            e = fy_db_exec(srv->dbs[i], "PRAGMA wal_autocheckpoint=0", em);
-        }
         if (e) {
             fy_db_close(srv->dbs[i]);
             srv->dbs[i] = NULL;
