@@ -215,14 +215,32 @@ void fy_stmt_done(sqlite3_stmt *st)
     }
 }
 
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_SAVEPOINT[] = "SAVEPOINT fy_item";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO fy_item";
+static const char SQL_RELEASE[] = "RELEASE fy_item";
+
+/* Runs a cached no-result statement (transaction control is on every write's path). */
+static fy_err exec_cached(struct fy_db *db, const char *sql, struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, sql, em);
+    if (!st) {
+        return fy_db_exec(db, sql, em);
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
 fy_err fy_db_begin(struct fy_db *db, struct fy_errmsg *em)
 {
-    return fy_db_exec(db, "BEGIN IMMEDIATE", em);
+    return exec_cached(db, SQL_BEGIN, em);
 }
 
 fy_err fy_db_commit(struct fy_db *db, struct fy_errmsg *em)
 {
-    return fy_db_exec(db, "COMMIT", em);
+    return exec_cached(db, SQL_COMMIT, em);
 }
 
 void fy_db_rollback(struct fy_db *db)
@@ -262,16 +280,21 @@ static pthread_cond_t tx_cond = PTHREAD_COND_INITIALIZER;
 static struct tx_item *tx_head, *tx_tail;
 static bool tx_leader;
 
-/* Runs one item inside the open transaction, isolated by a savepoint. */
-static void run_item(struct fy_db *db, struct tx_item *it)
+/* Runs one item inside the open transaction, isolated by a savepoint (a batch of one needs
+ * none: its failure rolls the whole transaction back). */
+static void run_item(struct fy_db *db, struct tx_item *it, bool alone)
 {
-    fy_err e = fy_db_exec(db, "SAVEPOINT fy_item", it->em);
+    if (alone) {
+        it->result = it->fn(db, it->arg, it->em);
+        return;
+    }
+    fy_err e = exec_cached(db, SQL_SAVEPOINT, it->em);
     if (!e) {
         e = it->fn(db, it->arg, it->em);
         if (e) {
-            sqlite3_exec(db->h, "ROLLBACK TO fy_item", NULL, NULL, NULL);
+            (void)exec_cached(db, SQL_ROLLBACK_TO, NULL);
         }
-        sqlite3_exec(db->h, "RELEASE fy_item", NULL, NULL, NULL);
+        (void)exec_cached(db, SQL_RELEASE, NULL);
     }
     it->result = e;
 }
@@ -286,8 +309,12 @@ static void run_batch(struct fy_db *db, struct tx_item *batch)
             it->result = e;
             fy_errf(it->em, "%s", em.msg);
         } else {
-            run_item(db, it);
+            run_item(db, it, batch->next == NULL);
         }
+    }
+    if (!e && !batch->next && batch->result) {
+        fy_db_rollback(db); /* the only item failed: nothing to commit */
+        return;
     }
     if (!e) {
         e = fy_db_commit(db, &em);
