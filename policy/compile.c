@@ -179,7 +179,7 @@ static fy_err check_statement_keys(const json_t *j, struct fy_errmsg *em)
 static fy_err
 compile_statement(struct fy_policy *p, struct stmt *st, const json_t *j, struct fy_errmsg *em)
 {
-    const json_t *actions, *resources;
+    const json_t *actions = NULL, *resources = NULL;
     const char *effect = json_string_value(json_object_get(j, "Effect"));
     if (!json_is_object(j)) {
         return malformed(em, "Each statement must be an object");
