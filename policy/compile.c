@@ -1,4 +1,5 @@
 /* Policy documents: parsing and validation into the compiled form. */
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -25,35 +26,61 @@ static size_t significant_chars(const char *doc, size_t len)
     return n;
 }
 
-/* A string or a non-empty array of strings, each checked by ok(). */
+/* What a list element accepts: its name for messages, case folding, whether numbers and
+ * booleans count (condition values: IAM reads `"Bool": {"k": true}`), and a validity check. */
+struct list_kind {
+    const char *field;
+    bool lower;
+    bool scalars;
+    bool (*ok)(const char *);
+};
+
+/* Text of one list entry, NULL when the entry's JSON type is not accepted. */
+static const char *entry_text(const json_t *v, const struct list_kind *k, char *buf, size_t cap)
+{
+    if (json_is_string(v) || !k->scalars) {
+        return json_string_value(v);
+    }
+    if (json_is_boolean(v)) {
+        return json_is_true(v) ? "true" : "false";
+    }
+    if (json_is_integer(v)) {
+        snprintf(buf, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return buf;
+    }
+    if (json_is_real(v)) {
+        snprintf(buf, cap, "%.17g", json_real_value(v));
+        return buf;
+    }
+    return NULL;
+}
+
+/* A string (or scalar) or a non-empty array of them, each checked by k->ok. */
 static fy_err string_list(struct fy_policy *p,
                           const json_t *j,
-                          const char *field,
-                          bool lower,
-                          bool (*ok)(const char *),
+                          const struct list_kind *k,
                           struct pattern **out,
                           size_t *n,
                           struct fy_errmsg *em)
 {
+    char num[64];
     size_t count = json_is_array(j) ? json_array_size(j) : 1;
-    if (!json_is_string(j) && (!json_is_array(j) || count == 0)) {
+    if (count == 0 || (!json_is_array(j) && !entry_text(j, k, num, sizeof(num)))) {
         return fy_fail(em, FY_ERR_MALFORMED_POLICY,
-                       "%s must be a string or a non-empty array "
-                       "of strings",
-                       field);
+                       "%s must be a string or a non-empty array of strings", k->field);
     }
     *out = pol_alloc(p, count * sizeof(**out));
     if (!*out) {
         return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
     for (size_t i = 0; i < count; i++) {
-        const json_t *v = json_is_array(j) ? json_array_get(j, i) : j;
-        const char *s = json_string_value(v);
-        if (!s || (ok && !ok(s))) {
-            return fy_fail(em, FY_ERR_MALFORMED_POLICY, "Invalid %s entry: %.100s", field,
+        const char *s =
+            entry_text(json_is_array(j) ? json_array_get(j, i) : j, k, num, sizeof(num));
+        if (!s || (k->ok && !k->ok(s))) {
+            return fy_fail(em, FY_ERR_MALFORMED_POLICY, "Invalid %s entry: %.100s", k->field,
                            s ? s : "(not a string)");
         }
-        fy_err e = pattern_compile(p, s, lower, &(*out)[i], em);
+        fy_err e = pattern_compile(p, s, k->lower, &(*out)[i], em);
         if (e) {
             return e;
         }
@@ -72,6 +99,10 @@ static bool resource_ok(const char *s)
 {
     return strcmp(s, "*") == 0 || strncmp(s, "arn:", 4) == 0;
 }
+
+static const struct list_kind k_action = {"Action", true, false, action_ok};
+static const struct list_kind k_resource = {"Resource", false, false, resource_ok};
+static const struct list_kind k_value = {"Condition value", false, true, NULL};
 
 /* One "Operator": {"key": value-or-values, ...} entry of a Condition block. */
 static fy_err compile_operator(struct fy_policy *p,
@@ -101,7 +132,8 @@ static fy_err compile_operator(struct fy_policy *p,
             return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
         }
         memcpy((char *)c->key, key, strlen(key) + 1);
-        fy_err e = string_list(p, v, "Condition value", false, NULL, &c->values, &c->nvalues, em);
+        key_canonicalize((char *)c->key);
+        fy_err e = string_list(p, v, &k_value, &c->values, &c->nvalues, em);
         if (e) {
             return e;
         }
@@ -196,11 +228,10 @@ compile_statement(struct fy_policy *p, struct stmt *st, const json_t *j, struct 
         e = one_of(j, "Resource", "NotResource", &resources, &st->not_resource, em);
     }
     if (!e) {
-        e = string_list(p, actions, "Action", true, action_ok, &st->actions, &st->nactions, em);
+        e = string_list(p, actions, &k_action, &st->actions, &st->nactions, em);
     }
     if (!e) {
-        e = string_list(p, resources, "Resource", false, resource_ok, &st->resources,
-                        &st->nresources, em);
+        e = string_list(p, resources, &k_resource, &st->resources, &st->nresources, em);
     }
     return e ? e : compile_conditions(p, st, json_object_get(j, "Condition"), em);
 }

@@ -1,6 +1,7 @@
 /* Condition operators: String*, Numeric*, Date*, Bool, IpAddress, Arn*, Null, Binary, with
  * IfExists and the ForAnyValue:/ForAllValues: set qualifiers, IAM's semantics. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -78,11 +79,21 @@ bool cond_parse_operator(const char *name, struct cond *c)
     return false;
 }
 
+/* A decimal number as IAM writes them: [-+]digits[.digits][e[-+]digits]; no hex, inf or nan. */
 static bool parse_number(const char *s, double *out)
 {
+    const char *p = s + (*s == '-' || *s == '+');
+    if (!isdigit((unsigned char)*p)) {
+        return false;
+    }
+    for (; *p; p++) {
+        if (!isdigit((unsigned char)*p) && !strchr(".eE+-", *p)) {
+            return false;
+        }
+    }
     char *end;
     *out = strtod(s, &end);
-    return end != s && *end == '\0';
+    return *end == '\0';
 }
 
 /* Epoch seconds, or ISO 8601 "YYYY-MM-DD[THH:MM[:SS]][Z]". */
@@ -152,6 +163,41 @@ static bool ip_in_block(const char *value, const char *block)
     return true;
 }
 
+/* Offsets of the first five ':' in items (nitems) or in s (slen); false when fewer. */
+static bool arn_colons(const short *items, const char *s, size_t n, size_t at[5])
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < 5; i++) {
+        if (items ? items[i] == ':' : s[i] == ':') {
+            at[k++] = i;
+        }
+    }
+    return k == 5;
+}
+
+/* ArnEquals/ArnLike: each of the six colon-separated parts is matched on its own, so a wildcard
+ * never spans a ':' of the first five; a policy value that is no ARN is matched whole. */
+static bool arn_matches(const short *items, size_t n, const char *v)
+{
+    size_t pi[5], vi[5], vlen = strlen(v);
+    if (!arn_colons(items, NULL, n, pi)) {
+        return items_match(items, n, v, vlen);
+    }
+    if (!arn_colons(NULL, v, vlen, vi)) {
+        return false;
+    }
+    size_t pstart = 0, vstart = 0;
+    for (int k = 0; k <= 5; k++) {
+        size_t pend = k < 5 ? pi[k] : n, vend = k < 5 ? vi[k] : vlen;
+        if (!items_match(items + pstart, pend - pstart, v + vstart, vend - vstart)) {
+            return false;
+        }
+        pstart = pend + 1;
+        vstart = vend + 1;
+    }
+    return true;
+}
+
 /* Does one context value match one (expanded) policy value, before negation? */
 static bool value_matches(
     const struct cond *c, const char *ctx_value, const short *items, size_t n, const char *text)
@@ -164,8 +210,9 @@ static bool value_matches(
     case CF_STRING_CI:
         return strcasecmp(ctx_value, text) == 0;
     case CF_STRING_LIKE:
+        return items_match(items, n, ctx_value, strlen(ctx_value));
     case CF_ARN:
-        return items_match(items, n, ctx_value, false);
+        return arn_matches(items, n, ctx_value);
     case CF_NUMERIC:
         return parse_number(ctx_value, &x) && parse_number(text, &y) && compare(x, y, c->cmp);
     case CF_DATE:
@@ -180,29 +227,34 @@ static bool value_matches(
     return false;
 }
 
-/* One context value against the condition's value list (OR), negation applied. */
+/* One context value against the condition's value list (OR), negation applied. A negated
+ * operator with a value whose variable does not resolve does not hold: the outcome would rest on
+ * the unresolved variable, and that leaves the statement unmatched. */
 static bool
 single_holds(const struct cond *c, const char *ctx_value, const struct fy_policy_request *req)
 {
-    short items[FY_POLICY_EXPAND_MAX];
+    short buf[FY_POLICY_EXPAND_MAX];
     char text[FY_POLICY_EXPAND_MAX + 1];
-    bool any = false;
+    const short *items;
+    bool any = false, unresolved = false;
     for (size_t i = 0; i < c->nvalues && !any; i++) {
-        long n = pattern_expand(&c->values[i], req, items, FY_POLICY_EXPAND_MAX);
+        long n = pattern_expand(&c->values[i], req, buf, FY_POLICY_EXPAND_MAX, &items);
         if (n < 0 || !items_text(items, (size_t)n, text, sizeof(text))) {
-            continue; /* an unresolved variable matches nothing */
+            unresolved = true;
+            continue;
         }
         any = value_matches(c, ctx_value, items, (size_t)n, text);
     }
-    return c->negated ? !any : any;
+    return c->negated ? !any && !unresolved : any;
 }
 
 static bool null_holds(const struct cond *c, size_t present, const struct fy_policy_request *req)
 {
-    short items[8];
+    short buf[8];
     char text[16];
+    const short *items;
     for (size_t i = 0; i < c->nvalues; i++) {
-        long n = pattern_expand(&c->values[i], req, items, 6);
+        long n = pattern_expand(&c->values[i], req, buf, 6, &items);
         if (n >= 0 && items_text(items, (size_t)n, text, sizeof(text))) {
             bool want_absent = strcasecmp(text, "true") == 0;
             if (want_absent == (present == 0)) {

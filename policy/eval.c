@@ -7,9 +7,10 @@
 #define ACTION_MAX 128
 
 /* Lower-case copy of the requested action (actions are compiled lower-case). */
-static bool lower_action(const char *a, char out[ACTION_MAX])
+static bool lower_action(const char *a, char out[ACTION_MAX], size_t *len)
 {
     size_t n = strlen(a);
+    *len = n;
     if (n >= ACTION_MAX) {
         return false;
     }
@@ -19,28 +20,48 @@ static bool lower_action(const char *a, char out[ACTION_MAX])
     return true;
 }
 
-static bool any_pattern(const struct pattern *pats,
-                        size_t n,
-                        const char *s,
-                        const struct fy_policy_request *req)
+/* How a list of Action or Resource patterns relates to a request string. */
+enum list_match { LM_NONE, LM_HIT, LM_UNRESOLVED };
+
+static enum list_match any_pattern(const struct pattern *pats,
+                                   size_t n,
+                                   const char *s,
+                                   size_t len,
+                                   const struct fy_policy_request *req)
 {
-    short items[FY_POLICY_EXPAND_MAX];
+    short buf[FY_POLICY_EXPAND_MAX];
+    const short *items;
+    enum list_match m = LM_NONE;
     for (size_t i = 0; i < n; i++) {
-        long k = pattern_expand(&pats[i], req, items, FY_POLICY_EXPAND_MAX);
-        if (k >= 0 && items_match(items, (size_t)k, s, false)) {
-            return true;
+        long k = pattern_expand(&pats[i], req, buf, FY_POLICY_EXPAND_MAX, &items);
+        if (k < 0) {
+            m = LM_UNRESOLVED;
+        } else if (items_match(items, (size_t)k, s, len)) {
+            return LM_HIT;
         }
     }
-    return false;
+    return m;
 }
 
-static bool
-statement_applies(const struct stmt *st, const char *action, const struct fy_policy_request *req)
+/* Action/Resource: one pattern must match; NotAction/NotResource: none may, and none may depend
+ * on an unresolved variable (which leaves the statement unmatched, as AWS does). */
+static bool list_applies(enum list_match m, bool negated)
 {
-    if (any_pattern(st->actions, st->nactions, action, req) == st->not_action) {
+    return negated ? m == LM_NONE : m == LM_HIT;
+}
+
+static bool statement_applies(const struct stmt *st,
+                              const char *action,
+                              size_t action_len,
+                              const struct fy_policy_request *req,
+                              size_t resource_len)
+{
+    if (!list_applies(any_pattern(st->actions, st->nactions, action, action_len, req),
+                      st->not_action)) {
         return false;
     }
-    if (any_pattern(st->resources, st->nresources, req->resource, req) == st->not_resource) {
+    if (!list_applies(any_pattern(st->resources, st->nresources, req->resource, resource_len, req),
+                      st->not_resource)) {
         return false;
     }
     for (size_t i = 0; i < st->nconds; i++) {
@@ -58,16 +79,21 @@ enum fy_policy_decision fy_policy_eval(const struct fy_policy *const *set,
 {
     char action[ACTION_MAX];
     uint64_t allowed = 0, denied = 0;
+    size_t action_len = 0, resource_len = 0;
     if (n > FY_POLICY_SET_MAX || !req->action || !req->resource ||
-        !lower_action(req->action, action)) {
+        !lower_action(req->action, action, &action_len)) {
         return FY_POLICY_IMPLICIT_DENY;
     }
+    resource_len = strlen(req->resource);
     for (size_t i = 0; i < n; i++) {
         const struct fy_policy *p = set[i];
         for (size_t s = 0; p && s < p->nstmts; s++) {
             const struct stmt *st = &p->stmts[s];
             uint64_t bit = (uint64_t)1 << i;
-            if (((st->deny ? denied : allowed) & bit) || !statement_applies(st, action, req)) {
+            /* Skip what cannot change the answer: a second hit of the same effect in this
+             * policy, or (when nobody asks why) any Allow once something allowed. */
+            bool known = ((st->deny ? denied : allowed) & bit) || (!why && !st->deny && allowed);
+            if (known || !statement_applies(st, action, action_len, req, resource_len)) {
                 continue;
             }
             if (st->deny) {

@@ -5,8 +5,6 @@
 #include "core/alloc.h"
 #include "policy/policy_int.h"
 
-#define POL_MAX_TOKS 256
-
 void *pol_alloc(struct fy_policy *p, size_t n)
 {
     if (p->nallocs == p->cap) {
@@ -36,58 +34,66 @@ static char *pol_strndup(struct fy_policy *p, const char *s, size_t n, bool lowe
     return d;
 }
 
-static bool add_tok(struct tok *t, size_t *n, enum tok_kind kind, const char *s, size_t len)
+/* Tokens a pattern text can need at most: each wildcard or variable, and a literal run around
+ * each. */
+static size_t max_tokens(const char *s)
 {
-    if (*n >= POL_MAX_TOKS) {
-        return false;
+    size_t n = 1;
+    for (; *s; s++) {
+        n += (*s == '*' || *s == '?' || (*s == '$' && s[1] == '{')) ? 2 : 0;
     }
-    t[*n].kind = kind;
-    t[*n].s = s;
-    t[*n].len = len;
-    (*n)++;
-    return true;
+    return n;
 }
 
-/* Emits the literal run text[0..len) (which has no wildcards) as a LIT token. */
-static bool
-add_lit(struct fy_policy *p, struct tok *t, size_t *n, const char *s, size_t len, bool lower)
+static void add_tok(struct pattern *out, enum tok_kind kind, const char *s, size_t len)
+{
+    struct tok *t = &out->toks[out->ntoks++];
+    t->kind = kind;
+    t->s = s;
+    t->len = len;
+}
+
+/* Emits the literal run s[0..len) (which has no wildcards) as a LIT token. */
+static bool add_lit(struct fy_policy *p, struct pattern *out, const char *s, size_t len, bool lower)
 {
     if (len == 0) {
         return true;
     }
     char *copy = pol_strndup(p, s, len, lower);
-    return copy && add_tok(t, n, TOK_LIT, copy, len);
+    if (copy) {
+        add_tok(out, TOK_LIT, copy, len);
+    }
+    return copy != NULL;
 }
 
-/* Handles "${...}" at text (already past "${"); *used gets the bytes consumed. */
-static fy_err add_var(struct fy_policy *p,
-                      struct tok *t,
-                      size_t *n,
-                      const char *s,
-                      size_t *used,
-                      struct fy_errmsg *em)
+/* Handles "${...}" at s (already past "${"); *used gets the bytes consumed. */
+static fy_err
+add_var(struct fy_policy *p, struct pattern *out, const char *s, size_t *used, struct fy_errmsg *em)
 {
     const char *end = strchr(s, '}');
     if (!end || end == s) {
         return fy_fail(em, FY_ERR_MALFORMED_POLICY,
-                       "Unterminated or empty policy variable in "
-                       "'%.100s'",
-                       s - 2);
+                       "Unterminated or empty policy variable in '%.100s'", s - 2);
     }
     size_t len = (size_t)(end - s);
     *used = len + 1;
     if (len == 1 && (*s == '*' || *s == '?' || *s == '$')) {
-        return add_lit(p, t, n, s, 1, false) ? FY_ERR_OK : FY_ERR_NOMEM;
+        return add_lit(p, out, s, 1, false) ? FY_ERR_OK : FY_ERR_NOMEM;
     }
     char *name = pol_strndup(p, s, len, false);
-    return name && add_tok(t, n, TOK_VAR, name, len) ? FY_ERR_OK : FY_ERR_NOMEM;
+    if (!name) {
+        return FY_ERR_NOMEM;
+    }
+    key_canonicalize(name);
+    add_tok(out, TOK_VAR, name, strlen(name));
+    return FY_ERR_OK;
 }
 
-fy_err pattern_compile(
+/* Splits text into tokens: literal runs, `*`, `?` and variables. */
+static fy_err split_tokens(
     struct fy_policy *p, const char *text, bool lower, struct pattern *out, struct fy_errmsg *em)
 {
-    struct tok t[POL_MAX_TOKS];
-    size_t n = 0, run = 0;
+    size_t run = 0;
     const char *s = text;
     fy_err e = FY_ERR_OK;
     while (!e && s[run]) {
@@ -96,35 +102,69 @@ fy_err pattern_compile(
             run++;
             continue;
         }
-        if (!add_lit(p, t, &n, s, run, lower)) {
-            e = FY_ERR_NOMEM;
-            break;
-        }
         size_t used = 1;
-        if (c == '$') {
-            e = add_var(p, t, &n, s + run + 2, &used, em);
-            used += 2;
-        } else if (!add_tok(t, &n, c == '*' ? TOK_STAR : TOK_QMARK, NULL, 0)) {
+        if (!add_lit(p, out, s, run, lower)) {
             e = FY_ERR_NOMEM;
+        } else if (c == '$') {
+            e = add_var(p, out, s + run + 2, &used, em);
+            used += 2;
+        } else {
+            add_tok(out, c == '*' ? TOK_STAR : TOK_QMARK, NULL, 0);
         }
         s += run + used;
         run = 0;
     }
-    if (!e && !add_lit(p, t, &n, s, run, lower)) {
+    if (!e && !add_lit(p, out, s, run, lower)) {
         e = FY_ERR_NOMEM;
     }
-    if (!e) {
-        out->toks = pol_alloc(p, (n ? n : 1) * sizeof(*t));
-        e = out->toks ? FY_ERR_OK : FY_ERR_NOMEM;
-    }
-    if (e == FY_ERR_NOMEM) {
-        return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
-    }
-    if (!e) {
-        memcpy(out->toks, t, n * sizeof(*t));
-        out->ntoks = n;
-    }
     return e;
+}
+
+/* Items of a pattern without variables, computed once (nothing to do when it has variables);
+ * false on OOM. */
+static bool preexpand(struct fy_policy *p, struct pattern *pat, size_t nitems)
+{
+    for (size_t i = 0; i < pat->ntoks; i++) {
+        if (pat->toks[i].kind == TOK_VAR) {
+            return true;
+        }
+    }
+    pat->items = pol_alloc(p, (nitems ? nitems : 1) * sizeof(short));
+    if (!pat->items) {
+        return false;
+    }
+    for (size_t i = 0; i < pat->ntoks; i++) {
+        const struct tok *t = &pat->toks[i];
+        if (t->kind != TOK_LIT) {
+            pat->items[pat->nitems++] = t->kind == TOK_STAR ? ITEM_STAR : ITEM_QMARK;
+            continue;
+        }
+        for (size_t k = 0; k < t->len; k++) {
+            pat->items[pat->nitems++] = (short)(unsigned char)t->s[k];
+        }
+    }
+    return true;
+}
+
+fy_err pattern_compile(
+    struct fy_policy *p, const char *text, bool lower, struct pattern *out, struct fy_errmsg *em)
+{
+    size_t fixed = 0;
+    memset(out, 0, sizeof(*out));
+    out->toks = pol_alloc(p, max_tokens(text) * sizeof(*out->toks));
+    fy_err e = out->toks ? split_tokens(p, text, lower, out, em) : FY_ERR_NOMEM;
+    for (size_t i = 0; !e && i < out->ntoks; i++) {
+        const struct tok *t = &out->toks[i];
+        fixed += t->kind == TOK_VAR ? 0 : t->kind == TOK_LIT ? t->len : 1;
+    }
+    if (!e && fixed > FY_POLICY_EXPAND_MAX) {
+        return fy_fail(em, FY_ERR_MALFORMED_POLICY, "Pattern longer than %d characters: %.100s",
+                       FY_POLICY_EXPAND_MAX, text);
+    }
+    if (!e && !preexpand(p, out, fixed)) {
+        e = FY_ERR_NOMEM;
+    }
+    return e == FY_ERR_NOMEM ? fy_fail(em, FY_ERR_NOMEM, "Out of memory") : e;
 }
 
 /* A certificate-derived value that AWS refuses to substitute. */
@@ -138,10 +178,15 @@ static bool unsubstitutable(const char *name, const char *v)
 
 long pattern_expand(const struct pattern *pat,
                     const struct fy_policy_request *req,
-                    short *items,
-                    size_t max)
+                    short *buf,
+                    size_t max,
+                    const short **items)
 {
     size_t n = 0;
+    *items = pat->items ? pat->items : buf;
+    if (pat->items) {
+        return (long)pat->nitems;
+    }
     for (size_t i = 0; i < pat->ntoks; i++) {
         const struct tok *t = &pat->toks[i];
         const char *v = t->s;
@@ -150,7 +195,7 @@ long pattern_expand(const struct pattern *pat,
             if (n >= max) {
                 return -1;
             }
-            items[n++] = t->kind == TOK_STAR ? ITEM_STAR : ITEM_QMARK;
+            buf[n++] = t->kind == TOK_STAR ? ITEM_STAR : ITEM_QMARK;
             continue;
         }
         if (t->kind == TOK_VAR) {
@@ -166,35 +211,31 @@ long pattern_expand(const struct pattern *pat,
             return -1;
         }
         for (size_t k = 0; k < len; k++) {
-            items[n++] = (short)(unsigned char)v[k];
+            buf[n++] = (short)(unsigned char)v[k];
         }
     }
     return (long)n;
 }
 
-static bool char_eq(short item, char c, bool ci)
+static bool item_eq(short item, char c)
 {
-    unsigned char u = (unsigned char)c;
-    if (ci) {
-        return tolower(item) == tolower(u);
-    }
-    return item == u;
+    return item == ITEM_QMARK || item == (short)(unsigned char)c;
 }
 
-bool items_match(const short *items, size_t n, const char *s, bool ci)
+/* Star-backtracking match of items against s[0..len). */
+static bool glob_middle(const short *items, size_t n, const char *s, size_t len)
 {
-    size_t i = 0, star_i = (size_t)-1, star_s = 0;
-    const char *p = s;
-    while (*p) {
+    size_t i = 0, j = 0, star_i = (size_t)-1, star_j = 0;
+    while (j < len) {
         if (i < n && items[i] == ITEM_STAR) {
             star_i = i++;
-            star_s = (size_t)(p - s);
-        } else if (i < n && (items[i] == ITEM_QMARK || char_eq(items[i], *p, ci))) {
+            star_j = j;
+        } else if (i < n && item_eq(items[i], s[j])) {
             i++;
-            p++;
+            j++;
         } else if (star_i != (size_t)-1) {
             i = star_i + 1;
-            p = s + ++star_s;
+            j = ++star_j;
         } else {
             return false;
         }
@@ -203,6 +244,27 @@ bool items_match(const short *items, size_t n, const char *s, bool ci)
         i++;
     }
     return i == n;
+}
+
+bool items_match(const short *items, size_t n, const char *s, size_t len)
+{
+    size_t i = 0, j = 0;
+    /* The literal head (before the first star) and tail (after the last) are anchored: checking
+     * them first rejects most mismatches without backtracking. */
+    for (; i < n && items[i] != ITEM_STAR; i++, j++) {
+        if (j >= len || !item_eq(items[i], s[j])) {
+            return false;
+        }
+    }
+    if (i == n) {
+        return j == len;
+    }
+    for (; items[n - 1] != ITEM_STAR; n--, len--) {
+        if (len <= j || !item_eq(items[n - 1], s[len - 1])) {
+            return false;
+        }
+    }
+    return glob_middle(items + i, n - i, s + j, len - j);
 }
 
 bool items_text(const short *items, size_t n, char *buf, size_t cap)

@@ -16,9 +16,13 @@ struct tok {
     size_t len;
 };
 
+/* A compiled Action, Resource or condition value. A pattern without variables is also kept
+ * pre-expanded (items), so evaluation only matches it. */
 struct pattern {
     struct tok *toks;
     size_t ntoks;
+    short *items; /* NULL when the pattern has variables */
+    size_t nitems;
 };
 
 /* Condition operators, by family; negated ones invert the per-value result. */
@@ -70,28 +74,37 @@ struct fy_policy {
 /* Allocates zeroed memory owned by p; NULL on OOM. */
 void *pol_alloc(struct fy_policy *p, size_t n);
 
-/* Compiles text into a pattern (variables kept as TOK_VAR). lower: fold to lower case (actions).
- * Returns FY_ERR_MALFORMED_POLICY for an unterminated `${`. */
-fy_err pattern_compile(
+/* Compiles text into a pattern (variables kept as TOK_VAR, their names canonicalised).
+ * lower: fold literal text to lower case (actions). FY_ERR_MALFORMED_POLICY for an unterminated
+ * or empty `${}` or a pattern longer than FY_POLICY_EXPAND_MAX; FY_ERR_NOMEM. */
+FY_NODISCARD fy_err pattern_compile(
     struct fy_policy *p, const char *text, bool lower, struct pattern *out, struct fy_errmsg *em);
 
-/* Expands pat for req into a flat item array (0..255 literal bytes, ITEM_STAR, ITEM_QMARK);
- * returns the item count, or -1 when a variable does not resolve or the result is too long. */
+/* Rewrites a context key or variable name in place to its canonical spelling when it names a
+ * known key case-insensitively (AWS context key names are not case-sensitive): "IOT:clientid"
+ * -> "iot:ClientId". Attribute names inside `[...]` keep their case; unknown names are kept. */
+void key_canonicalize(char *name);
+
+/* Expands pat for req into a flat item array (0..255 literal bytes, ITEM_STAR, ITEM_QMARK) in
+ * buf[0..max), or points *items at the pre-expanded form; returns the item count, or -1 when a
+ * variable does not resolve (absent, unsubstitutable value, or the result is too long). */
 #define ITEM_STAR  256
 #define ITEM_QMARK 257
 long pattern_expand(const struct pattern *pat,
                     const struct fy_policy_request *req,
-                    short *items,
-                    size_t max);
+                    short *buf,
+                    size_t max,
+                    const short **items);
 
-/* Wildcard match of expanded items against s (ci: ASCII case-insensitive). */
-bool items_match(const short *items, size_t n, const char *s, bool ci);
+/* IAM wildcard match of expanded items against s[0..len), case-sensitive. */
+bool items_match(const short *items, size_t n, const char *s, size_t len);
 
 /* Text of expanded items with wildcards as plain characters, into buf (NUL-terminated);
  * false when it does not fit. */
 bool items_text(const short *items, size_t n, char *buf, size_t cap);
 
-/* Whether the condition holds for req. */
+/* Whether the condition holds for req. A condition that depends on an unresolved variable in a
+ * negated operator does not hold (the statement stays unmatched). */
 bool cond_holds(const struct cond *c, const struct fy_policy_request *req);
 
 /* Parses a condition operator name ("ForAnyValue:StringLikeIfExists") into c; false when

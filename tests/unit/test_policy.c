@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/json.h"
 #include "policy/policy.h"
 #include "tests/unit/tap.h"
@@ -341,6 +342,142 @@ static const struct row rows[] = {
      A "topic/${iot:Nope}",
      {{0}},
      IMPL},
+    /* certificate values with * $ ? are not substituted either; other variables take them */
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:Certificate.Subject.CommonName}\"")),
+     "iot:Publish",
+     A "topic/d*v",
+     {{"iot:Certificate.Subject.CommonName=d*v"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:Certificate.Subject.CommonName}\"")),
+     "iot:Publish",
+     A "topic/d$v",
+     {{"iot:Certificate.Subject.CommonName=d$v"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:Certificate.Subject.CommonName}\"")),
+     "iot:Publish",
+     A "topic/d?v",
+     {{"iot:Certificate.Subject.CommonName=d?v"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:Certificate.Subject.CommonName}\"")),
+     "iot:Publish",
+     A "topic/d-v",
+     {{"iot:Certificate.Subject.CommonName=d-v"}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:Connection.Thing.Attributes[k]}\"")),
+     "iot:Publish",
+     A "topic/a#b",
+     {{"iot:Connection.Thing.Attributes[k]=a#b"}},
+     ALLOW},
+    /* a substituted value is literal text: its ? is no wildcard */
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:ClientId}\"")),
+     "iot:Publish",
+     A "topic/ab",
+     {{"iot:ClientId=a?"}},
+     IMPL},
+    /* context key names are case-insensitive; attribute names keep their case */
+    {DOC(ST("Allow", "\"iot:Connect\"", "\"" A "client/${IOT:clientID}\"")),
+     "iot:Connect",
+     A "client/c7",
+     {{"iot:ClientId=c7"}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Connect\"", "\"" A "client/${IOT:clientID}\"")),
+     "iot:Connect",
+     A "client/c8",
+     {{"iot:ClientId=c7"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:connection.thing.attributes[Loc]}\"")),
+     "iot:Publish",
+     A "topic/x",
+     {{"iot:Connection.Thing.Attributes[Loc]=x"}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:connection.thing.attributes[Loc]}\"")),
+     "iot:Publish",
+     A "topic/x",
+     {{"iot:Connection.Thing.Attributes[loc]=x"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:certificate.subject.ou.1}\"")),
+     "iot:Publish",
+     A "topic/x",
+     {{"iot:Certificate.Subject.OU.1=x"}},
+     IMPL},
+    {DOC(ST("Allow",
+            "\"iot:Publish\"",
+            "\"" A "topic/${iot:certificate.subject.organizationalunit.1}\"")),
+     "iot:Publish",
+     A "topic/x",
+     {{"iot:Certificate.Subject.OrganizationalUnit.1=x"}},
+     ALLOW},
+    /* an unresolved variable in NotResource leaves the statement unmatched */
+    {DOC("{\"Effect\":\"Allow\",\"Action\":\"iot:Publish\",\"NotResource\":\"" A
+         "topic/${iot:ClientId}\"}"),
+     "iot:Publish",
+     A "topic/other",
+     {{0}},
+     IMPL},
+    {DOC("{\"Effect\":\"Allow\",\"Action\":\"iot:Publish\",\"NotResource\":\"" A
+         "topic/${iot:ClientId}\"}"),
+     "iot:Publish",
+     A "topic/other",
+     {{"iot:ClientId=c1"}},
+     ALLOW},
+    {DOC("{\"Effect\":\"Allow\",\"Action\":\"iot:Publish\",\"NotResource\":\"" A
+         "topic/${iot:ClientId}\"}"),
+     "iot:Publish",
+     A "topic/c1",
+     {{"iot:ClientId=c1"}},
+     IMPL},
+    {DOC("{\"Effect\":\"Deny\",\"Action\":\"iot:Publish\",\"NotResource\":[\"" A
+         "topic/${iot:ClientId}/*\",\"" A "topic/public/*\"]}," ST("Allow", "\"iot:*\"", "\"*\"")),
+     "iot:Publish",
+     A "topic/other/x",
+     {{"iot:ClientId=c1"}},
+     EXPL},
+    {DOC("{\"Effect\":\"Deny\",\"Action\":\"iot:Publish\",\"NotResource\":[\"" A
+         "topic/${iot:ClientId}/*\",\"" A "topic/public/*\"]}," ST("Allow", "\"iot:*\"", "\"*\"")),
+     "iot:Publish",
+     A "topic/public/x",
+     {{"iot:ClientId=c1"}},
+     ALLOW},
+    /* one unresolved entry of a Resource list does not stop the others */
+    {DOC(ST("Allow", "\"iot:Publish\"", "[\"" A "topic/${iot:Nope}\",\"" A "topic/open\"]")),
+     "iot:Publish",
+     A "topic/open",
+     {{0}},
+     ALLOW},
+    /* 2008-10-17, a missing Version, a single statement object, Sid and Id */
+    {"{\"Version\":\"2008-10-17\",\"Statement\":" ST("Allow", "\"iot:Publish\"", "\"*\"") "}",
+     "iot:Publish",
+     A "topic/a",
+     {{0}},
+     ALLOW},
+    {"{\"Id\":\"p1\",\"Statement\":[{\"Sid\":\"s1\",\"Effect\":\"Allow\",\"Action\":\"iot:"
+     "Publish\","
+     "\"Resource\":\"*\"}]}",
+     "iot:Publish",
+     A "topic/a",
+     {{0}},
+     ALLOW},
+    /* ? stands for exactly one character; * also matches the empty string */
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/a*b*c\"")),
+     "iot:Publish",
+     A "topic/abc",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/a*b*c\"")),
+     "iot:Publish",
+     A "topic/a/x/b/y/cd",
+     {{0}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/*/b/*\"")),
+     "iot:Publish",
+     A "topic/b/b/b",
+     {{0}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/??\"")),
+     "iot:Publish",
+     A "topic/abc",
+     {{0}},
+     IMPL},
 };
 
 /* Condition cases: one document per operator, request with given context values. */
@@ -438,6 +575,93 @@ static const struct crow crows[] = {
     {"{\"StringEquals\":{\"a\":\"1\"},\"StringLike\":{\"b\":\"x*\"}}", {{"a=1", "b=yy"}}, IMPL},
     {"{\"StringEquals\":{\"a\":\"1\",\"b\":\"2\"}}", {{"a=1", "b=2"}}, ALLOW},
     {"{\"StringEquals\":{\"a\":\"1\",\"b\":\"2\"}}", {{"a=1", "b=3"}}, IMPL},
+    /* condition values may be JSON booleans and numbers */
+    {"{\"Bool\":{\"iot:Connection.Thing.IsAttached\":true}}",
+     {{"iot:Connection.Thing.IsAttached=true"}},
+     ALLOW},
+    {"{\"Bool\":{\"iot:Connection.Thing.IsAttached\":true}}",
+     {{"iot:Connection.Thing.IsAttached=false"}},
+     IMPL},
+    {"{\"NumericLessThan\":{\"k\":5}}", {{"k=4"}}, ALLOW},
+    {"{\"NumericLessThan\":{\"k\":5}}", {{"k=6"}}, IMPL},
+    {"{\"NumericGreaterThan\":{\"k\":[1.5,100]}}", {{"k=2"}}, ALLOW},
+    {"{\"NumericGreaterThan\":{\"k\":[1.5,100]}}", {{"k=1"}}, IMPL},
+    /* numbers are decimal: no hex, inf or nan */
+    {"{\"NumericEquals\":{\"k\":\"16\"}}", {{"k=0x10"}}, IMPL},
+    {"{\"NumericGreaterThan\":{\"k\":\"0\"}}", {{"k=inf"}}, IMPL},
+    {"{\"NumericEquals\":{\"k\":\"1000\"}}", {{"k=1e3"}}, ALLOW},
+    {"{\"NumericLessThan\":{\"k\":\"0\"}}", {{"k=-3"}}, ALLOW},
+    /* negated operators: an unresolved variable in a value leaves the statement unmatched */
+    {"{\"StringNotEquals\":{\"iot:ClientId\":\"${iot:Connection.Thing.ThingName}\"}}",
+     {{"iot:ClientId=a", "iot:Connection.Thing.ThingName=b"}},
+     ALLOW},
+    {"{\"StringNotEquals\":{\"iot:ClientId\":\"${iot:Connection.Thing.ThingName}\"}}",
+     {{"iot:ClientId=a", "iot:Connection.Thing.ThingName=a"}},
+     IMPL},
+    {"{\"StringNotEquals\":{\"iot:ClientId\":\"${iot:Connection.Thing.ThingName}\"}}",
+     {{"iot:ClientId=a"}},
+     IMPL},
+    {"{\"StringNotLike\":{\"iot:ClientId\":[\"x-*\",\"${iot:Nope}\"]}}",
+     {{"iot:ClientId=a"}},
+     IMPL},
+    {"{\"StringLike\":{\"iot:ClientId\":[\"${iot:Nope}\",\"a*\"]}}", {{"iot:ClientId=ab"}}, ALLOW},
+    /* variables in StringLike values are literal text */
+    {"{\"StringLike\":{\"iot:ClientId\":\"${iot:Connection.Thing.ThingName}-*\"}}",
+     {{"iot:ClientId=t1-x", "iot:Connection.Thing.ThingName=t1"}},
+     ALLOW},
+    {"{\"StringLike\":{\"iot:ClientId\":\"${iot:Connection.Thing.ThingName}-*\"}}",
+     {{"iot:ClientId=t1-x", "iot:Connection.Thing.ThingName=t2"}},
+     IMPL},
+    /* ArnLike matches each colon-separated part on its own; StringLike does not */
+    {"{\"ArnLike\":{\"k\":\"arn:aws:iot:*:123456789012:thing/*\"}}",
+     {{"k=arn:aws:iot:us-east-1:x:123456789012:thing/a"}},
+     IMPL},
+    {"{\"StringLike\":{\"k\":\"arn:aws:iot:*:123456789012:thing/*\"}}",
+     {{"k=arn:aws:iot:us-east-1:x:123456789012:thing/a"}},
+     ALLOW},
+    {"{\"ArnLike\":{\"k\":\"arn:aws:iot:*:123456789012:thing/*\"}}",
+     {{"k=arn:aws:iot:us-east-1:123456789012:thing/a:b"}},
+     ALLOW},
+    {"{\"ArnLike\":{\"k\":\"arn:aws:iot:*:*:thing/*\"}}", {{"k=not-an-arn"}}, IMPL},
+    {"{\"ArnNotLike\":{\"k\":\"arn:aws:iot:*:*:thing/*\"}}", {{"k=not-an-arn"}}, ALLOW},
+    {"{\"ArnEquals\":{\"k\":\"" A "thing/dev1\"}}", {{"k=" A "thing/DEV1"}}, IMPL},
+    /* key names are case-insensitive */
+    {"{\"StringEquals\":{\"IOT:clientid\":\"a\"}}", {{"iot:ClientId=a"}}, ALLOW},
+    {"{\"StringEquals\":{\"IOT:clientid\":\"a\"}}", {{"iot:ClientId=b"}}, IMPL},
+    {"{\"IpAddress\":{\"AWS:SOURCEIP\":\"10.0.0.0/8\"}}", {{"aws:SourceIp=10.9.9.9"}}, ALLOW},
+    /* multi-valued certificate fields (.List) with the set qualifiers */
+    {"{\"ForAnyValue:StringEquals\":{\"iot:Certificate.Subject.OrganizationalUnit.List\":\"eng\"}}",
+     {{"iot:Certificate.Subject.OrganizationalUnit.List=ops",
+       "iot:Certificate.Subject.OrganizationalUnit.List=eng"}},
+     ALLOW},
+    {"{\"ForAllValues:StringEquals\":{\"iot:Certificate.Subject.OrganizationalUnit.List\":\"eng\"}"
+     "}",
+     {{"iot:Certificate.Subject.OrganizationalUnit.List=ops",
+       "iot:Certificate.Subject.OrganizationalUnit.List=eng"}},
+     IMPL},
+    {"{\"ForAllValues:StringLike\":{\"ou\":[\"eng-*\",\"ops\"]}}", {{"ou=eng-1", "ou=ops"}}, ALLOW},
+    {"{\"ForAnyValue:StringNotEquals\":{\"ou\":\"a\"}}", {{"ou=a", "ou=b"}}, ALLOW},
+    {"{\"ForAnyValue:StringNotEquals\":{\"ou\":\"a\"}}", {{"ou=a"}}, IMPL},
+    {"{\"ForAllValues:StringNotEquals\":{\"ou\":\"a\"}}", {{"ou=b", "ou=c"}}, ALLOW},
+    {"{\"ForAllValues:StringNotEquals\":{\"ou\":\"a\"}}", {{"ou=b", "ou=a"}}, IMPL},
+    /* missing keys: IfExists holds, negated operators hold, others do not */
+    {"{\"StringNotLike\":{\"k\":\"a*\"}}", {{0}}, ALLOW},
+    {"{\"NotIpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}", {{0}}, ALLOW},
+    {"{\"IpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}", {{0}}, IMPL},
+    {"{\"ArnLikeIfExists\":{\"k\":\"arn:*\"}}", {{0}}, ALLOW},
+    {"{\"BoolIfExists\":{\"k\":\"true\"}}", {{"k=false"}}, IMPL},
+    {"{\"IpAddressIfExists\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}",
+     {{"aws:SourceIp=10.0.0.1"}},
+     ALLOW},
+    {"{\"DateLessThanIfExists\":{\"k\":\"2020-01-01\"}}", {{"k=2030-01-01"}}, IMPL},
+    /* IP details: a bad context address or a v4 address against a v6 block never match */
+    {"{\"IpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}", {{"aws:SourceIp=not-an-ip"}}, IMPL},
+    {"{\"IpAddress\":{\"aws:SourceIp\":\"::/0\"}}", {{"aws:SourceIp=10.0.0.1"}}, IMPL},
+    {"{\"IpAddress\":{\"aws:SourceIp\":\"0.0.0.0/0\"}}", {{"aws:SourceIp=203.0.113.9"}}, ALLOW},
+    {"{\"IpAddress\":{\"aws:SourceIp\":[\"192.168.0.0/16\",\"10.0.0.0/31\"]}}",
+     {{"aws:SourceIp=10.0.0.1"}},
+     ALLOW},
+    {"{\"IpAddress\":{\"aws:SourceIp\":\"10.0.0.0/31\"}}", {{"aws:SourceIp=10.0.0.2"}}, IMPL},
 };
 
 static const char *const malformed[] = {
@@ -479,6 +703,38 @@ static const char *const malformed[] = {
     "\"iot:*\",\"Resource\":\"*\"}}",
     "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
     "\"Resource\":\"*\",\"Effect\":\"Deny\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":[\"iot:Publish\",5]"
+    ","
+    "\"Resource\":\"*\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":true,"
+    "\"Resource\":\"*\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":5}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"k\":{\"a\":1}}}}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"k\":null}}}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"k\":[\"a\",[\"b\"]]}}}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{}}}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\",\"Condition\":[]}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\",\"Condition\":{\"ForSomeValues:StringEquals\":{\"k\":\"a\"}}}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\",\"Condition\":{\"stringequals\":{\"k\":\"a\"}}}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\",\"Condition\":{\"ForAnyValue:Null\":{\"k\":\"true\"}}}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"arn:aws:iot:*:*:topic/${}\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\"}}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\"},\"x\"]}",
+    "{\"Version\":\"2012-10-17\",\"Statement\":\"x\"}",
+    "{\"Version\":20121017,\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
+    "\"Resource\":\"*\"}}",
 };
 
 static enum fy_policy_decision
@@ -598,8 +854,184 @@ static void test_sets(void)
     ok(fy_policy_eval(set, 2, &r2, &why) == ALLOW && why.allowed == 1 && why.denied == 0,
        "allow from the first policy");
     ok(fy_policy_eval(set, 0, &r2, NULL) == IMPL, "an empty set denies implicitly");
+    const struct fy_policy *holes[] = {NULL, a, NULL};
+    ok(fy_policy_eval(holes, 3, &r2, &why) == ALLOW && why.allowed == 2,
+       "NULL entries are skipped, why uses set indexes");
+    const struct fy_policy *twice[] = {a, b, a};
+    ok(fy_policy_eval(twice, 3, &r1, &why) == EXPL && why.allowed == 5 && why.denied == 2,
+       "why lists every allowing and denying policy");
+    ok(fy_policy_eval(twice, 3, &r1, NULL) == EXPL, "the same decision without why");
+    ok(fy_policy_eval(set, FY_POLICY_SET_MAX + 1, &r2, NULL) == IMPL,
+       "a set larger than FY_POLICY_SET_MAX is refused (implicit deny)");
     fy_policy_free(a);
     fy_policy_free(b);
+}
+
+/* Every operator, bare, with IfExists and with each set qualifier (Null takes neither). */
+static void test_operator_variants(void)
+{
+    static const char *const ops[] = {
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "NumericEquals",
+        "NumericNotEquals",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThan",
+        "NumericGreaterThanEquals",
+        "DateEquals",
+        "DateNotEquals",
+        "DateLessThan",
+        "DateLessThanEquals",
+        "DateGreaterThan",
+        "DateGreaterThanEquals",
+        "Bool",
+        "BinaryEquals",
+        "IpAddress",
+        "NotIpAddress",
+        "ArnEquals",
+        "ArnLike",
+        "ArnNotEquals",
+        "ArnNotLike",
+    };
+    static const char *const pre[] = {"", "", "ForAnyValue:", "ForAllValues:"};
+    static const char *const suf[] = {"", "IfExists", "", ""};
+    char op[96], cond[192];
+    struct vars none = {{0}};
+    size_t bad = 0, absent_denied = 0;
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+        for (size_t f = 0; f < 4; f++) {
+            snprintf(op, sizeof(op), "%s%s%s", pre[f], ops[i], suf[f]);
+            snprintf(cond, sizeof(cond), "{\"%s\":{\"absent:key\":\"1\"}}", op);
+            char doc[512];
+            snprintf(doc, sizeof(doc),
+                     DOC("{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"*\","
+                         "\"Condition\":%s}"),
+                     cond);
+            enum fy_policy_decision d = decide(doc, "iot:Connect", A "client/c", &none);
+            bad += d != ALLOW && d != IMPL;
+            absent_denied += f == 1 && d != ALLOW;
+        }
+    }
+    ok(bad == 0, "all %zu operator forms compile", 4 * sizeof(ops) / sizeof(ops[0]));
+    ok(absent_denied == 0, "every ...IfExists operator holds when the key is absent");
+    struct fy_policy *p = NULL;
+    struct fy_errmsg em;
+    const char *null_ie =
+        DOC(STC("Allow", "\"iot:*\"", "\"*\"", "{\"NullIfExists\":{\"k\":\"true\"}}"));
+    ok(fy_policy_compile(null_ie, strlen(null_ie), &p, &em) == FY_ERR_MALFORMED_POLICY,
+       "NullIfExists is refused");
+}
+
+/* A variable value of 1024 characters is substituted, one of 1025 is not. */
+static void test_value_length(void)
+{
+    static char value[1100], kv[1200], res[1300];
+    const char *doc = DOC(ST("Allow", "\"iot:Connect\"", "\"" A "client/${iot:ClientId}\""));
+    for (size_t len = FY_POLICY_VAR_VALUE_MAX; len <= FY_POLICY_VAR_VALUE_MAX + 1; len++) {
+        memset(value, 'v', len);
+        value[len] = '\0';
+        snprintf(kv, sizeof(kv), "iot:ClientId=%s", value);
+        snprintf(res, sizeof(res), A "client/%s", value);
+        struct vars v = {{kv}};
+        enum fy_policy_decision d = decide(doc, "iot:Connect", res, &v);
+        ok(d == (len == FY_POLICY_VAR_VALUE_MAX ? ALLOW : IMPL),
+           "a variable value of %zu characters: %s", len, fy_policy_decision_name(d));
+    }
+}
+
+/* Patterns with many wildcards compile and match; over-long ones are refused. */
+static void test_pattern_sizes(void)
+{
+#define HEAD                                                                                       \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:Publish\"," \
+    "\"Resource\":\""
+    static char doc[FY_POLICY_EXPAND_MAX * 2], res[1024];
+    struct vars none = {{0}};
+    size_t n = (size_t)snprintf(doc, sizeof(doc), "%s", HEAD A "topic/");
+    for (int i = 0; i < 400; i++) {
+        n += (size_t)snprintf(doc + n, sizeof(doc) - n, "*?");
+    }
+    snprintf(doc + n, sizeof(doc) - n, "\"}]}");
+    memset(res, 'x', 500);
+    memcpy(res, A "topic/", strlen(A "topic/"));
+    res[500] = '\0';
+    ok(decide(doc, "iot:Publish", res, &none) == ALLOW, "a resource with 800 wildcards matches");
+    res[strlen(A "topic/") + 399] = '\0';
+    ok(decide(doc, "iot:Publish", res, &none) == IMPL, "...and needs 400 characters");
+    n = (size_t)snprintf(doc, sizeof(doc), "%s", HEAD "arn:aws:iot:*:*:topic/a");
+    memset(doc + n, ' ', FY_POLICY_EXPAND_MAX);
+    snprintf(doc + n + FY_POLICY_EXPAND_MAX, sizeof(doc) - n - FY_POLICY_EXPAND_MAX, "\"}]}");
+    struct fy_policy *p = NULL;
+    struct fy_errmsg em;
+    ok(fy_policy_compile(doc, strlen(doc), &p, &em) == FY_ERR_MALFORMED_POLICY &&
+           strstr(em.msg, "longer than") != NULL,
+       "a resource longer than %d characters is refused: %.60s", FY_POLICY_EXPAND_MAX, em.msg);
+#undef HEAD
+}
+
+/* Messages name what is wrong. */
+static void test_messages(void)
+{
+    static const struct {
+        const char *doc;
+        const char *needle;
+    } cases[] = {
+        {DOC("{\"Action\":\"iot:*\",\"Resource\":\"*\"}"), "Effect"},
+        {"{\"Version\":\"2013-01-01\",\"Statement\":" ST("Allow", "\"iot:*\"", "\"*\"") "}",
+         "Version"},
+        {DOC(STC("Allow", "\"iot:*\"", "\"*\"", "{\"StringEqualz\":{\"k\":\"v\"}}")),
+         "Unknown condition operator: StringEqualz"},
+        {DOC(ST("Allow", "[\"iot:Publish\",7]", "\"*\"")), "Action"},
+        {DOC(ST("Allow", "\"iot:*\"", "\"topic/x\"")), "Resource"},
+        {DOC("{\"Effect\":\"Allow\",\"Action\":\"iot:*\"}"), "Resource and NotResource"},
+        {"{\"Version\":\"2012-10-17\",\"Statement\":" ST("Allow", "\"iot:*\"", "\"*\"") ",}",
+         "not valid JSON"},
+    };
+    struct fy_policy *p = NULL;
+    struct fy_errmsg em;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fy_err e = fy_policy_compile(cases[i].doc, strlen(cases[i].doc), &p, &em);
+        ok(e == FY_ERR_MALFORMED_POLICY && strstr(em.msg, cases[i].needle) != NULL,
+           "message names '%s': %s", cases[i].needle, em.msg);
+    }
+}
+
+/* Allocation failures while compiling fail cleanly; evaluation allocates nothing. */
+static void test_allocation(void)
+{
+    struct fy_policy *p = NULL;
+    struct fy_errmsg em;
+    size_t clean = 0, n;
+    for (n = 1; n < 400; n++) {
+        fy_alloc_fail_at(n);
+        fy_err e = fy_policy_compile(WALK, strlen(WALK), &p, &em);
+        fy_alloc_fail_at(0);
+        if (e == FY_ERR_OK) {
+            break;
+        }
+        clean += (e == FY_ERR_NOMEM || e == FY_ERR_MALFORMED_POLICY) && p == NULL;
+    }
+    ok(p != NULL && clean == n - 1, "compile survives a failed allocation at each of %zu points",
+       n - 1);
+    struct vars v = T1;
+    const struct fy_policy *set[] = {p};
+    struct fy_policy_request req = {"iot:Publish", A "topic/device/dev1/x", lookup, &v};
+    struct fy_policy_why why;
+    int allowed = 0;
+    fy_alloc_fail_at(1);
+    for (int i = 0; i < 100; i++) {
+        allowed += fy_policy_eval(set, 1, &req, &why) == ALLOW;
+    }
+    void *probe = fy_malloc(1);
+    fy_alloc_fail_at(0);
+    ok(allowed == 100 && probe == NULL, "100 evaluations made no allocation");
+    fy_free(probe);
+    fy_policy_free(p);
 }
 
 int main(void)
@@ -610,5 +1042,10 @@ int main(void)
     test_malformed();
     test_size_limit();
     test_sets();
+    test_operator_variants();
+    test_value_length();
+    test_pattern_sizes();
+    test_messages();
+    test_allocation();
     return done();
 }
