@@ -1,6 +1,9 @@
 /* Fuzzes the policy compiler and evaluator: the input is a policy document, evaluated against a
- * fixed request with a few variables and condition keys. */
+ * fixed set of requests whose context has single- and multi-valued keys, certificate fields and
+ * thing attributes. Checks two invariants as well as memory safety: asking why never changes the
+ * decision, and listing the policy twice in a set decides the same as listing it once. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/json.h"
@@ -8,26 +11,67 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+struct fz_kv {
+    const char *name;
+    const char *value;
+};
+
+static const struct fz_kv fz_context[] = {
+    {"iot:ClientId", "dev1"},
+    {"iot:Connection.Thing.ThingName", "dev1"},
+    {"iot:Connection.Thing.ThingTypeName", "sensor"},
+    {"iot:Connection.Thing.IsAttached", "true"},
+    {"iot:Connection.Thing.Attributes[fw]", "1.2"},
+    {"iot:Certificate.Subject.CommonName", "dev1"},
+    {"iot:Certificate.Subject.OrganizationalUnit", "eng"},
+    {"iot:Certificate.Subject.OrganizationalUnit.1", "ops"},
+    {"iot:Certificate.Subject.OrganizationalUnit.List", "eng"},
+    {"iot:Certificate.Subject.OrganizationalUnit.List", "ops"},
+    {"iot:Certificate.Issuer.Organization", "a+b"},
+    {"aws:SourceIp", "10.1.2.3"},
+    {"iot:DomainName", "iot.example.com"},
+    {"k", "5"},
+    {"d", "2021-06-01T00:00:00Z"},
+};
+
 static size_t fz_lookup(void *ctx, const char *name, const char **out, size_t max)
 {
+    size_t n = 0;
     (void)ctx;
-    if (max == 0) {
-        return 0;
+    for (size_t i = 0; i < sizeof(fz_context) / sizeof(fz_context[0]) && n < max; i++) {
+        if (strcmp(fz_context[i].name, name) == 0) {
+            out[n++] = fz_context[i].value;
+        }
     }
-    if (strcmp(name, "iot:ClientId") == 0 || strcmp(name, "iot:Connection.Thing.ThingName") == 0) {
-        out[0] = "dev1";
-        return 1;
+    return n;
+}
+
+static void fz_check(const struct fy_policy *p, const char *action, const char *resource)
+{
+    const struct fy_policy *one[] = {p};
+    const struct fy_policy *two[] = {p, p};
+    struct fy_policy_request req = {action, resource, fz_lookup, NULL};
+    struct fy_policy_why why;
+    enum fy_policy_decision d = fy_policy_eval(one, 1, &req, &why);
+    if (d != fy_policy_eval(one, 1, &req, NULL) || d != fy_policy_eval(two, 2, &req, NULL)) {
+        abort();
     }
-    if (strcmp(name, "aws:SourceIp") == 0) {
-        out[0] = "10.1.2.3";
-        return 1;
+    if ((d == FY_POLICY_EXPLICIT_DENY) != (why.denied != 0) ||
+        (d == FY_POLICY_ALLOWED && why.allowed == 0)) {
+        abort();
     }
-    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int init;
+    static const char *const requests[][2] = {
+        {"iot:Connect", "arn:aws:iot:us-east-1:123456789012:client/dev1"},
+        {"iot:Publish", "arn:aws:iot:us-east-1:123456789012:topic/device/dev1/x"},
+        {"iot:Subscribe", "arn:aws:iot:us-east-1:123456789012:topicfilter/a/+/#"},
+        {"IOT:RECEIVE", "arn:aws:iot:eu-west-1:210987654321:topic/$aws/things/dev1/shadow"},
+        {"iot:UpdateThingShadow", "arn:aws:iot:us-east-1:123456789012:thing/dev1"},
+    };
     struct fy_policy *p = NULL;
     struct fy_errmsg em;
     if (!init) {
@@ -37,16 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fy_policy_compile((const char *)data, size, &p, &em) != FY_ERR_OK) {
         return 0;
     }
-    const struct fy_policy *set[] = {p};
-    static const char *const actions[] = {"iot:Connect", "iot:Publish", "iot:Subscribe"};
-    static const char *const resources[] = {
-        "arn:aws:iot:us-east-1:123456789012:client/dev1",
-        "arn:aws:iot:us-east-1:123456789012:topic/device/dev1/x",
-        "arn:aws:iot:us-east-1:123456789012:topicfilter/a/#"};
-    for (int i = 0; i < 3; i++) {
-        struct fy_policy_request req = {actions[i], resources[i], fz_lookup, NULL};
-        struct fy_policy_why why;
-        (void)fy_policy_eval(set, 1, &req, &why);
+    for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+        fz_check(p, requests[i][0], requests[i][1]);
     }
     fy_policy_free(p);
     return 0;
