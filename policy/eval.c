@@ -20,34 +20,27 @@ static bool lower_action(const char *a, char out[ACTION_MAX], size_t *len)
     return true;
 }
 
-/* How a list of Action or Resource patterns relates to a request string. */
-enum list_match { LM_NONE, LM_HIT, LM_UNRESOLVED };
+/* The patterns of an Action/NotAction or Resource/NotResource element. */
+struct list {
+    const struct pattern *pats;
+    size_t n;
+    bool negated;
+};
 
-static enum list_match any_pattern(const struct pattern *pats,
-                                   size_t n,
-                                   const char *s,
-                                   size_t len,
-                                   const struct fy_policy_request *req)
+/* Action/Resource: one pattern must match. NotAction/NotResource: none may, and none may have a
+ * variable that does not resolve (that leaves the statement unmatched, as AWS does). */
+static bool
+list_applies(struct list l, const char *s, size_t len, const struct fy_policy_request *req)
 {
-    short buf[FY_POLICY_EXPAND_MAX];
-    const short *items;
-    enum list_match m = LM_NONE;
-    for (size_t i = 0; i < n; i++) {
-        long k = pattern_expand(&pats[i], req, buf, FY_POLICY_EXPAND_MAX, &items);
-        if (k < 0) {
-            m = LM_UNRESOLVED;
-        } else if (items_match(items, (size_t)k, s, len)) {
-            return LM_HIT;
+    bool unresolved = false;
+    for (size_t i = 0; i < l.n; i++) {
+        enum pattern_result r = pattern_match(&l.pats[i], req, s, len, l.negated);
+        if (r == PR_MATCH) {
+            return !l.negated;
         }
+        unresolved = unresolved || r == PR_UNRESOLVED;
     }
-    return m;
-}
-
-/* Action/Resource: one pattern must match; NotAction/NotResource: none may, and none may depend
- * on an unresolved variable (which leaves the statement unmatched, as AWS does). */
-static bool list_applies(enum list_match m, bool negated)
-{
-    return negated ? m == LM_NONE : m == LM_HIT;
+    return l.negated && !unresolved;
 }
 
 static bool statement_applies(const struct stmt *st,
@@ -56,12 +49,10 @@ static bool statement_applies(const struct stmt *st,
                               const struct fy_policy_request *req,
                               size_t resource_len)
 {
-    if (!list_applies(any_pattern(st->actions, st->nactions, action, action_len, req),
-                      st->not_action)) {
-        return false;
-    }
-    if (!list_applies(any_pattern(st->resources, st->nresources, req->resource, resource_len, req),
-                      st->not_resource)) {
+    struct list actions = {st->actions, st->nactions, st->not_action};
+    struct list resources = {st->resources, st->nresources, st->not_resource};
+    if (!list_applies(actions, action, action_len, req) ||
+        !list_applies(resources, req->resource, resource_len, req)) {
         return false;
     }
     for (size_t i = 0; i < st->nconds; i++) {

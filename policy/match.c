@@ -49,6 +49,7 @@ static void add_tok(struct pattern *out, enum tok_kind kind, const char *s, size
 {
     struct tok *t = &out->toks[out->ntoks++];
     t->kind = kind;
+    t->cert = false;
     t->s = s;
     t->len = len;
 }
@@ -86,6 +87,7 @@ add_var(struct fy_policy *p, struct pattern *out, const char *s, size_t *used, s
     }
     key_canonicalize(name);
     add_tok(out, TOK_VAR, name, strlen(name));
+    out->toks[out->ntoks - 1].cert = strncmp(name, "iot:Certificate.", 16) == 0;
     return FY_ERR_OK;
 }
 
@@ -167,13 +169,17 @@ fy_err pattern_compile(
     return e == FY_ERR_NOMEM ? fy_fail(em, FY_ERR_NOMEM, "Out of memory") : e;
 }
 
-/* A certificate-derived value that AWS refuses to substitute. */
-static bool unsubstitutable(const char *name, const char *v)
+/* The value of variable token t for req, with its length; false when the variable does not
+ * resolve: absent, longer than FY_POLICY_VAR_VALUE_MAX, or a certificate value containing one
+ * of `*$+?#` (which AWS refuses to substitute). */
+static bool
+var_value(const struct tok *t, const struct fy_policy_request *req, const char **v, size_t *len)
 {
-    if (strlen(v) > FY_POLICY_VAR_VALUE_MAX) {
-        return true;
+    if (!req->lookup || req->lookup(req->lookup_ctx, t->s, v, 1) == 0) {
+        return false;
     }
-    return strncmp(name, "iot:Certificate.", 16) == 0 && strpbrk(v, "*$+?#") != NULL;
+    *len = strnlen(*v, FY_POLICY_VAR_VALUE_MAX + 1);
+    return *len <= FY_POLICY_VAR_VALUE_MAX && !(t->cert && strpbrk(*v, "*$+?#") != NULL);
 }
 
 long pattern_expand(const struct pattern *pat,
@@ -198,14 +204,8 @@ long pattern_expand(const struct pattern *pat,
             buf[n++] = t->kind == TOK_STAR ? ITEM_STAR : ITEM_QMARK;
             continue;
         }
-        if (t->kind == TOK_VAR) {
-            const char *vals[1];
-            if (!req->lookup || req->lookup(req->lookup_ctx, t->s, vals, 1) == 0 ||
-                unsubstitutable(t->s, vals[0])) {
-                return -1;
-            }
-            v = vals[0];
-            len = strlen(v);
+        if (t->kind == TOK_VAR && !var_value(t, req, &v, &len)) {
+            return -1;
         }
         if (n + len > max) {
             return -1;
@@ -277,4 +277,84 @@ bool items_text(const short *items, size_t n, char *buf, size_t cap)
     }
     buf[n] = '\0';
     return true;
+}
+
+/* Compares token t with s at [at, at + its length) inside [lo, hi); sets *n to that length.
+ * -1 when t is a variable that does not resolve, 0 mismatch, 1 match. */
+static int tok_at(const struct tok *t,
+                  const struct fy_policy_request *req,
+                  const char *s,
+                  size_t lo,
+                  size_t hi,
+                  bool back,
+                  size_t *n)
+{
+    const char *v = t->s;
+    size_t len = t->kind == TOK_QMARK ? 1 : t->len;
+    if (t->kind == TOK_VAR && !var_value(t, req, &v, &len)) {
+        return -1;
+    }
+    *n = len;
+    if (hi - lo < len) {
+        return 0;
+    }
+    return t->kind == TOK_QMARK || memcmp(s + (back ? hi - len : lo), v, len) == 0;
+}
+
+/* The anchored parts of pat (the tokens before its first star and after its last) against
+ * s[0..len); when pat has no star this decides the match. -1 unresolved, 0 mismatch, 1 match
+ * (or: the middle remains to be checked). */
+static int
+anchored(const struct pattern *pat, const struct fy_policy_request *req, const char *s, size_t len)
+{
+    size_t i = 0, k = pat->ntoks, lo = 0, hi = len, n = 0;
+    int r = 1;
+    for (; r == 1 && i < pat->ntoks && pat->toks[i].kind != TOK_STAR; i++, lo += n) {
+        r = tok_at(&pat->toks[i], req, s, lo, hi, false, &n);
+    }
+    if (r == 1 && i == pat->ntoks) {
+        return lo == len;
+    }
+    for (; r == 1 && k > i && pat->toks[k - 1].kind != TOK_STAR; k--, hi -= n) {
+        r = tok_at(&pat->toks[k - 1], req, s, lo, hi, true, &n);
+    }
+    return r;
+}
+
+/* Whether every variable of pat resolves for req. */
+static bool all_resolve(const struct pattern *pat, const struct fy_policy_request *req)
+{
+    const char *v;
+    size_t len;
+    for (size_t i = 0; i < pat->ntoks; i++) {
+        if (pat->toks[i].kind == TOK_VAR && !var_value(&pat->toks[i], req, &v, &len)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+enum pattern_result pattern_match(const struct pattern *pat,
+                                  const struct fy_policy_request *req,
+                                  const char *s,
+                                  size_t len,
+                                  bool strict)
+{
+    short buf[FY_POLICY_EXPAND_MAX];
+    const short *items;
+    if (pat->items) {
+        return items_match(pat->items, pat->nitems, s, len) ? PR_MATCH : PR_NONE;
+    }
+    if (strict && !all_resolve(pat, req)) {
+        return PR_UNRESOLVED;
+    }
+    int a = anchored(pat, req, s, len);
+    if (a <= 0) {
+        return a < 0 ? PR_UNRESOLVED : PR_NONE;
+    }
+    long n = pattern_expand(pat, req, buf, FY_POLICY_EXPAND_MAX, &items);
+    if (n < 0) {
+        return PR_UNRESOLVED;
+    }
+    return items_match(items, (size_t)n, s, len) ? PR_MATCH : PR_NONE;
 }

@@ -14,6 +14,7 @@ struct tok {
     enum tok_kind kind;
     const char *s; /* LIT text / VAR name (NUL-terminated, owned by the policy) */
     size_t len;
+    bool cert; /* VAR: an iot:Certificate.* value (not substituted when it holds `*$+?#`) */
 };
 
 /* A compiled Action, Resource or condition value. A pattern without variables is also kept
@@ -95,6 +96,18 @@ long pattern_expand(const struct pattern *pat,
                     short *buf,
                     size_t max,
                     const short **items);
+
+/* Matches pat, with its variables substituted for req, against s[0..len) (IAM wildcards,
+ * case-sensitive). Variable-free patterns and the anchored head and tail of the others are
+ * checked without building the expansion. PR_UNRESOLVED when a variable the answer needed does
+ * not resolve; strict: when any variable of pat does not resolve, whatever the literal text
+ * says (NotAction/NotResource, where a mismatch grants). */
+enum pattern_result { PR_NONE, PR_MATCH, PR_UNRESOLVED };
+enum pattern_result pattern_match(const struct pattern *pat,
+                                  const struct fy_policy_request *req,
+                                  const char *s,
+                                  size_t len,
+                                  bool strict);
 
 /* IAM wildcard match of expanded items against s[0..len), case-sensitive. */
 bool items_match(const short *items, size_t n, const char *s, size_t len);

@@ -5,6 +5,7 @@
 #include "core/alloc.h"
 #include "core/json.h"
 #include "policy/policy.h"
+#include "policy/policy_int.h"
 #include "tests/unit/tap.h"
 
 #define A "arn:aws:iot:us-east-1:123456789012:"
@@ -472,6 +473,56 @@ static const struct row rows[] = {
      "iot:Publish",
      A "topic/b/b/b",
      {{0}},
+     ALLOW},
+    /* variables and ? in the anchored head and tail of a pattern */
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:ClientId}-?\"")),
+     "iot:Publish",
+     A "topic/c1-x",
+     {{"iot:ClientId=c1"}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:ClientId}-?\"")),
+     "iot:Publish",
+     A "topic/c1-xy",
+     {{"iot:ClientId=c1"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/${iot:ClientId}-?\"")),
+     "iot:Publish",
+     A "topic/c1-",
+     {{"iot:ClientId=c1"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"arn:aws:iot:${iot:ClientId}:*:topic/x\"")),
+     "iot:Publish",
+     A "topic/x",
+     {{"iot:ClientId=us-east-1"}},
+     ALLOW},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"arn:aws:iot:${iot:ClientId}:*:topic/x\"")),
+     "iot:Publish",
+     A "topic/x",
+     {{"iot:ClientId=eu-west-1"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/ab*${iot:ClientId}\"")),
+     "iot:Publish",
+     A "topic/ab",
+     {{"iot:ClientId=b"}},
+     IMPL},
+    {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/ab*${iot:ClientId}\"")),
+     "iot:Publish",
+     A "topic/abb",
+     {{"iot:ClientId=b"}},
+     ALLOW},
+    /* NotResource with an unresolved variable stays unmatched even where the literal text
+     * already differs */
+    {DOC("{\"Effect\":\"Allow\",\"Action\":\"iot:Publish\",\"NotResource\":"
+         "\"arn:aws:s3:::${iot:Nope}\"}"),
+     "iot:Publish",
+     A "topic/x",
+     {{0}},
+     IMPL},
+    {DOC("{\"Effect\":\"Allow\",\"Action\":\"iot:Publish\",\"NotResource\":"
+         "\"arn:aws:s3:::${iot:ClientId}\"}"),
+     "iot:Publish",
+     A "topic/x",
+     {{"iot:ClientId=c"}},
      ALLOW},
     {DOC(ST("Allow", "\"iot:Publish\"", "\"" A "topic/??\"")),
      "iot:Publish",
@@ -1034,6 +1085,67 @@ static void test_allocation(void)
     fy_policy_free(p);
 }
 
+/* Reference IAM wildcard matcher (recursive, on plain text with '*' and '?'). */
+static bool ref_glob(const char *p, const char *s)
+{
+    if (*p == '\0') {
+        return *s == '\0';
+    }
+    if (*p == '*') {
+        return ref_glob(p + 1, s) || (*s && ref_glob(p, s + 1));
+    }
+    return *s && (*p == '?' || *p == *s) && ref_glob(p + 1, s + 1);
+}
+
+static unsigned long rng_state = 12345;
+
+static unsigned rng(unsigned n)
+{
+    rng_state = rng_state * 6364136223846793005UL + 1442695040888963407UL;
+    return (unsigned)((rng_state >> 33) % n);
+}
+
+/* pattern_match (anchored head/tail, expansion, backtracking) against the reference matcher on
+ * random patterns over {a, b, *, ?, ${iot:ClientId}} with ClientId "ab". */
+static void test_match_differential(void)
+{
+    static const char *const parts[] = {"a", "b", "*", "?", "${iot:ClientId}"};
+    static const char *const sub[] = {"a", "b", "*", "?", "ab"};
+    struct vars v = {{"iot:ClientId=ab"}};
+    struct fy_policy_request req = {"x", "y", lookup, &v};
+    size_t wrong = 0, cases = 0;
+    for (int round = 0; round < 3000; round++) {
+        char text[128], ref[64], str[16];
+        size_t tn = 0, rn = 0;
+        for (unsigned i = 0, np = rng(7); i < np; i++) {
+            unsigned k = rng(5);
+            tn += (size_t)snprintf(text + tn, sizeof(text) - tn, "%s", parts[k]);
+            rn += (size_t)snprintf(ref + rn, sizeof(ref) - rn, "%s", sub[k]);
+        }
+        text[tn] = '\0';
+        ref[rn] = '\0';
+        struct fy_policy *p = fy_calloc(1, sizeof(*p));
+        struct pattern pat;
+        struct fy_errmsg em;
+        if (!p || pattern_compile(p, text, false, &pat, &em) != FY_ERR_OK) {
+            wrong++;
+            fy_policy_free(p);
+            continue;
+        }
+        for (int t = 0; t < 8; t++, cases++) {
+            unsigned ns = rng(7);
+            for (unsigned i = 0; i < ns; i++) {
+                str[i] = "ab"[rng(2)];
+            }
+            str[ns] = '\0';
+            bool want = ref_glob(ref, str);
+            wrong += (pattern_match(&pat, &req, str, ns, t & 1) == PR_MATCH) != want;
+        }
+        fy_policy_free(p);
+    }
+    ok(wrong == 0, "pattern_match agrees with a reference matcher on %zu random cases", cases);
+}
+
 int main(void)
 {
     fy_json_init();
@@ -1047,5 +1159,6 @@ int main(void)
     test_pattern_sizes();
     test_messages();
     test_allocation();
+    test_match_differential();
     return done();
 }
