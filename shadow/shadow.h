@@ -1,0 +1,105 @@
+/* fleetyard shadow: the Device Shadow document model (AWS_IOT_BEHAVIOUR.md §4).
+ *
+ * One code path for HTTP (api/shadows.c) and, later, MQTT (broker_plugin/). The pure part
+ * (fy_shadow_apply, fy_shadow_get_doc) has no I/O: it takes the stored document and a request
+ * payload and produces the new document plus every message AWS would send (the accepted reply,
+ * the update/delta and update/documents payloads) as owned serialized strings, so the caller
+ * may hand them to another thread. Nothing here publishes anything.
+ *
+ * Stored document: {"state":{"desired"?,"reported"?},"metadata":{"desired"?,"reported"?}}; the
+ * version lives beside it. Timestamps are integral epoch seconds.
+ *
+ * Errors: FY_ERR_INVALID_REQUEST (400), FY_ERR_NOT_FOUND (404), FY_ERR_CONFLICT (409 "Version
+ * conflict"), FY_ERR_PAYLOAD_TOO_LARGE (413), FY_ERR_UNSUPPORTED_ENCODING (415), FY_ERR_NOMEM;
+ * em carries AWS's exact message text. Thread-safe (no globals); a json_t never leaves a call.
+ */
+#ifndef FY_SHADOW_SHADOW_H
+#define FY_SHADOW_SHADOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/db.h"
+#include "core/err.h"
+
+/* desired+reported of the merged document, as the compact serialization of the state object
+ * {"desired":..,"reported":..} (metadata excluded). */
+#define FY_SHADOW_DOC_MAX 8192
+/* Request payload cap: the document limit plus room for clientToken, version and whitespace. */
+#define FY_SHADOW_REQUEST_MAX (FY_SHADOW_DOC_MAX + 1024)
+/* Nesting inside a section: the section object plus 5 nested levels ({} counts 1). */
+#define FY_SHADOW_DEPTH_MAX 6
+/* clientToken length in bytes. */
+#define FY_SHADOW_TOKEN_MAX 64
+
+/* What one accepted update produces. Every string is owned (fy_free) and NUL-terminated. */
+struct fy_shadow_update {
+    char *doc;       /* new stored document */
+    int64_t version; /* new version */
+    char *reply;     /* update/accepted payload and HTTP POST body */
+    char *delta;     /* update/delta payload, or NULL when no delta is to be sent */
+    char *documents; /* update/documents payload */
+};
+
+/* Releases every string of u and zeroes it. Accepts NULL. */
+void fy_shadow_update_clear(struct fy_shadow_update *u);
+
+/* Applies the update request (len bytes of payload) to the stored document `doc` (NULL when
+ * the shadow does not exist; `version` is then the last version before a delete, or 0). now is
+ * epoch seconds. On success fills *out (caller clears it with fy_shadow_update_clear). Pure:
+ * no I/O. Errors: 400/409/413/415 as described above, with AWS's message in em. */
+FY_NODISCARD fy_err fy_shadow_apply(const char *doc,
+                                    int64_t version,
+                                    const char *payload,
+                                    size_t len,
+                                    int64_t now,
+                                    struct fy_shadow_update *out,
+                                    struct fy_errmsg *em);
+
+/* Builds the get/accepted document ({state{desired,reported,delta?},metadata,version,
+ * timestamp,clientToken?}) from a stored document into a new string in *out (fy_free).
+ * client_token may be NULL. Errors: FY_ERR_INTERNAL for a corrupt doc, FY_ERR_NOMEM. */
+FY_NODISCARD fy_err fy_shadow_get_doc(const char *doc,
+                                      int64_t version,
+                                      int64_t now,
+                                      const char *client_token,
+                                      char **out,
+                                      struct fy_errmsg *em);
+
+/* ---- storage (schema/0006_shadows.sql); db belongs to the calling thread ---- */
+
+/* The get document of shadow `name` ("" or NULL = classic) of `thing` into *out (fy_free).
+ * A missing or deleted shadow -> FY_ERR_NOT_FOUND "No shadow exists with name: '<x>'". */
+FY_NODISCARD fy_err fy_shadow_get(
+    struct fy_db *db, const char *thing, const char *name, char **out, struct fy_errmsg *em);
+
+/* Applies an update in one write transaction (creating the shadow when needed; the thing need
+ * not be registered) and fills *out as fy_shadow_apply does. */
+FY_NODISCARD fy_err fy_shadow_update(struct fy_db *db,
+                                     const char *thing,
+                                     const char *name,
+                                     const char *payload,
+                                     size_t len,
+                                     struct fy_shadow_update *out,
+                                     struct fy_errmsg *em);
+
+/* Deletes the shadow, keeping its version counter; *out = {"version":N,"timestamp":T}
+ * (fy_free). A missing shadow -> FY_ERR_NOT_FOUND. */
+FY_NODISCARD fy_err fy_shadow_delete(
+    struct fy_db *db, const char *thing, const char *name, char **out, struct fy_errmsg *em);
+
+/* Names of the thing's live named shadows, in name order, after `after` (NULL = from the
+ * start), at most limit of them, appended to the array j_names (borrowed, must be a JSON
+ * array). *next gets a new string (fy_free) with the last name when more follow, else NULL. */
+FY_NODISCARD fy_err fy_shadow_list_named(struct fy_db *db,
+                                         const char *thing,
+                                         const char *after,
+                                         int64_t limit,
+                                         json_t *j_names,
+                                         char **next,
+                                         struct fy_errmsg *em);
+
+#endif

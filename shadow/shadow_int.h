@@ -1,0 +1,34 @@
+/* fleetyard shadow: internals shared by the shadow/ files (document tree operations). */
+#ifndef FY_SHADOW_SHADOW_INT_H
+#define FY_SHADOW_SHADOW_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+
+/* Merges src (a request section, already validated) into the state object dst and its
+ * metadata object meta: objects merge recursively, scalars and arrays replace, null deletes.
+ * Leaves touched get {"timestamp":ts}. Returns FY_ERR_NOMEM on allocation failure. */
+fy_err shd_merge(json_t *dst, json_t *meta, json_t *src, int64_t ts);
+
+/* New reference: metadata mirroring the tree v with {"timestamp":ts} at every leaf (null and
+ * arrays are leaves). NULL on OOM. */
+json_t *shd_meta_of(json_t *v, int64_t ts);
+
+/* New reference: the delta of desired against reported (either may be NULL); an empty object
+ * when nothing differs. NULL on OOM. */
+json_t *shd_delta(json_t *desired, json_t *reported);
+
+/* New reference: the desired metadata of the keys in delta. NULL on OOM. */
+json_t *shd_delta_meta(json_t *delta, json_t *meta);
+
+/* True when v (any depth) holds an array that contains null. */
+bool shd_has_null_in_array(const json_t *v, bool in_array);
+
+/* Nesting depth of v (scalars 0, {} 1). */
+size_t shd_depth(const json_t *v);
+
+#endif

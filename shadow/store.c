@@ -1,0 +1,220 @@
+/* Shadow storage (schema/0006_shadows.sql): one row per (thing, shadow name), '' = classic. */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/fytime.h"
+#include "core/json.h"
+#include "shadow/shadow.h"
+
+static const char SQL_GET[] = "SELECT doc, version, deleted FROM shadows "
+                              "WHERE thing_name = ?1 AND name = ?2";
+static const char SQL_PUT[] =
+    "INSERT INTO shadows(thing_name, name, doc, version, deleted, updated) "
+    "VALUES(?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT(thing_name, name) DO UPDATE SET "
+    "doc = excluded.doc, version = excluded.version, deleted = 0, updated = excluded.updated";
+static const char SQL_DEL[] = "UPDATE shadows SET doc = NULL, deleted = 1, updated = ?3 "
+                              "WHERE thing_name = ?1 AND name = ?2";
+static const char SQL_LIST[] = "SELECT name FROM shadows WHERE thing_name = ?1 AND name <> '' "
+                               "AND deleted = 0 AND name > ?2 ORDER BY name LIMIT ?3";
+
+/* One row as read: doc NULL when the shadow does not exist (or was deleted). */
+struct shd_row {
+    char *doc;
+    int64_t version;
+};
+
+static fy_err not_found(const char *thing, const char *name, struct fy_errmsg *em)
+{
+    return fy_fail(em, FY_ERR_NOT_FOUND, "No shadow exists with name: '%.128s'",
+                   name && *name ? name : thing);
+}
+
+static fy_err read_row(struct fy_db *db,
+                       const char *thing,
+                       const char *name,
+                       struct shd_row *row,
+                       struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_GET, em);
+    fy_err e = FY_ERR_OK;
+    memset(row, 0, sizeof(*row));
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 1, thing);
+    fy_bind_text(st, 2, name ? name : "");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        row->version = sqlite3_column_int64(st, 1);
+        if (sqlite3_column_int(st, 2) == 0 && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+            row->doc = fy_strdup(fy_col_text(st, 0));
+            e = row->doc ? FY_ERR_OK : FY_ERR_NOMEM;
+        }
+    } else if (rc != SQLITE_DONE) {
+        e = fy_db_err(db, rc, em);
+    }
+    fy_stmt_done(st);
+    return e;
+}
+
+fy_err fy_shadow_get(
+    struct fy_db *db, const char *thing, const char *name, char **out, struct fy_errmsg *em)
+{
+    struct shd_row row;
+    *out = NULL;
+    fy_err e = read_row(db, thing, name, &row, em);
+    if (!e && !row.doc) {
+        e = not_found(thing, name, em);
+    }
+    if (!e) {
+        e = fy_shadow_get_doc(row.doc, row.version, (int64_t)fy_now(), NULL, out, em);
+    }
+    fy_free(row.doc);
+    return e;
+}
+
+struct shd_update_arg {
+    const char *thing;
+    const char *name;
+    const char *payload;
+    size_t len;
+    struct fy_shadow_update *out;
+};
+
+static fy_err write_row(struct fy_db *db, const struct shd_update_arg *a, struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_PUT, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 1, a->thing);
+    fy_bind_text(st, 2, a->name ? a->name : "");
+    fy_bind_text(st, 3, a->out->doc);
+    sqlite3_bind_int64(st, 4, a->out->version);
+    sqlite3_bind_double(st, 5, fy_now());
+    int rc = sqlite3_step(st);
+    fy_stmt_done(st);
+    return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+static fy_err update_tx(struct fy_db *db, void *arg, struct fy_errmsg *em)
+{
+    struct shd_update_arg *a = arg;
+    struct shd_row row;
+    fy_err e = read_row(db, a->thing, a->name, &row, em);
+    if (!e) {
+        e = fy_shadow_apply(row.doc, row.version, a->payload, a->len, (int64_t)fy_now(), a->out,
+                            em);
+    }
+    if (!e) {
+        e = write_row(db, a, em);
+    }
+    if (e) {
+        fy_shadow_update_clear(a->out);
+    }
+    fy_free(row.doc);
+    return e;
+}
+
+fy_err fy_shadow_update(struct fy_db *db,
+                        const char *thing,
+                        const char *name,
+                        const char *payload,
+                        size_t len,
+                        struct fy_shadow_update *out,
+                        struct fy_errmsg *em)
+{
+    struct shd_update_arg a = {thing, name, payload, len, out};
+    memset(out, 0, sizeof(*out));
+    if (len > FY_SHADOW_REQUEST_MAX) {
+        return fy_fail(em, FY_ERR_PAYLOAD_TOO_LARGE,
+                       "The payload exceeds the maximum size allowed");
+    }
+    return fy_db_run_tx(db, update_tx, &a, em);
+}
+
+struct shd_delete_arg {
+    const char *thing;
+    const char *name;
+    int64_t version;
+};
+
+static fy_err delete_tx(struct fy_db *db, void *arg, struct fy_errmsg *em)
+{
+    struct shd_delete_arg *a = arg;
+    struct shd_row row;
+    fy_err e = read_row(db, a->thing, a->name, &row, em);
+    if (!e && !row.doc) {
+        e = not_found(a->thing, a->name, em);
+    }
+    fy_free(row.doc);
+    if (e) {
+        return e;
+    }
+    a->version = row.version;
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_DEL, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 1, a->thing);
+    fy_bind_text(st, 2, a->name ? a->name : "");
+    sqlite3_bind_double(st, 3, fy_now());
+    int rc = sqlite3_step(st);
+    fy_stmt_done(st);
+    return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+fy_err fy_shadow_delete(
+    struct fy_db *db, const char *thing, const char *name, char **out, struct fy_errmsg *em)
+{
+    struct shd_delete_arg a = {thing, name, 0};
+    *out = NULL;
+    fy_err e = fy_db_run_tx(db, delete_tx, &a, em);
+    if (e) {
+        return e;
+    }
+    json_t *j = json_pack("{s:I, s:I}", "version", (json_int_t)a.version, "timestamp",
+                          (json_int_t)fy_now());
+    *out = j ? fy_json_dump(j) : NULL;
+    json_decref(j);
+    return *out ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Internal service failure");
+}
+
+fy_err fy_shadow_list_named(struct fy_db *db,
+                            const char *thing,
+                            const char *after,
+                            int64_t limit,
+                            json_t *j_names,
+                            char **next,
+                            struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_LIST, em);
+    fy_err e = FY_ERR_OK;
+    int64_t n = 0;
+    int rc;
+    *next = NULL;
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 1, thing);
+    fy_bind_text(st, 2, after ? after : "");
+    sqlite3_bind_int64(st, 3, limit + 1);
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = fy_col_text(st, 0);
+        if (n++ == limit) {
+            break;
+        }
+        if (json_array_append_new(j_names, json_string(name)) != 0) {
+            e = FY_ERR_NOMEM;
+        }
+    }
+    if (!e && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        e = fy_db_err(db, rc, em);
+    }
+    if (!e && n > limit) {
+        *next = fy_strdup(json_string_value(json_array_get(j_names, json_array_size(j_names) - 1)));
+        e = *next ? FY_ERR_OK : FY_ERR_NOMEM;
+    }
+    fy_stmt_done(st);
+    return e;
+}

@@ -1,0 +1,325 @@
+/* Shadow update and get: request validation, the merged document and every reply AWS sends
+ * for it (AWS_IOT_BEHAVIOUR.md §4). No I/O. */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/json.h"
+#include "shadow/shadow.h"
+#include "shadow/shadow_int.h"
+
+static const char *const SECTIONS[] = {"desired", "reported"};
+
+/* A parsed, validated update request (borrowed from j_req). */
+struct shd_req {
+    json_t *j_req;
+    json_t *state; /* NULL when "state": null (clear both sections) */
+    json_t *sec[2];
+    bool sent[2];
+    const char *token;
+    bool has_version;
+    json_int_t version;
+};
+
+void fy_shadow_update_clear(struct fy_shadow_update *u)
+{
+    if (!u) {
+        return;
+    }
+    fy_free(u->doc);
+    fy_free(u->reply);
+    fy_free(u->delta);
+    fy_free(u->documents);
+    memset(u, 0, sizeof(*u));
+}
+
+static fy_err parse_payload(const char *payload, size_t len, json_t **out, struct fy_errmsg *em)
+{
+    json_error_t jerr;
+    if (len > FY_SHADOW_REQUEST_MAX) {
+        return fy_fail(em, FY_ERR_PAYLOAD_TOO_LARGE,
+                       "The payload exceeds the maximum size allowed");
+    }
+    *out = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!*out && json_error_code(&jerr) == json_error_invalid_utf8) {
+        return fy_fail(em, FY_ERR_UNSUPPORTED_ENCODING,
+                       "Unsupported documented encoding; supported encoding is UTF-8");
+    }
+    if (!*out || !json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid JSON");
+    }
+    return FY_ERR_OK;
+}
+
+static fy_err check_section(struct shd_req *r, int i, struct fy_errmsg *em)
+{
+    static const char *const MSG[] = {"Desired node must be an object",
+                                      "Reported node must be an object"};
+    json_t *v = json_object_get(r->state, SECTIONS[i]);
+    r->sent[i] = v != NULL;
+    r->sec[i] = v;
+    if (!v || json_is_null(v)) {
+        return FY_ERR_OK;
+    }
+    if (!json_is_object(v)) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "%s", MSG[i]);
+    }
+    if (shd_depth(v) > FY_SHADOW_DEPTH_MAX) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST,
+                       "JSON contains too many levels of nesting; maximum is %d",
+                       FY_SHADOW_DEPTH_MAX);
+    }
+    if (shd_has_null_in_array(v, false)) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "State contains an invalid node");
+    }
+    return FY_ERR_OK;
+}
+
+static fy_err check_request(struct shd_req *r, struct fy_errmsg *em)
+{
+    json_t *tok = json_object_get(r->j_req, "clientToken");
+    json_t *ver = json_object_get(r->j_req, "version");
+    if (tok && (!json_is_string(tok) || json_string_length(tok) > FY_SHADOW_TOKEN_MAX)) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid clientToken");
+    }
+    r->token = json_string_value(tok);
+    if (ver && (!json_is_integer(ver) || json_integer_value(ver) < 0)) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid version");
+    }
+    r->has_version = ver != NULL;
+    r->version = json_integer_value(ver);
+    if (!json_object_get(r->j_req, "state")) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "Missing required node: state");
+    }
+    r->state = json_object_get(r->j_req, "state");
+    if (json_is_null(r->state)) {
+        r->state = NULL;
+        r->sent[0] = r->sent[1] = true;
+        return FY_ERR_OK;
+    }
+    if (!json_is_object(r->state)) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "State node must be an object");
+    }
+    fy_err e = check_section(r, 0, em);
+    return e ? e : check_section(r, 1, em);
+}
+
+/* The stored document as a new object with state and metadata objects. */
+static fy_err load_doc(const char *doc, json_t **out, struct fy_errmsg *em)
+{
+    json_t *j = doc ? json_loads(doc, 0, NULL) : json_pack("{s:{}, s:{}}", "state", "metadata");
+    if (!j || !json_is_object(json_object_get(j, "state")) ||
+        !json_is_object(json_object_get(j, "metadata"))) {
+        json_decref(j);
+        return fy_fail(em, FY_ERR_INTERNAL, "Internal service failure");
+    }
+    *out = j;
+    return FY_ERR_OK;
+}
+
+/* Applies one section (i) of the request to the document j. */
+static fy_err apply_section(json_t *j, const struct shd_req *r, int i, int64_t ts)
+{
+    json_t *st = json_object_get(j, "state"), *md = json_object_get(j, "metadata");
+    const char *name = SECTIONS[i];
+    if (!r->sent[i]) {
+        return FY_ERR_OK;
+    }
+    if (!r->sec[i] || json_is_null(r->sec[i])) {
+        json_object_del(st, name);
+        json_object_del(md, name);
+        return FY_ERR_OK;
+    }
+    if (!json_object_get(st, name)) {
+        if (json_object_set_new(st, name, json_object()) != 0 ||
+            json_object_set_new(md, name, json_object()) != 0) {
+            return FY_ERR_NOMEM;
+        }
+    }
+    fy_err e = shd_merge(json_object_get(st, name), json_object_get(md, name), r->sec[i], ts);
+    if (!e && json_object_size(json_object_get(st, name)) == 0) {
+        json_object_del(st, name);
+        json_object_del(md, name);
+    }
+    return e;
+}
+
+static fy_err check_size(const json_t *j, struct fy_errmsg *em)
+{
+    size_t n = json_dumpb(json_object_get(j, "state"), NULL, 0, JSON_COMPACT);
+    if (n > FY_SHADOW_DOC_MAX) {
+        return fy_fail(em, FY_ERR_PAYLOAD_TOO_LARGE,
+                       "The payload exceeds the maximum size allowed");
+    }
+    return FY_ERR_OK;
+}
+
+/* Sets j.clientToken when token is non-NULL. */
+static int set_token(json_t *j, const char *token)
+{
+    return token ? json_object_set_new(j, "clientToken", json_string(token)) : 0;
+}
+
+/* update/accepted: the sections sent, their metadata, version, timestamp, clientToken. */
+static char *accepted_to_str(const struct shd_req *r, int64_t version, int64_t ts)
+{
+    json_t *st = json_object(), *md = json_object();
+    json_t *j = json_pack("{s:o, s:o, s:I, s:I}", "state", st, "metadata", md, "version",
+                          (json_int_t)version, "timestamp", (json_int_t)ts);
+    int rc = j ? set_token(j, r->token) : -1;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        if (!r->sent[i]) {
+            continue;
+        }
+        json_t *v = r->sec[i] ? r->sec[i] : json_null();
+        rc = json_object_set(st, SECTIONS[i], v) |
+             json_object_set_new(md, SECTIONS[i], shd_meta_of(v, ts));
+    }
+    char *out = rc == 0 ? fy_json_dump(j) : NULL;
+    json_decref(j);
+    return out;
+}
+
+/* update/delta, or NULL in *out when there is nothing to send. */
+static fy_err
+delta_to_str(const json_t *doc, const struct shd_req *r, int64_t version, int64_t ts, char **out)
+{
+    json_t *st = json_object_get(doc, "state"), *md = json_object_get(doc, "metadata");
+    json_t *delta = shd_delta(json_object_get(st, "desired"), json_object_get(st, "reported"));
+    *out = NULL;
+    if (!delta) {
+        return FY_ERR_NOMEM;
+    }
+    if (json_object_size(delta) == 0 || !r->sent[0]) {
+        json_decref(delta);
+        return FY_ERR_OK;
+    }
+    json_t *j = json_pack("{s:o, s:o, s:I, s:I}", "state", delta, "metadata",
+                          shd_delta_meta(delta, json_object_get(md, "desired")), "version",
+                          (json_int_t)version, "timestamp", (json_int_t)ts);
+    if (j && set_token(j, r->token) == 0) {
+        *out = fy_json_dump(j);
+    }
+    json_decref(j);
+    return *out ? FY_ERR_OK : FY_ERR_NOMEM;
+}
+
+/* {"state","metadata","version"} of a stored document (new reference). */
+static json_t *snapshot(const json_t *doc, int64_t version)
+{
+    return json_pack("{s:O, s:O, s:I}", "state", json_object_get(doc, "state"), "metadata",
+                     json_object_get(doc, "metadata"), "version", (json_int_t)version);
+}
+
+/* update/documents: previous (omitted when the shadow did not exist) and current. */
+static char *documents_to_str(const json_t *prev,
+                              int64_t pver,
+                              const json_t *cur,
+                              const struct shd_req *r,
+                              int64_t ver,
+                              int64_t ts)
+{
+    json_t *j = json_pack("{s:o, s:I}", "current", snapshot(cur, ver), "timestamp", (json_int_t)ts);
+    int rc = j ? set_token(j, r->token) : -1;
+    if (rc == 0 && prev) {
+        rc = json_object_set_new(j, "previous", snapshot(prev, pver));
+    }
+    char *out = rc == 0 ? fy_json_dump(j) : NULL;
+    json_decref(j);
+    return out;
+}
+
+/* Builds every output string of an accepted update into out. */
+static fy_err build_outputs(const json_t *prev,
+                            int64_t pver,
+                            const json_t *cur,
+                            const struct shd_req *r,
+                            int64_t ts,
+                            struct fy_shadow_update *out)
+{
+    out->version = pver + 1;
+    out->doc = fy_json_dump(cur);
+    out->reply = accepted_to_str(r, out->version, ts);
+    out->documents = documents_to_str(prev, pver, cur, r, out->version, ts);
+    if (!out->doc || !out->reply || !out->documents) {
+        return FY_ERR_NOMEM;
+    }
+    return delta_to_str(cur, r, out->version, ts, &out->delta);
+}
+
+fy_err fy_shadow_apply(const char *doc,
+                       int64_t version,
+                       const char *payload,
+                       size_t len,
+                       int64_t now,
+                       struct fy_shadow_update *out,
+                       struct fy_errmsg *em)
+{
+    struct shd_req r = {0};
+    json_t *prev = NULL, *cur = NULL;
+    memset(out, 0, sizeof(*out));
+    fy_err e = parse_payload(payload, len, &r.j_req, em);
+    if (!e) {
+        e = check_request(&r, em);
+    }
+    if (!e && r.has_version && r.version != version) {
+        e = fy_fail(em, FY_ERR_CONFLICT, "Version conflict");
+    }
+    if (!e) {
+        e = load_doc(doc, &cur, em);
+    }
+    if (!e && doc) {
+        prev = json_deep_copy(cur);
+        e = prev ? FY_ERR_OK : FY_ERR_NOMEM;
+    }
+    for (int i = 0; i < 2 && !e; i++) {
+        e = apply_section(cur, &r, i, now);
+    }
+    if (!e) {
+        e = check_size(cur, em);
+    }
+    if (!e) {
+        e = build_outputs(prev, version, cur, &r, now, out);
+    }
+    if (e == FY_ERR_NOMEM) {
+        fy_errf(em, "Internal service failure");
+    }
+    if (e) {
+        fy_shadow_update_clear(out);
+    }
+    json_decref(prev);
+    json_decref(cur);
+    json_decref(r.j_req);
+    return e;
+}
+
+fy_err fy_shadow_get_doc(const char *doc,
+                         int64_t version,
+                         int64_t now,
+                         const char *client_token,
+                         char **out,
+                         struct fy_errmsg *em)
+{
+    json_t *j;
+    *out = NULL;
+    fy_err e = load_doc(doc, &j, em);
+    if (e) {
+        return e;
+    }
+    json_t *st = json_object_get(j, "state");
+    json_t *delta = shd_delta(json_object_get(st, "desired"), json_object_get(st, "reported"));
+    int rc = delta ? 0 : -1;
+    if (rc == 0 && json_object_size(delta) > 0) {
+        rc = json_object_set(st, "delta", delta);
+    }
+    json_decref(delta);
+    if (rc == 0) {
+        rc = json_object_set_new(j, "version", json_integer((json_int_t)version)) |
+             json_object_set_new(j, "timestamp", json_integer((json_int_t)now)) |
+             set_token(j, client_token);
+    }
+    *out = rc == 0 ? fy_json_dump(j) : NULL;
+    json_decref(j);
+    return *out ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Internal service failure");
+}
