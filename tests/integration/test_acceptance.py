@@ -34,6 +34,12 @@ CERTIFICATE_CHECKS = [
     r"detach-policy temp-sensor-0[1-4]-\w+", r"delete-policy", r"deleted policy is gone",
 ]
 
+# Checks for device shadows over HTTP (issue 5): step 9 and validation 4.
+SHADOW_CHECKS = [
+    r"update-thing-shadow", r"update-thing-shadow answer", r"get-thing-shadow",
+    r"shadow read back",
+]
+
 
 @pytest.mark.skipif(not os.path.exists(WALKTHROUGH), reason="shared/acceptance not beside repo")
 def test_lifecycle_walkthrough_registry_and_certificate_steps():
@@ -45,7 +51,7 @@ def test_lifecycle_walkthrough_registry_and_certificate_steps():
         lines = p.stdout.splitlines()
         print(p.stdout[-6000:])
         oks = [l[len("ok   - "):] for l in lines if l.startswith("ok   - ")]
-        for pattern in REGISTRY_CHECKS + CERTIFICATE_CHECKS:
+        for pattern in REGISTRY_CHECKS + CERTIFICATE_CHECKS + SHADOW_CHECKS:
             want = 4 if "0[1-4]" in pattern or pattern.startswith("active cert") else 1
             got = [o for o in oks if re.fullmatch(pattern, o)]
             assert len(got) == want, f"walkthrough check '{pattern}' did not pass"
