@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/codec.h"
 #include "core/names.h"
 #include "registry/groups.h"
 #include "registry/groups_int.h"
@@ -18,16 +19,27 @@ static const char SQL_DELETE[] = "DELETE FROM tags WHERE arn = ? AND key = ?";
 static const char SQL_LIST[] =
     "SELECT key, value FROM tags WHERE arn = ?1 AND key > ?2 ORDER BY key LIMIT ?3";
 
+/* A CA certificate id: 64 hex digits (SHA-256 of the DER). */
+static bool valid_cert_id(const char *s)
+{
+    size_t n = 0;
+    while (isxdigit((unsigned char)s[n])) {
+        n++;
+    }
+    return n == 2 * FY_SHA256_LEN && s[n] == '\0';
+}
+
 /* Resource types that take tags (AWS also tags jobs, rules, billing groups... which fleetyard
  * does not have yet), and how to tell that one exists. Things take no tags in AWS IoT. */
 static const struct {
     const char *type;
     const char *exists_sql;
+    bool (*valid)(const char *name);
 } taggable[] = {
-    {"thinggroup", SQL_GROUP_EXISTS},
-    {"thingtype", SQL_TYPE_EXISTS},
-    {"policy", SQL_POLICY_EXISTS},
-    {"cacert", SQL_CA_EXISTS},
+    {"thinggroup", SQL_GROUP_EXISTS, fy_valid_thing_name},
+    {"thingtype", SQL_TYPE_EXISTS, fy_valid_thing_name},
+    {"policy", SQL_POLICY_EXISTS, fy_valid_policy_name},
+    {"cacert", SQL_CA_EXISTS, valid_cert_id},
 };
 
 /* Characters (code points) of a UTF-8 string. */
@@ -218,7 +230,7 @@ static fy_err resolve(struct fy_db *db,
                        "thingtype, policy, cacert)",
                        a.type);
     }
-    if (!fy_valid_thing_name(a.resource)) {
+    if (!taggable[t].valid(a.resource)) {
         return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid resource ARN: %.256s", arn);
     }
     if (strcmp(a.region, site->region) != 0 || strcmp(a.account, site->account) != 0) {

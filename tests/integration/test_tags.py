@@ -183,3 +183,20 @@ def test_cli_tags(aws, server):
     assert r.rc == 254 and "InvalidRequestException" in r.err
     r = aws("iot", "list-tags-for-resource", "--resource-arn", arn(server, "thinggroup", "nope"))
     assert r.rc == 254 and "ResourceNotFoundException" in r.err
+
+
+def test_tags_on_policy_with_policy_name_characters(iot, server):
+    """Policy names allow +=,.@ which thing names do not; the ARN check follows the type."""
+    import json
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}]})
+    iot.create_policy(policyName="dev.policy@v1", policyDocument=document)
+    p = arn(server, "policy", "dev.policy@v1")
+    iot.tag_resource(resourceArn=p, tags=[{"Key": "k", "Value": "v"}])
+    assert tags_of(iot, p) == {"k": "v"}
+    raises("InvalidRequestException", iot.list_tags_for_resource,
+           resourceArn=arn(server, "cacert", "not-hex"))
+    raises("ResourceNotFoundException", iot.list_tags_for_resource,
+           resourceArn=arn(server, "cacert", "ab" * 32))
+    iot.delete_policy(policyName="dev.policy@v1")
+    raises("ResourceNotFoundException", iot.list_tags_for_resource, resourceArn=p)
