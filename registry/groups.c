@@ -27,6 +27,10 @@ static const char SQL_UPDATE[] =
     "UPDATE thing_groups SET description = ?, attributes = ?, version = version + 1 "
     "WHERE id = ? AND version = ?";
 static const char SQL_DELETE[] = "DELETE FROM thing_groups WHERE id = ?";
+/* Policy attachments are keyed by target ARN (any region/account: see schema/0003_groups.sql on
+ * why the GLOB is exact for group names). */
+static const char SQL_DETACH_POLICIES[] =
+    "DELETE FROM policy_attachments WHERE target GLOB ('arn:*:thinggroup/' || ?)";
 
 /* ListThingGroups, one statement per selection; ?1 after, ?2 prefix, ?3 parent id, ?4 limit. */
 #define LIST_PREFIX "(?2 IS NULL OR substr(name, 1, length(?2)) = ?2)"
@@ -525,6 +529,16 @@ static fy_err delete_locked(struct fy_db *db, void *arg, struct fy_errmsg *em)
     }
     sqlite3_bind_int64(st, 1, k.id);
     int rc = sqlite3_step(st);
+    fy_stmt_done(st);
+    if (rc != SQLITE_DONE) {
+        return fy_db_err(db, rc, em);
+    }
+    st = fy_db_stmt(db, SQL_DETACH_POLICIES, em); /* a re-created group starts with none */
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 1, a->name);
+    rc = sqlite3_step(st);
     fy_stmt_done(st);
     return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
 }

@@ -253,6 +253,20 @@ def test_recreated_group_starts_fresh(iot):
     assert iot.list_tags_for_resource(resourceArn=again["thingGroupArn"])["tags"] == []
 
 
+def test_deleted_group_loses_its_policy_attachments(iot, server):
+    import json
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}]})
+    g = iot.create_thing_group(thingGroupName="g")["thingGroupArn"]
+    iot.create_policy(policyName="p", policyDocument=document)
+    iot.attach_policy(policyName="p", target=g)
+    assert len(iot.list_attached_policies(target=g)["policies"]) == 1
+    iot.delete_thing_group(thingGroupName="g")
+    iot.create_thing_group(thingGroupName="g")
+    assert iot.list_attached_policies(target=g)["policies"] == []
+    assert iot.list_targets_for_policy(policyName="p")["targets"] == []
+
+
 # ---- listing ----
 
 def make_tree(iot):
