@@ -526,7 +526,7 @@ fy_err fy_policy_attach(struct fy_db *db,
 fy_err
 fy_policy_detach(struct fy_db *db, const char *name, const char *target, struct fy_errmsg *em)
 {
-    int64_t id;
+    int64_t id = 0;
     fy_err e = policy_id(db, name, &id, NULL, em);
     sqlite3_stmt *st = e ? NULL : fy_db_stmt(db, SQL_DETACH, em);
     if (!st) {
