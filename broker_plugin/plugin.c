@@ -100,6 +100,7 @@ static const struct {
 } callbacks[] = {
     {MOSQ_EVT_BASIC_AUTH, fy_plugin_on_basic_auth},
     {MOSQ_EVT_ACL_CHECK, fy_plugin_on_acl_check},
+    {MOSQ_EVT_MESSAGE, fy_plugin_on_message},
     {MOSQ_EVT_DISCONNECT, on_disconnect},
     {MOSQ_EVT_TICK, on_tick},
 };

@@ -121,11 +121,30 @@ int fy_plugin_on_basic_auth(int event, void *event_data, void *userdata);
  * allowed. */
 int fy_plugin_on_acl_check(int event, void *event_data, void *userdata);
 
+/* MOSQ_EVT_MESSAGE: serves the reserved request topics (reserved.c). Always MOSQ_ERR_SUCCESS:
+ * the request is also delivered to its own subscribers. */
+int fy_plugin_on_message(int event, void *event_data, void *userdata);
+
 /* ---- topics (topics.c, pure) ---- */
 
 /* True when topic is one only fleetyard may publish on: shadow and jobs responses under
  * $aws/things/<thing>/ (accepted, rejected, delta, documents, jobs/notify, jobs/notify-next)
  * and everything under $aws/events/. */
 bool fy_topic_reserved_response(const char *topic);
+
+#define FY_TOPIC_THING_MAX  128 /* AWS thing names */
+#define FY_TOPIC_SHADOW_MAX 64  /* AWS shadow names */
+
+/* A shadow request topic: $aws/things/<thing>/shadow/[name/<shadow>/](get|update|delete). */
+struct fy_topic_shadow {
+    char thing[FY_TOPIC_THING_MAX + 1];
+    char name[FY_TOPIC_SHADOW_MAX + 1]; /* "" for the classic shadow */
+    int op;                             /* enum fy_shadow_op */
+    size_t prefix_len; /* length of "$aws/things/<thing>/shadow[/name/<shadow>]/<op>" */
+};
+
+/* True when topic is a shadow request; fills *out. Empty or over-long names, and anything
+ * after the operation, do not match. */
+bool fy_topic_shadow_request(const char *topic, struct fy_topic_shadow *out);
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "broker_plugin/plugin_int.h"
+#include "shadow/shadow.h"
 
 #define THINGS_PREFIX "$aws/things/"
 #define EVENTS_PREFIX "$aws/events/"
@@ -44,4 +45,54 @@ bool fy_topic_reserved_response(const char *topic)
     }
     const char *after_jobs = strchr(rest, '/') + strlen("/jobs/");
     return strcmp(after_jobs, "notify") == 0 || strcmp(after_jobs, "notify-next") == 0;
+}
+
+/* Copies the level starting at *pos (up to the next '/' or the end) into dst of size n and
+ * moves *pos past it and its '/'; false when the level is empty or does not fit. */
+static bool take_level(const char **pos, char *dst, size_t n)
+{
+    size_t len = strcspn(*pos, "/");
+    if (len == 0 || len >= n) {
+        return false;
+    }
+    memcpy(dst, *pos, len);
+    dst[len] = '\0';
+    *pos += len;
+    if (**pos == '/') {
+        (*pos)++;
+    }
+    return true;
+}
+
+bool fy_topic_shadow_request(const char *topic, struct fy_topic_shadow *out)
+{
+    static const char *const ops[] = {"get", "update", "delete"};
+    const char *pos = topic + strlen(THINGS_PREFIX);
+    char op[8];
+    if (strncmp(topic, THINGS_PREFIX, strlen(THINGS_PREFIX)) != 0 ||
+        !take_level(&pos, out->thing, sizeof(out->thing)) || strncmp(pos, "shadow/", 7) != 0) {
+        return false;
+    }
+    pos += strlen("shadow/");
+    out->name[0] = '\0';
+    if (strncmp(pos, "name/", 5) == 0) {
+        pos += strlen("name/");
+        if (!take_level(&pos, out->name, sizeof(out->name))) {
+            return false;
+        }
+    }
+    size_t op_at = (size_t)(pos - topic);
+    if (strchr(pos, '/') || !take_level(&pos, op, sizeof(op))) {
+        return false;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(op, ops[i]) == 0) {
+            out->op = i == 0   ? FY_SHADOW_OP_GET
+                      : i == 1 ? FY_SHADOW_OP_UPDATE
+                               : FY_SHADOW_OP_DELETE;
+            out->prefix_len = op_at + strlen(op);
+            return true;
+        }
+    }
+    return false;
 }

@@ -102,4 +102,37 @@ FY_NODISCARD fy_err fy_shadow_list_named(struct fy_db *db,
                                          char **next,
                                          struct fy_errmsg *em);
 
+/* ---- device requests (the MQTT side; AWS_IOT_BEHAVIOUR.md section 4) ---- */
+
+enum fy_shadow_op { FY_SHADOW_OP_GET, FY_SHADOW_OP_UPDATE, FY_SHADOW_OP_DELETE };
+
+/* What one device request produces. Every string is owned (fy_free) or NULL. */
+struct fy_shadow_result {
+    bool accepted;   /* payload goes to .../accepted, else to .../rejected */
+    char *payload;   /* accepted payload, or {"code","message","timestamp","clientToken"?} */
+    char *delta;     /* accepted update whose delta is to be sent, else NULL */
+    char *documents; /* accepted update: the update/documents payload, else NULL */
+};
+
+/* Releases every string of r and zeroes it. Accepts NULL. */
+void fy_shadow_result_clear(struct fy_shadow_result *r);
+
+/* Serves one device request on shadow `name` ("" or NULL = classic) of `thing`: get and delete
+ * read only the clientToken of the payload (anything else, even invalid JSON, is ignored, as
+ * AWS does); update is fy_shadow_update. The answer, accepted or rejected with AWS's code and
+ * message and the request's clientToken echoed, is in *out. Returns FY_ERR_OK whenever *out
+ * holds an answer; FY_ERR_NOMEM when not even the rejection could be built. */
+FY_NODISCARD fy_err fy_shadow_request(struct fy_db *db,
+                                      const char *thing,
+                                      const char *name,
+                                      enum fy_shadow_op op,
+                                      const char *payload,
+                                      size_t len,
+                                      struct fy_shadow_result *out);
+
+/* The rejected payload {"code":<status>,"message":..,"timestamp":now,"clientToken"?} of error
+ * e with message msg, echoing the clientToken of the request payload when it has a valid one.
+ * Owned string (fy_free), NULL on OOM. */
+char *fy_shadow_rejection(fy_err e, const char *msg, const char *payload, size_t len);
+
 #endif

@@ -41,11 +41,70 @@ static const struct {
     {"", false},
 };
 
+/* Shadow request topics: thing, shadow name ("" classic), op (-1 = not a request). */
+static const struct {
+    const char *topic;
+    const char *thing, *name;
+    int op;
+} requests[] = {
+    {"$aws/things/t1/shadow/get", "t1", "", FY_SHADOW_OP_GET},
+    {"$aws/things/t1/shadow/update", "t1", "", FY_SHADOW_OP_UPDATE},
+    {"$aws/things/t1/shadow/delete", "t1", "", FY_SHADOW_OP_DELETE},
+    {"$aws/things/t1/shadow/name/cfg/update", "t1", "cfg", FY_SHADOW_OP_UPDATE},
+    {"$aws/things/t1/shadow/name/name/get", "t1", "name", FY_SHADOW_OP_GET},
+    {"$aws/things/t1/shadow/update/accepted", NULL, NULL, -1},
+    {"$aws/things/t1/shadow/name/cfg/update/delta", NULL, NULL, -1},
+    {"$aws/things/t1/shadow/list", NULL, NULL, -1},
+    {"$aws/things/t1/shadow/name//get", NULL, NULL, -1},
+    {"$aws/things//shadow/get", NULL, NULL, -1},
+    {"$aws/things/t1/shadow/", NULL, NULL, -1},
+    {"$aws/things/t1/shadow", NULL, NULL, -1},
+    {"$aws/things/t1/jobs/get", NULL, NULL, -1},
+    {"$aws/things/t1/shadow/name/cfg", NULL, NULL, -1},
+    {"$aws/things/t1/shadow/getx", NULL, NULL, -1},
+    /* AWS limits: thing names 128 bytes, shadow names 64 */
+    {"$aws/things/"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "a"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/shadow/get",
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "a"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+     "", FY_SHADOW_OP_GET},
+    {"$aws/things/"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "a"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/shadow/get",
+     NULL, NULL, -1},
+    {"$aws/things/t/shadow/name/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/"
+     "get",
+     "t", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", FY_SHADOW_OP_GET},
+    {"$aws/things/t/shadow/name/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/"
+     "get",
+     NULL, NULL, -1},
+};
+
+static void test_requests(void)
+{
+    for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+        struct fy_topic_shadow t;
+        bool got = fy_topic_shadow_request(requests[i].topic, &t);
+        if (requests[i].op < 0) {
+            ok(!got, "not a request: %.80s", requests[i].topic);
+            continue;
+        }
+        ok(got && t.op == requests[i].op && strcmp(t.thing, requests[i].thing) == 0 &&
+               strcmp(t.name, requests[i].name) == 0 && t.prefix_len == strlen(requests[i].topic),
+           "request: %.80s", requests[i].topic);
+    }
+}
+
 int main(void)
 {
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         ok(fy_topic_reserved_response(rows[i].topic) == rows[i].reserved, "%s %s", rows[i].topic,
            rows[i].reserved ? "reserved" : "open");
     }
+    test_requests();
     return done();
 }
