@@ -9,11 +9,13 @@ static fy_err h_ping(struct api_req *req)
     return api_reply(req, json_pack("{s:b}", "ok", 1));
 }
 
-/* Deletes every row of every table in one transaction (schema kept). */
+/* Deletes every row of every table in one transaction (schema kept), except the security
+ * epoch's single row, which the deletions' triggers bump so that the broker re-checks (and
+ * disconnects) every live client. */
 static fy_err wipe_all(struct fy_db *db, struct fy_errmsg *em)
 {
     static const char SQL_TABLES[] = "SELECT name FROM sqlite_schema WHERE type='table' AND "
-                                     "name NOT LIKE 'sqlite_%'";
+                                     "name NOT LIKE 'sqlite_%' AND name <> 'security_epoch'";
     fy_err e = fy_db_begin(db, em);
     if (e) {
         return e;

@@ -52,7 +52,8 @@ static int check_publish(struct fy_plugin *p,
                          const struct fy_conn *c,
                          const struct mosquitto_evt_acl_check *ed)
 {
-    if (fy_topic_reserved_response(ed->topic)) {
+    if (fy_topic_reserved_response(ed->topic) ||
+        strncmp(ed->topic, FY_LINK_CONTROL_PREFIX, strlen(FY_LINK_CONTROL_PREFIX)) == 0) {
         return deny(c, "iot:Publish", ed->topic, ": reserved topic");
     }
     int rc = check(p, c, "iot:Publish", "topic", ed->topic);
@@ -62,20 +63,32 @@ static int check_publish(struct fy_plugin *p,
     return rc;
 }
 
+/* A denied PUBLISH or SUBSCRIBE: mosquitto closes the connection (FORBIDDEN_ACCESS). */
+static int forbidden(struct fy_conn *c)
+{
+    if (c && !c->retired) {
+        c->disconnect_reason = FY_DISCONNECT_FORBIDDEN_ACCESS;
+    }
+    return MOSQ_ERR_AUTH;
+}
+
 int fy_plugin_on_acl_check(int event, void *event_data, void *userdata)
 {
     const struct mosquitto_evt_acl_check *ed = event_data;
     struct fy_plugin *p = userdata;
-    const struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
+    struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
     int rc;
     (void)event;
+    if (c && c->link) {
+        return MOSQ_ERR_SUCCESS;
+    }
     switch (ed->access) {
     case MOSQ_ACL_WRITE:
         rc = check_publish(p, c, ed);
-        return rc == MOSQ_ERR_SUCCESS ? rc : MOSQ_ERR_AUTH;
+        return rc == MOSQ_ERR_SUCCESS ? rc : forbidden(c);
     case MOSQ_ACL_SUBSCRIBE:
         rc = check(p, c, "iot:Subscribe", "topicfilter", ed->topic);
-        return rc == MOSQ_ERR_SUCCESS ? rc : MOSQ_ERR_AUTH;
+        return rc == MOSQ_ERR_SUCCESS ? rc : forbidden(c);
     case MOSQ_ACL_READ:
         return check(p, c, "iot:Receive", "topic", ed->topic);
     case MOSQ_ACL_UNSUBSCRIBE:

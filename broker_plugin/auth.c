@@ -11,6 +11,7 @@
 
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -113,9 +114,45 @@ static fy_err admit(struct fy_plugin *p,
     }
     if (e) {
         fy_authz_free(authz);
+    } else {
+        fy_presence_connected(p, fy_conns_get(&p->conns, client), mosquitto_client_address(client));
     }
     fy_pki_cert_free(cert);
     return e;
+}
+
+/* The server's internal link: no TLS certificate (the unix-socket listener), the link's client
+ * id and username, and the per-start secret as password (compared in constant time). */
+static bool is_link(const struct fy_plugin *p, const struct mosquitto_evt_basic_auth *ed)
+{
+    X509 *x = mosquitto_client_certificate(ed->client);
+    if (x) {
+        X509_free(x);
+        return false;
+    }
+    size_t n = strlen(p->link_secret);
+    return n > 0 && ed->username && strcmp(ed->username, FY_LINK_CLIENT_ID) == 0 && ed->password &&
+           strlen(ed->password) == n && CRYPTO_memcmp(ed->password, p->link_secret, n) == 0;
+}
+
+/* Admits the internal link (client id FY_LINK_CLIENT_ID) or refuses a '$' client id. */
+static int admit_reserved_id(struct fy_plugin *p,
+                             const struct mosquitto_evt_basic_auth *ed,
+                             const char *client_id)
+{
+    if (strcmp(client_id, FY_LINK_CLIENT_ID) != 0 || !is_link(p, ed)) {
+        fy_log(FY_LOG_WARN, "auth",
+               "refused client %.128s from %s: client ids starting with '$' "
+               "are reserved",
+               client_id, mosquitto_client_address(ed->client));
+        return MOSQ_ERR_AUTH;
+    }
+    if (fy_conns_add(&p->conns, ed->client, "-", client_id, NULL) != FY_ERR_OK) {
+        return MOSQ_ERR_NOMEM;
+    }
+    fy_conns_get(&p->conns, ed->client)->link = true;
+    fy_log(FY_LOG_INFO, "auth", "internal link connected");
+    return MOSQ_ERR_SUCCESS;
 }
 
 int fy_plugin_on_basic_auth(int event, void *event_data, void *userdata)
@@ -132,6 +169,9 @@ int fy_plugin_on_basic_auth(int event, void *event_data, void *userdata)
         return MOSQ_ERR_AUTH;
     }
     fy_conns_flush(&p->conns); /* before a freed client's pointer can be admitted again */
+    if (client_id[0] == '$') {
+        return admit_reserved_id(p, ed, client_id);
+    }
     fy_err e = admit(p, ed->client, client_id, cert_id, &em);
     if (e) {
         fy_log(FY_LOG_WARN, "auth", "refused client %.128s from %s (certificate %s): %s", client_id,
@@ -140,4 +180,23 @@ int fy_plugin_on_basic_auth(int event, void *event_data, void *userdata)
     }
     fy_log(FY_LOG_INFO, "auth", "client %.128s connected with certificate %s", client_id, cert_id);
     return MOSQ_ERR_SUCCESS;
+}
+
+fy_err fy_auth_recheck(struct fy_plugin *p, struct fy_conn *c, struct fy_errmsg *em)
+{
+    struct fy_authz *authz = NULL;
+    fy_err e = check_registered(p, c->cert_id, em);
+    if (!e) {
+        e = fy_authz_reload(p, c->authz, c->cert_id, c->client_id, &authz, em);
+    }
+    if (!e) {
+        e = check_connect(p, authz, c->client_id, em);
+    }
+    if (e) {
+        fy_authz_free(authz);
+        return e;
+    }
+    fy_authz_free(c->authz);
+    c->authz = authz;
+    return FY_ERR_OK;
 }

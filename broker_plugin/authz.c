@@ -141,3 +141,15 @@ void fy_authz_free(struct fy_authz *a)
         fy_free(a);
     }
 }
+
+fy_err fy_authz_reload(struct fy_plugin *p,
+                       const struct fy_authz *old,
+                       const char *cert_id,
+                       const char *client_id,
+                       struct fy_authz **out,
+                       struct fy_errmsg *em)
+{
+    struct fy_authz_subject who = {cert_id, client_id, old ? old->source_ip : "",
+                                   old ? old->persistent : false};
+    return fy_authz_load(p, &who, out, em);
+}

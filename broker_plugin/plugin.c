@@ -7,6 +7,8 @@
  *   plugin_opt_region     region in ARNs (default us-east-1)
  *   plugin_opt_account    account id in ARNs (default 123456789012)
  *   plugin_opt_log_level  error|warn|info|debug (default info)
+ *   plugin_opt_link_secret password of the server's internal link (FY_LINK_CLIENT_ID); the
+ *                         file is private to the server's user
  * Everything runs on mosquitto's broker thread; the plugin owns one SQLite connection.
  */
 #include <stdio.h>
@@ -59,6 +61,8 @@ static fy_err read_options(struct fy_plugin *p,
             ok = copy_opt(p->site.region, sizeof(p->site.region), v) && fy_valid_region(v);
         } else if (strcmp(k, "account") == 0) {
             ok = copy_opt(p->site.account, sizeof(p->site.account), v) && fy_valid_account_id(v);
+        } else if (strcmp(k, "link_secret") == 0) {
+            ok = copy_opt(p->link_secret, sizeof(p->link_secret), v);
         } else if (strcmp(k, "log_level") == 0) {
             ok = fy_log_parse_level(v, &fy_log_threshold) == 0;
         }
@@ -80,6 +84,10 @@ static int on_disconnect(int event, void *event_data, void *userdata)
     struct fy_plugin *p = userdata;
     (void)event;
     fy_conns_flush(&p->conns);
+    struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
+    if (c && !c->retired && !c->link) {
+        fy_presence_disconnected(p, c);
+    }
     fy_conns_retire(&p->conns, ed->client);
     return MOSQ_ERR_SUCCESS;
 }
@@ -91,6 +99,7 @@ static int on_tick(int event, void *event_data, void *userdata)
     (void)event;
     (void)event_data;
     fy_conns_flush(&p->conns);
+    fy_security_refresh(p, false);
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -158,6 +167,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier,
         return MOSQ_ERR_UNKNOWN;
     }
     *userdata = p;
+    fy_presence_reset(p);
     fy_log(FY_LOG_INFO, "plugin", "ready (database %.200s, %s/%s)", db_path, p->site.region,
            p->site.account);
     return MOSQ_ERR_SUCCESS;

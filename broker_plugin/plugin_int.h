@@ -26,19 +26,44 @@
 #define FY_PLUGIN_CERT_ID_LEN   64
 #define FY_PLUGIN_CLIENT_ID_MAX 128 /* AWS: client ids are at most 128 bytes */
 #define FY_PLUGIN_CONN_BUCKETS  4096
+#define FY_PLUGIN_SECRET_MAX    128
+
+/* The internal link (ARCHITECTURE.md): fleetyard-server's own client, connected over the
+ * unix-socket listener with this username and client id and the per-start secret as password.
+ * It may publish and subscribe anywhere; its messages on FY_LINK_CONTROL_PREFIX topics are
+ * consumed by the plugin. Devices can never take these names: a client id starting with '$'
+ * is refused (AWS reserves them). */
+#define FY_LINK_CLIENT_ID      "$fleetyard-link"
+#define FY_LINK_CONTROL_PREFIX "$fleetyard/"
+#define FY_LINK_TOPIC_REFRESH  "$fleetyard/refresh" /* re-check every connection's rights */
 
 struct mosquitto;
 struct fy_authz;
+
+/* Why a connection ended, when the plugin caused it (AWS disconnectReason). mosquitto 2.0 does
+ * not tell a plugin why a client went away, so anything else is CONNECTION_LOST unless the
+ * connectivity row shows a newer session of the same client id (DUPLICATE_CLIENTID). */
+enum fy_disconnect_reason {
+    FY_DISCONNECT_NONE = 0,
+    FY_DISCONNECT_AUTH_ERROR,       /* certificate or CA no longer ACTIVE, Connect revoked */
+    FY_DISCONNECT_FORBIDDEN_ACCESS, /* a denied PUBLISH or SUBSCRIBE */
+};
+
+#define FY_PLUGIN_SESSION_LEN 36 /* a UUID */
 
 /* One admitted connection. Owned by the table (fy_conns_*). */
 struct fy_conn {
     struct fy_conn *next;         /* hash chain */
     struct fy_conn *retired_next; /* retired list, when retired */
     bool retired;
+    bool link;                      /* the server's internal link: allowed everything */
     const struct mosquitto *client; /* the key; borrowed from mosquitto */
     char cert_id[FY_PLUGIN_CERT_ID_LEN + 1];
     char *client_id;        /* owned copy */
     struct fy_authz *authz; /* what the connection may do (owned) */
+    enum fy_disconnect_reason disconnect_reason;
+    int64_t version_number; /* presence versionNumber of this connection */
+    char session_id[FY_PLUGIN_SESSION_LEN + 1];
 };
 
 /* Connection table: a fixed array of hash chains keyed by the client pointer. */
@@ -54,7 +79,14 @@ struct fy_plugin {
     struct fy_db *db;
     struct fy_site site;
     struct fy_conns conns;
+    char link_secret[FY_PLUGIN_SECRET_MAX + 1]; /* "" = no link can connect */
+    int64_t security_epoch; /* security_epoch.epoch the connections were last checked at */
+    uint64_t next_poll_ns;  /* monotonic time of the next epoch poll */
 };
+
+/* How often TICK reads the security epoch: a change reaches every connection within this
+ * (plus the re-check itself); the link's refresh hint makes it immediate. */
+#define FY_PLUGIN_SECURITY_POLL_MS 250
 
 /* ---- connection table (conns.c) ---- */
 
@@ -109,6 +141,26 @@ bool fy_authz_allows(const struct fy_authz *a, const char *action, const char *r
 /* Releases a set (NULL is a no-op). */
 void fy_authz_free(struct fy_authz *a);
 
+/* Loads the current policies of the connection old was loaded for (same certificate, client
+ * id, address and session kind) into a new *out; errors as fy_authz_load. */
+FY_NODISCARD fy_err fy_authz_reload(struct fy_plugin *p,
+                                    const struct fy_authz *old,
+                                    const char *cert_id,
+                                    const char *client_id,
+                                    struct fy_authz **out,
+                                    struct fy_errmsg *em);
+
+/* ---- live security changes (auth.c, refresh.c) ---- */
+
+/* Re-checks an admitted connection as CONNECT did (certificate and CA ACTIVE, iot:Connect) with
+ * freshly loaded policies, which replace c->authz on success. FY_ERR_UNAUTHORIZED when the
+ * connection may no longer exist; other errors (database) leave c unchanged. */
+FY_NODISCARD fy_err fy_auth_recheck(struct fy_plugin *p, struct fy_conn *c, struct fy_errmsg *em);
+
+/* Polls the security epoch (every FY_PLUGIN_SECURITY_POLL_MS, or now when force) and, when it
+ * moved, re-checks every connection and disconnects those no longer allowed. Broker thread. */
+void fy_security_refresh(struct fy_plugin *p, bool force);
+
 /* ---- callbacks (auth.c, acl.c) ---- */
 
 /* MOSQ_EVT_BASIC_AUTH: admits a client whose TLS certificate is registered and ACTIVE (and its
@@ -121,9 +173,24 @@ int fy_plugin_on_basic_auth(int event, void *event_data, void *userdata);
  * allowed. */
 int fy_plugin_on_acl_check(int event, void *event_data, void *userdata);
 
-/* MOSQ_EVT_MESSAGE: serves the reserved request topics (reserved.c). Always MOSQ_ERR_SUCCESS:
- * the request is also delivered to its own subscribers. */
+/* MOSQ_EVT_MESSAGE: serves the reserved request topics (reserved.c); MOSQ_ERR_SUCCESS (the
+ * request is also delivered to its own subscribers), or MOSQ_ERR_ACL_DENIED for the link's
+ * control messages, which the plugin consumes. */
 int fy_plugin_on_message(int event, void *event_data, void *userdata);
+
+/* ---- presence and connectivity (presence.c) ---- */
+
+/* The broker (re)starts with no connection: rows still marked connected belong to a broker
+ * that stopped; they become disconnected (SERVER_INITIATED_DISCONNECT). */
+void fy_presence_reset(struct fy_plugin *p);
+
+/* A device connection was admitted: records it in the connectivity table (connected, new
+ * session id and versionNumber into c) and publishes $aws/events/presence/connected/<id>. */
+void fy_presence_connected(struct fy_plugin *p, struct fy_conn *c, const char *ip);
+
+/* A device connection ended: records the disconnect (unless a newer session of the client id
+ * already took over) and publishes $aws/events/presence/disconnected/<id>. */
+void fy_presence_disconnected(struct fy_plugin *p, const struct fy_conn *c);
 
 /* ---- topics (topics.c, pure) ---- */
 

@@ -70,6 +70,13 @@ int fy_plugin_on_message(int event, void *event_data, void *userdata)
     struct fy_plugin *p = userdata;
     struct fy_topic_shadow t;
     (void)event;
+    if (strncmp(ed->topic, FY_LINK_CONTROL_PREFIX, strlen(FY_LINK_CONTROL_PREFIX)) == 0) {
+        const struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
+        if (c && c->link && strcmp(ed->topic, FY_LINK_TOPIC_REFRESH) == 0) {
+            fy_security_refresh(p, true);
+        }
+        return MOSQ_ERR_ACL_DENIED; /* consumed: control messages reach no subscriber */
+    }
     if (fy_topic_shadow_request(ed->topic, &t)) {
         serve_shadow(p, ed, &t);
     }
