@@ -79,6 +79,13 @@ struct api_route {
     const char *op; /* AWS operation name */
 };
 
+/* ---- the broker ---- */
+
+/* Publishes len bytes on an MQTT topic to devices through the broker. FY_ERR_UNAVAILABLE
+ * when there is no broker (--no-broker) or it cannot be reached now. */
+FY_NODISCARD fy_err api_publish(
+    struct api_req *req, const char *topic, const void *payload, size_t len, int qos, bool retain);
+
 /* ---- input ---- */
 
 /* Decoded path label captured by the route pattern (borrowed), or NULL. */

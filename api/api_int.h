@@ -16,6 +16,9 @@ struct api_server {
     char db_path[4096];
     char mqtt_host[256];
     const struct fy_pki_ca *ca;
+    api_publish_fn publish; /* NULL without a broker */
+    void *publish_ctx;
+    void (*control_changed)(void *publish_ctx);
     struct fy_sigv4_credentials creds;
     bool auth;
     bool reset_enabled;

@@ -120,6 +120,12 @@ static fy_err run_handler(struct http_req *h, const struct api_route *route)
     fy_db_rollback(req->db); /* a handler never leaves a transaction open */
     api_pool_put(srv, slot);
     req->db = NULL;
+    /* a control-plane change may change what connected devices may do: hint the broker to
+     * re-check now rather than at its next poll */
+    if (!e && route->svc == FY_SVC_IOT && strcmp(route->method, "GET") != 0 &&
+        srv->control_changed) {
+        srv->control_changed(srv->publish_ctx);
+    }
     return e;
 }
 
@@ -345,6 +351,9 @@ static void copy_config(struct api_server *srv, const struct api_config *cfg)
     srv->creds.access_key = srv->access_key;
     srv->creds.secret_key = srv->secret_key;
     srv->ca = cfg->ca;
+    srv->publish = cfg->publish;
+    srv->publish_ctx = cfg->publish_ctx;
+    srv->control_changed = cfg->control_changed;
     srv->auth = cfg->auth;
     srv->reset_enabled = cfg->reset_enabled;
     srv->thing_type_delete_wait = cfg->thing_type_delete_wait;

@@ -240,3 +240,19 @@ void api_req_release(struct api_req *req)
     req->j_body = req->j_out = NULL;
     FY_FREE(req->raw_out);
 }
+
+fy_err api_publish(
+    struct api_req *req, const char *topic, const void *payload, size_t len, int qos, bool retain)
+{
+    const struct api_server *srv = req->srv;
+    if (!srv->publish) {
+        return fy_fail(&req->em, FY_ERR_UNAVAILABLE, "no broker runs with this server");
+    }
+    fy_err e = srv->publish(srv->publish_ctx, topic, payload, len, qos, retain);
+    if (e == FY_ERR_UNAVAILABLE) {
+        fy_errf(&req->em, "the broker cannot be reached now");
+    } else if (e == FY_ERR_INVALID_REQUEST) {
+        fy_errf(&req->em, "invalid topic");
+    }
+    return e;
+}

@@ -14,6 +14,7 @@ extern const struct api_route api_routes_principals[];
 extern const struct api_route api_routes_certificates[];
 extern const struct api_route api_routes_policies[];
 extern const struct api_route api_routes_shadows[];
+extern const struct api_route api_routes_messages[];
 
 /* Finds the route for (svc, method, path); fills req->params. Returns FY_ERR_OK, or
  * FY_ERR_UNKNOWN_OPERATION / FY_ERR_METHOD_NOT_ALLOWED with req->em filled. svc may be

@@ -7,12 +7,18 @@
 #define FY_API_SERVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
 #include "core/site.h"
 
 struct fy_pki_ca;
+
+/* Publishes len bytes on an MQTT topic through the broker (fleetyard-server's internal link);
+ * callable from any thread. FY_ERR_UNAVAILABLE when the broker cannot be reached. */
+typedef fy_err (*api_publish_fn)(
+    void *ctx, const char *topic, const void *payload, size_t len, int qos, bool retain);
 
 struct api_config {
     const char *bind_addr; /* IPv4 or IPv6 literal, e.g. "127.0.0.1" */
@@ -27,6 +33,10 @@ struct api_config {
     int64_t thing_type_delete_wait; /* seconds a type must be deprecated before DeleteThingType */
     const char *mqtt_host;          /* what DescribeEndpoint answers for the data endpoints */
     const struct fy_pki_ca *ca;     /* the fleetyard CA (borrowed; outlives the server) */
+    api_publish_fn publish;         /* NULL without a broker (--no-broker) */
+    void *publish_ctx;
+    /* called (with publish_ctx) after every successful control-plane write; may be NULL */
+    void (*control_changed)(void *publish_ctx);
 };
 
 struct api_server;

@@ -36,6 +36,27 @@ static fy_err reply_doc(struct api_req *req, char *doc)
     return FY_ERR_OK;
 }
 
+#define SHADOW_TOPIC_MAX 512
+#define SHADOW_EVENT_QOS 1
+
+/* Devices see an HTTP update or delete as they see an MQTT one: the same accepted, documents
+ * and delta messages, published through the broker. A broker that cannot be reached loses the
+ * messages, not the update (the HTTP answer is the same either way). */
+static void publish_event(
+    struct api_req *req, const char *thing, const char *name, const char *suffix, const char *text)
+{
+    char topic[SHADOW_TOPIC_MAX];
+    if (!text || !fy_shadow_topic(topic, sizeof(topic), thing, name, suffix)) {
+        return;
+    }
+    struct fy_errmsg saved = req->em; /* the answer's message, if any, is not ours to change */
+    fy_err e = api_publish(req, topic, text, strlen(text), SHADOW_EVENT_QOS, false);
+    req->em = saved;
+    if (e && e != FY_ERR_UNAVAILABLE) {
+        fy_log(FY_LOG_WARN, "shadow", "could not publish %.300s: %s", topic, fy_err_name(e));
+    }
+}
+
 static fy_err h_get(struct api_req *req)
 {
     const char *thing, *name;
@@ -61,6 +82,9 @@ static fy_err h_update(struct api_req *req)
         return e;
     }
     fy_audit(req->caller, "UpdateThingShadow", thing);
+    publish_event(req, thing, name, "update/accepted", u.reply);
+    publish_event(req, thing, name, "update/documents", u.documents);
+    publish_event(req, thing, name, "update/delta", u.delta);
     char *reply = u.reply;
     u.reply = NULL;
     fy_shadow_update_clear(&u);
@@ -79,6 +103,7 @@ static fy_err h_delete(struct api_req *req)
         return e;
     }
     fy_audit(req->caller, "DeleteThingShadow", thing);
+    publish_event(req, thing, name, "delete/accepted", doc);
     return reply_doc(req, doc);
 }
 

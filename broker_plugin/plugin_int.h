@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "broker_plugin/link_proto.h"
 #include "core/db.h"
 #include "core/err.h"
 #include "core/site.h"
@@ -27,15 +28,6 @@
 #define FY_PLUGIN_CLIENT_ID_MAX 128 /* AWS: client ids are at most 128 bytes */
 #define FY_PLUGIN_CONN_BUCKETS  4096
 #define FY_PLUGIN_SECRET_MAX    128
-
-/* The internal link (ARCHITECTURE.md): fleetyard-server's own client, connected over the
- * unix-socket listener with this username and client id and the per-start secret as password.
- * It may publish and subscribe anywhere; its messages on FY_LINK_CONTROL_PREFIX topics are
- * consumed by the plugin. Devices can never take these names: a client id starting with '$'
- * is refused (AWS reserves them). */
-#define FY_LINK_CLIENT_ID      "$fleetyard-link"
-#define FY_LINK_CONTROL_PREFIX "$fleetyard/"
-#define FY_LINK_TOPIC_REFRESH  "$fleetyard/refresh" /* re-check every connection's rights */
 
 struct mosquitto;
 struct fy_authz;

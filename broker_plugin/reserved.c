@@ -16,8 +16,10 @@
 #include <mosquitto_plugin.h>
 
 #include "broker_plugin/plugin_int.h"
+#include "core/fytime.h"
 #include "core/log.h"
 #include "core/names.h"
+#include "registry/retained.h"
 #include "shadow/shadow.h"
 
 #define REPLY_TOPIC_MAX 512 /* request topic (<= 256 on AWS) plus "/documents" */
@@ -64,6 +66,18 @@ static void serve_shadow(struct fy_plugin *p,
     fy_shadow_result_clear(&r);
 }
 
+/* Mirrors a retained publish into the database for GetRetainedMessage/ListRetainedMessages
+ * (mosquitto keeps and delivers its own copy). An empty payload deletes the topic's message. */
+static void record_retained(struct fy_plugin *p, const struct mosquitto_evt_message *ed)
+{
+    struct fy_errmsg em = {""};
+    if (fy_retained_put(p->db, ed->topic, ed->payload, ed->payloadlen, ed->qos, fy_now_ms(), &em) !=
+        FY_ERR_OK) {
+        fy_log(FY_LOG_ERROR, "retain", "cannot record the retained message of %.300s: %s",
+               ed->topic, em.msg);
+    }
+}
+
 int fy_plugin_on_message(int event, void *event_data, void *userdata)
 {
     const struct mosquitto_evt_message *ed = event_data;
@@ -76,6 +90,9 @@ int fy_plugin_on_message(int event, void *event_data, void *userdata)
             fy_security_refresh(p, true);
         }
         return MOSQ_ERR_ACL_DENIED; /* consumed: control messages reach no subscriber */
+    }
+    if (ed->retain) {
+        record_retained(p, ed);
     }
     if (fy_topic_shadow_request(ed->topic, &t)) {
         serve_shadow(p, ed, &t);

@@ -103,10 +103,11 @@ static fy_err conf_text(const struct fy_broker_opts *o, struct fy_buf *out)
         "set_tcp_nodelay true\nmessage_size_limit 131072\n"
         "log_dest stderr\n%sconnection_messages true\n"
         "log_timestamp_format %%Y-%%m-%%dT%%H:%%M:%%S\n"
+        "persistent_client_expiration %s\n"
         "plugin %s\nplugin_opt_database %s\nplugin_opt_region %s\nplugin_opt_account %s\n"
-        "plugin_opt_log_level %s\n",
-        o->data_dir, log_types(o->log_level), o->plugin_path, o->db_path, o->site->region,
-        o->site->account, o->log_level);
+        "plugin_opt_log_level %s\nplugin_opt_link_secret %s\n",
+        o->data_dir, log_types(o->log_level), FY_BROKER_SESSION_EXPIRY, o->plugin_path, o->db_path,
+        o->site->region, o->site->account, o->log_level, o->link_secret);
     if (!e) {
         e = user_line(out);
     }
@@ -118,13 +119,17 @@ static fy_err conf_text(const struct fy_broker_opts *o, struct fy_buf *out)
                           "require_certificate true\nuse_identity_as_username false\n",
                           o->port, o->bind_addr, o->data_dir, o->data_dir, o->data_dir);
     }
+    if (!e) { /* the internal link: a unix socket inside the 0700 data directory */
+        e = fy_buf_printf(out, "\nlistener 0 %s\nmax_qos 1\n", o->link_socket);
+    }
     return e;
 }
 
 /* Refuses what mosquitto.conf cannot carry (line breaks) and files that are not there. */
 static fy_err check_opts(const struct fy_broker_opts *o, struct fy_errmsg *em)
 {
-    const char *paths[] = {o->data_dir, o->plugin_path, o->db_path, o->bind_addr};
+    const char *paths[] = {o->data_dir,  o->plugin_path, o->db_path,
+                           o->bind_addr, o->link_socket, o->link_secret};
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
         if (strpbrk(paths[i], "\r\n")) {
             return fy_fail(em, FY_ERR_INVALID_REQUEST, "line break in %.200s", paths[i]);

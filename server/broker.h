@@ -31,8 +31,13 @@ struct fy_broker_opts {
     const char *plugin_path;   /* fleetyard_plugin.so */
     const char *db_path;       /* fleetyard.db, for the plugin */
     const struct fy_site *site;
-    const char *log_level; /* error|warn|info|debug */
+    const char *log_level;   /* error|warn|info|debug */
+    const char *link_socket; /* unix-socket listener of the internal link */
+    const char *link_secret; /* the link's per-start password (server/link.h) */
 };
+
+/* AWS keeps a persistent session (and its queued QoS 1 messages) for an hour by default. */
+#define FY_BROKER_SESSION_EXPIRY "1h"
 
 /* Writes mosquitto.conf, starts and supervises mosquitto, and waits up to
  * FY_BROKER_READY_TIMEOUT_MS for its port. *out is owned (fy_broker_stop). Errors:

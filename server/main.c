@@ -18,8 +18,10 @@
 #include "server/broker.h"
 #include "server/config.h"
 #include "server/datadir.h"
+#include "server/link.h"
 
-#define FY_VERSION "0.1.0"
+#define FY_VERSION       "0.1.0"
+#define FY_UNIX_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) on Linux */
 
 static fy_err migrate(const char *db_path, struct fy_errmsg *em)
 {
@@ -71,6 +73,9 @@ struct fy_running {
     struct fy_pki_ca *ca;
     struct api_server *srv;
     struct fy_broker *broker;
+    struct fy_link *link;
+    char link_dir[64]; /* a private directory for the link socket when the data dir's path is
+                          too long for one, else "" */
 };
 
 static fy_err start_api(const struct fy_config *cfg,
@@ -90,7 +95,10 @@ static fy_err start_api(const struct fy_config *cfg,
                             .reset_enabled = cfg->reset_enabled,
                             .thing_type_delete_wait = cfg->thing_type_delete_wait,
                             .mqtt_host = cfg->mqtt_host,
-                            .ca = run->ca};
+                            .ca = run->ca,
+                            .publish = run->link ? fy_link_publish : NULL,
+                            .publish_ctx = run->link,
+                            .control_changed = run->link ? fy_link_hint_refresh : NULL};
     return api_server_start(&ac, &run->srv, em);
 }
 
@@ -109,6 +117,7 @@ static void default_plugin_path(char *buf, size_t n)
 
 static fy_err start_broker(const struct fy_config *cfg,
                            uint16_t mqtt_port,
+                           const char *link_socket,
                            struct fy_running *run,
                            struct fy_errmsg *em)
 {
@@ -131,8 +140,33 @@ static fy_err start_broker(const struct fy_config *cfg,
                                 .plugin_path = plugin,
                                 .db_path = db_path,
                                 .site = &cfg->site,
-                                .log_level = cfg->log_level};
-    return fy_broker_start(&bo, &run->broker, em);
+                                .log_level = cfg->log_level,
+                                .link_socket = link_socket,
+                                .link_secret = fy_link_secret(run->link)};
+    fy_err e = fy_broker_start(&bo, &run->broker, em);
+    return e ? e : fy_link_start(run->link, em);
+}
+
+/* The link socket's path: <data dir>/link.sock, or a private /tmp directory when that path
+ * does not fit a unix socket address. */
+static fy_err link_socket_path(
+    const struct fy_config *cfg, struct fy_running *run, char *buf, size_t n, struct fy_errmsg *em)
+{
+    char dir[PATH_MAX];
+    if (!realpath(cfg->data_dir, dir)) {
+        return fy_fail(em, FY_ERR_INTERNAL, "cannot resolve %.200s", cfg->data_dir);
+    }
+    if (strlen(dir) + sizeof("/link.sock") <= FY_UNIX_PATH_MAX) {
+        snprintf(buf, n, "%s/link.sock", dir);
+        return FY_ERR_OK;
+    }
+    snprintf(run->link_dir, sizeof(run->link_dir), "/tmp/fleetyard-link-XXXXXX");
+    if (!mkdtemp(run->link_dir)) {
+        run->link_dir[0] = '\0';
+        return fy_fail(em, FY_ERR_INTERNAL, "cannot make a directory for the link socket");
+    }
+    snprintf(buf, n, "%s/link.sock", run->link_dir);
+    return FY_ERR_OK;
 }
 
 /* Starts everything; env.sh is written last, once HTTP and MQTT accept connections. */
@@ -151,12 +185,19 @@ static fy_err start(const struct fy_config *cfg, struct fy_running *run, struct 
     if (!e) {
         e = load_ca(cfg, &run->ca, em);
     }
+    char link_socket[PATH_MAX + 32];
+    if (!e && cfg->broker) {
+        e = link_socket_path(cfg, run, link_socket, sizeof(link_socket), em);
+    }
+    if (!e && cfg->broker) {
+        e = fy_link_new(link_socket, &run->link, em);
+    }
     if (!e) {
         e = start_api(cfg, &creds, db_path, run, em);
     }
     uint16_t mqtt_port = cfg->mqtt_port ? (uint16_t)cfg->mqtt_port : fy_pick_free_port();
     if (!e && cfg->broker) {
-        e = start_broker(cfg, mqtt_port, run, em);
+        e = start_broker(cfg, mqtt_port, link_socket, run, em);
     }
     if (e) {
         return e;
@@ -175,8 +216,15 @@ static fy_err start(const struct fy_config *cfg, struct fy_running *run, struct 
 /* Stops the broker first (devices go before the API they may depend on), then HTTP. */
 static void stop_all(struct fy_running *run)
 {
+    fy_link_free(run->link);
     fy_broker_stop(run->broker);
     api_server_stop(run->srv);
+    if (run->link_dir[0]) {
+        char sock[sizeof(run->link_dir) + 16];
+        snprintf(sock, sizeof(sock), "%s/link.sock", run->link_dir);
+        unlink(sock);
+        rmdir(run->link_dir);
+    }
     fy_pki_ca_free(run->ca);
 }
 
@@ -184,7 +232,8 @@ int main(int argc, char **argv)
 {
     struct fy_config cfg;
     struct fy_errmsg em = {""};
-    struct fy_running run = {NULL, NULL, NULL};
+    struct fy_running run;
+    memset(&run, 0, sizeof(run));
     bool exit_now;
     sigset_t set;
     fy_json_init();

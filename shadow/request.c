@@ -123,3 +123,11 @@ fy_err fy_shadow_request(struct fy_db *db,
     out->payload = fy_shadow_rejection(e, em.msg, payload, len);
     return out->payload ? FY_ERR_OK : FY_ERR_NOMEM;
 }
+
+bool fy_shadow_topic(char *buf, size_t n, const char *thing, const char *name, const char *suffix)
+{
+    int len = name && *name
+                  ? snprintf(buf, n, "$aws/things/%s/shadow/name/%s/%s", thing, name, suffix)
+                  : snprintf(buf, n, "$aws/things/%s/shadow/%s", thing, suffix);
+    return len > 0 && (size_t)len < n;
+}

@@ -130,6 +130,10 @@ FY_NODISCARD fy_err fy_shadow_request(struct fy_db *db,
                                       size_t len,
                                       struct fy_shadow_result *out);
 
+/* "$aws/things/<thing>/shadow[/name/<name>]/<suffix>" into buf (size n); false when it does
+ * not fit. name NULL or "" = classic. */
+bool fy_shadow_topic(char *buf, size_t n, const char *thing, const char *name, const char *suffix);
+
 /* The rejected payload {"code":<status>,"message":..,"timestamp":now,"clientToken"?} of error
  * e with message msg, echoing the clientToken of the request payload when it has a valid one.
  * Owned string (fy_free), NULL on OOM. */

@@ -395,8 +395,27 @@ def test_mosquitto_is_restarted(own_server, iot, wd):
     d = Device(s, crt, key, "after-restart")
     try:
         assert d.connect() == 0
+        # the internal link reconnects by itself: an HTTP publish reaches the device again
+        assert d.subscribe("device/after-restart/x") == (1,)
+        data = s.client("iot-data")
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                data.publish(topic="device/after-restart/x", qos=1, payload=b"via link")
+                break
+            except data.exceptions.ServiceUnavailableException:
+                time.sleep(0.2)
+        assert d.receive() == ("device/after-restart/x", b"via link", False)
     finally:
         d.close()
+
+
+def test_link_socket_is_private(own_server):
+    s = own_server()
+    st = os.stat(s.data_dir)
+    assert st.st_mode & 0o077 == 0  # the link socket is reachable only through the data dir
+    assert os.path.exists(os.path.join(s.data_dir, "link.sock"))
+    assert "internal link connected" in s.read_log()
 
 
 def test_no_broker(own_server):
@@ -404,6 +423,11 @@ def test_no_broker(own_server):
     assert children(s.proc.pid) == []
     assert not mqtt_port_open(s)
     assert s.client("iot").list_things()["things"] == []
+    data = s.client("iot-data")
+    with pytest.raises(data.exceptions.ServiceUnavailableException):
+        data.publish(topic="a/b", payload=b"x")
+    # shadows work over HTTP without a broker
+    data.update_thing_shadow(thingName="nb", payload=b'{"state":{"desired":{"a":1}}}')
 
 
 # ---- IoT policies: the lifecycle walkthrough's device policy ------------------------------

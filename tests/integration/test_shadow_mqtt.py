@@ -198,3 +198,44 @@ def test_receive_needs_the_policy(iot, wd, devices):
     request(a, P.format("sd-a") + "/update", {"state": {"reported": {"on": True}}})
     assert next_on(a, P.format("sd-a") + "/update/accepted")["version"] == 1
     assert nothing_on(b, P.format("sd-a") + "/update/accepted")
+
+
+def test_operator_cli_update_reaches_the_device(dev, aws, tmp_path):
+    """Issue 5: an operator sets desired state with the stock CLI; the device gets accepted,
+    documents and delta over MQTT, reports, and the operator reads the report back."""
+    p = P.format("shadow-dev")
+    body = tmp_path / "desired.json"
+    body.write_text(json.dumps({"state": {"desired": {"interval": 30}}, "clientToken": "op"}))
+    r = aws("iot-data", "update-thing-shadow", "--thing-name", "shadow-dev",
+            "--cli-binary-format", "raw-in-base64-out", "--payload", f"file://{body}",
+            str(tmp_path / "out.json"))
+    assert r.rc == 0, r.err
+    acc = next_on(dev, p + "/update/accepted")
+    assert acc["clientToken"] == "op" and acc["state"]["desired"] == {"interval": 30}
+    assert next_on(dev, p + "/update/documents")["current"]["version"] == 1
+    delta = next_on(dev, p + "/update/delta")
+    assert delta["state"] == {"interval": 30} and delta["version"] == 1
+    request(dev, p + "/update", {"state": {"reported": {"interval": 30}}})
+    assert next_on(dev, p + "/update/accepted")["version"] == 2
+    r = aws("iot-data", "get-thing-shadow", "--thing-name", "shadow-dev",
+            str(tmp_path / "get.json"))
+    assert r.rc == 0, r.err
+    got = json.loads((tmp_path / "get.json").read_text())
+    assert got["state"] == {"desired": {"interval": 30}, "reported": {"interval": 30}}
+    assert "delta" not in got["state"]
+
+
+def test_http_named_update_and_delete_reach_the_device(dev, data):
+    p = P.format("shadow-dev") + "/name/ota"
+    data.update_thing_shadow(thingName="shadow-dev", shadowName="ota",
+                             payload=json.dumps({"state": {"desired": {"fw": "2.0"}}}))
+    assert next_on(dev, p + "/update/delta")["state"] == {"fw": "2.0"}
+    data.delete_thing_shadow(thingName="shadow-dev", shadowName="ota")
+    assert next_on(dev, p + "/delete/accepted")["version"] == 1
+
+
+def test_http_rejection_publishes_nothing(dev, data):
+    p = P.format("shadow-dev")
+    with pytest.raises(data.exceptions.InvalidRequestException):
+        data.update_thing_shadow(thingName="shadow-dev", payload=b'{"state":[]}')
+    assert nothing_on(dev, p + "/update/rejected")
