@@ -1,0 +1,374 @@
+#!/usr/bin/python3
+"""Broker benchmark (issue 4): mosquitto with the fleetyard plugin vs the same mosquitto TLS
+configuration without it, side by side in one run, driven by fleetyard-sim.
+
+Starts, in a temp dir on free 127.0.0.1 ports:
+  plugin side  fleetyard-server (HTTP API + its mosquitto with the plugin), with --log-level warn;
+               K device certificates from CreateKeysAndCertificate (boto3, signed with the data
+               dir's credentials) and one IoT policy allowing client/bench-*, publish/receive
+               on topic/bench/* and subscribe to topicfilter/bench/*, attached to each.
+  bare side    /usr/sbin/mosquitto with the server's own mosquitto.conf minus the plugin lines:
+               same listener, CA, server certificate, require_certificate, set_tcp_nodelay,
+               max_qos, message_size_limit, persistence and log types. The one change is
+               allow_anonymous true, as without the plugin nothing else admits a client (the TLS
+               layer still requires a certificate from the CA).
+Then measures, alternating the sides:
+  (c) VmRSS of each mosquitto before and with --hold-clients idle connections (fresh brokers)
+  (a) throughput device->device, QoS 0 and QoS 1 (--publishers to --subscribers, 1:1 topics)
+  (b) mutual-TLS connection rate (--storm-clients connections, as fast as possible)
+and prints the ratios against issue 4's targets. Everything it started is stopped on exit,
+failure or Ctrl-C. Exit status 0 even when a target is missed (it is a measurement).
+"""
+import argparse
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import boto3
+from botocore.config import Config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MOSQUITTO = "/usr/sbin/mosquitto"
+TARGETS = {"throughput": 0.85, "connect": 0.9, "memory_kb": 4.0}
+
+
+class Stop(Exception):
+    pass
+
+
+def on_signal(signum, frame):
+    raise Stop("signal %d" % signum)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise RuntimeError("process exited early (rc %s)" % proc.returncode)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("port %d never opened" % port)
+
+
+def read_env(path):
+    env = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith("export "):
+                k, _, v = line[len("export "):].strip().partition("=")
+                env[k] = v.strip("'\"")
+    return env
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS for %d" % pid)
+
+
+class Bench:
+    def __init__(self, args):
+        self.a = args
+        self.dir = tempfile.mkdtemp(prefix="fy-bench-broker-")
+        self.procs = []
+        self.sim = os.path.join(args.build, "fleetyard-sim")
+        self.results = {"bare": {}, "plugin": {}, "params": vars(args)}
+
+    # ---- processes ----
+    def spawn(self, argv, log_name, **kw):
+        log = open(os.path.join(self.dir, log_name), "ab")
+        p = subprocess.Popen(argv, stdout=kw.pop("stdout", log), stderr=log, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop_all(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in reversed(self.procs):
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.procs = []
+
+    def start_server(self):
+        data = os.path.join(self.dir, "fy")
+        self.server = self.spawn([os.path.join(self.a.build, "fleetyard-server"), "--data-dir",
+                                  data, "--http-port", "0", "--mqtt-port", "0",
+                                  "--log-level", "warn"], "server.log")
+        env_sh = os.path.join(data, "env.sh")
+        end = time.time() + 20
+        while not os.path.exists(env_sh):
+            if self.server.poll() is not None or time.time() > end:
+                raise RuntimeError("fleetyard-server did not start; see server.log")
+            time.sleep(0.05)
+        self.env = read_env(env_sh)
+        self.data = data
+        self.ports = {"plugin": int(self.env["FLEETYARD_MQTT_PORT"])}
+        self.pids = {"plugin": self.broker_child()}
+
+    def broker_child(self):
+        out = subprocess.run(["pgrep", "-P", str(self.server.pid), "-x", "mosquitto"],
+                             capture_output=True, text=True).stdout.split()
+        if len(out) != 1:
+            raise RuntimeError("cannot find the server's mosquitto: %r" % out)
+        return int(out[0])
+
+    def start_bare(self):
+        bare = os.path.join(self.dir, "bare")
+        os.mkdir(bare, 0o700)
+        port = free_port()
+        lines = []
+        with open(os.path.join(self.data, "mosquitto.conf")) as f:
+            for line in f:
+                word = line.split(" ", 1)[0].strip()
+                if word.startswith("plugin"):
+                    continue
+                if word == "allow_anonymous":
+                    line = "allow_anonymous true\n"
+                elif word == "persistence_location":
+                    line = "persistence_location %s/\n" % bare
+                elif word == "listener":
+                    line = "listener %d 127.0.0.1\n" % port
+                lines.append(line)
+        conf = os.path.join(bare, "mosquitto.conf")
+        with open(conf, "w") as f:
+            f.writelines(lines)
+        p = self.spawn([MOSQUITTO, "-c", conf], "bare.log")
+        wait_port(port, p)
+        self.ports["bare"] = port
+        self.pids["bare"] = p.pid
+
+    # ---- provisioning ----
+    def provision(self):
+        iot = boto3.client("iot", endpoint_url=self.env["FLEETYARD_ENDPOINT"],
+                           region_name=self.env["AWS_DEFAULT_REGION"],
+                           aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+                           aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+                           config=Config(retries={"max_attempts": 1}))
+        self.cert_args = []
+        arns = []
+        for i in range(self.a.certs):
+            c = iot.create_keys_and_certificate(setAsActive=True)
+            crt, key = (os.path.join(self.dir, "dev%d.%s" % (i, ext)) for ext in ("crt", "key"))
+            with open(crt, "w") as f:
+                f.write(c["certificatePem"])
+            with open(key, "w") as f:
+                f.write(c["keyPair"]["PrivateKey"])
+            os.chmod(key, 0o600)
+            self.cert_args += ["--cert", crt, "--key", key]
+            arns.append(c["certificateArn"])
+        prefix = arns[0].rsplit(":", 1)[0]  # arn:aws:iot:<region>:<account>
+        doc = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iot:Connect", "Resource": prefix + ":client/bench-*"},
+            {"Effect": "Allow", "Action": ["iot:Publish", "iot:Receive"],
+             "Resource": prefix + ":topic/bench/*"},
+            {"Effect": "Allow", "Action": "iot:Subscribe",
+             "Resource": prefix + ":topicfilter/bench/*"}]}
+        iot.create_policy(policyName="bench", policyDocument=json.dumps(doc))
+        for arn in arns:
+            iot.attach_policy(policyName="bench", target=arn)
+
+    # ---- fleetyard-sim ----
+    def sim_argv(self, mode, side, extra):
+        return ([self.sim, mode, "--host", "127.0.0.1", "--port", str(self.ports[side]),
+                 "--cafile", self.env["FLEETYARD_ROOT_CA"], "--json"] + self.cert_args + extra)
+
+    def run_sim(self, mode, side, extra, timeout=300):
+        p = subprocess.run(self.sim_argv(mode, side, extra), capture_output=True, text=True,
+                           timeout=timeout)
+        rows = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+        if p.returncode != 0 or not rows:
+            raise RuntimeError("fleetyard-sim %s on %s failed (rc %d): %s" %
+                               (mode, side, p.returncode, p.stderr.strip()[-2000:]))
+        return rows
+
+    def memory(self, side):
+        pid = self.pids[side]
+        before = rss_kb(pid)
+        p = self.spawn(self.sim_argv("hold", side, ["--clients", str(self.a.hold_clients)]),
+                       "sim-hold-%s.log" % side, stdout=subprocess.PIPE, text=True)
+        first = json.loads(p.stdout.readline() or "null") or {}
+        if first.get("connected") != self.a.hold_clients:
+            raise RuntimeError("hold on %s: %r" % (side, first))
+        time.sleep(self.a.settle)
+        with_conns = rss_kb(pid)
+        p.send_signal(signal.SIGTERM)
+        last = json.loads(p.stdout.readline() or "null") or {}
+        p.wait(30)
+        self.procs.remove(p)
+        n = self.a.hold_clients
+        r = {"clients": n, "rss_before_kb": before, "rss_with_kb": with_conns,
+             "kb_per_connection": (with_conns - before) / n,
+             "still_connected": last.get("still_connected"),
+             "connections_per_s": first.get("connections_per_s")}
+        self.results[side]["memory"] = r
+        time.sleep(2)  # let the broker drop the connections before the next step
+        return r
+
+    def throughput(self, side, qos):
+        a = self.a
+        row = self.run_sim("throughput", side, [
+            "--publishers", str(a.publishers), "--subscribers", str(a.subscribers),
+            "--size", str(a.size), "--qos", str(qos), "--duration", str(a.duration),
+            "--id-offset", "100000"])[-1]
+        self.results[side].setdefault("qos%d" % qos, []).append(row)
+        return row
+
+    def storm(self, side):
+        row = self.run_sim("storm", side, ["--clients", str(self.a.storm_clients),
+                                           "--concurrency", str(self.a.concurrency)])[0]
+        self.results[side].setdefault("storm", []).append(row)
+        time.sleep(1)
+        return row
+
+
+def mean(rows, key):
+    return statistics.mean(r[key] for r in rows) if rows else 0.0
+
+
+def line(what, bare, plugin, ratio, target, ok, unit=""):
+    print("%-34s %14s %14s %8s   %-22s %s" % (what, bare, plugin, ratio, target,
+                                              "met" if ok else "MISSED"))
+
+
+def report(res, a):
+    b, p = res["bare"], res["plugin"]
+    print("\n== results (%d rounds, sides alternated; means)" % a.rounds)
+    print("%-34s %14s %14s %8s   %-22s" % ("", "bare mosquitto", "with plugin", "ratio",
+                                           "target"))
+    summary = {}
+    for qos in (0, 1):
+        k = "qos%d" % qos
+        rb, rp = mean(b[k], "received_per_s"), mean(p[k], "received_per_s")
+        ratio = rp / rb if rb else 0
+        summary[k] = ratio
+        line("(a) QoS %d msgs/s received" % qos, "%.0f" % rb, "%.0f" % rp, "%.3f" % ratio,
+             ">= %.2f" % TARGETS["throughput"], ratio >= TARGETS["throughput"])
+        lb = statistics.mean(r["latency"]["p50_us"] for r in b[k])
+        lp = statistics.mean(r["latency"]["p50_us"] for r in p[k])
+        print("%-34s %14.0f %14.0f" % ("    p50 latency, us", lb, lp))
+    cb, cp = mean(b["storm"], "connections_per_s"), mean(p["storm"], "connections_per_s")
+    ratio = cp / cb if cb else 0
+    summary["connect"] = ratio
+    line("(b) mutual-TLS connections/s", "%.0f" % cb, "%.0f" % cp, "%.3f" % ratio,
+         ">= %.2f" % TARGETS["connect"], ratio >= TARGETS["connect"])
+    lb = statistics.mean(r["connect_latency"]["p50_us"] for r in b["storm"])
+    lp = statistics.mean(r["connect_latency"]["p50_us"] for r in p["storm"])
+    print("%-34s %14.0f %14.0f" % ("    p50 connect latency, us", lb, lp))
+    mb, mp = b["memory"]["kb_per_connection"], p["memory"]["kb_per_connection"]
+    summary["memory_added_kb"] = mp - mb
+    line("(c) RSS KB per connection (N=%d)" % a.hold_clients, "%.2f" % mb, "%.2f" % mp,
+         "+%.2f" % (mp - mb), "plugin adds < %.0f KB" % TARGETS["memory_kb"],
+         mp - mb < TARGETS["memory_kb"])
+    res["summary"] = summary
+    print("\nper run:")
+    for side in ("bare", "plugin"):
+        for k in ("qos0", "qos1"):
+            print("  %-6s %s received/s: %s" % (side, k, ", ".join(
+                "%.0f" % r["received_per_s"] for r in res[side][k])))
+        print("  %-6s storm connections/s: %s" % (side, ", ".join(
+            "%.0f" % r["connections_per_s"] for r in res[side]["storm"])))
+        m = res[side]["memory"]
+        print("  %-6s RSS %d KB -> %d KB with %d connections" % (
+            side, m["rss_before_kb"], m["rss_with_kb"], m["clients"]))
+
+
+def run(bench, a):
+    print("temp dir %s" % bench.dir)
+    bench.start_server()
+    bench.provision()
+    bench.start_bare()
+    print("plugin side: port %d pid %d; bare side: port %d pid %d; %d certificates" % (
+        bench.ports["plugin"], bench.pids["plugin"], bench.ports["bare"], bench.pids["bare"],
+        a.certs))
+    for side in ("bare", "plugin"):
+        m = bench.memory(side)
+        print("(c) %-6s %d connections: RSS %d -> %d KB, %.2f KB per connection" % (
+            side, m["clients"], m["rss_before_kb"], m["rss_with_kb"], m["kb_per_connection"]))
+    for rnd in range(a.rounds):
+        order = ("bare", "plugin") if rnd % 2 == 0 else ("plugin", "bare")
+        for side in order:
+            for qos in (0, 1):
+                r = bench.throughput(side, qos)
+                print("(a) round %d %-6s QoS %d: sent %.0f/s received %.0f/s, p50 %.0f us, "
+                      "p99 %.0f us" % (rnd + 1, side, qos, r["sent_per_s"],
+                                       r["received_per_s"], r["latency"]["p50_us"],
+                                       r["latency"]["p99_us"]))
+        for side in order:
+            r = bench.storm(side)
+            print("(b) round %d %-6s %d connections: %.0f/s, p50 %.0f us, p99 %.0f us, "
+                  "%d refused %d failed" % (rnd + 1, side, r["connected"],
+                                            r["connections_per_s"],
+                                            r["connect_latency"]["p50_us"],
+                                            r["connect_latency"]["p99_us"], r["refused"],
+                                            r["failed"]))
+        sys.stdout.flush()
+    report(bench.results, a)
+    if a.json_out:
+        with open(a.json_out, "w") as f:
+            json.dump(bench.results, f, indent=1)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.environ.get("FY_BUILD_DIR", os.path.join(ROOT, "build")),
+                    help="build dir with fleetyard-server, fleetyard_plugin.so, fleetyard-sim")
+    ap.add_argument("--rounds", type=int, default=2, help="throughput/storm rounds (default 2)")
+    ap.add_argument("--duration", type=float, default=10, help="seconds per throughput run")
+    ap.add_argument("--publishers", type=int, default=10)
+    ap.add_argument("--subscribers", type=int, default=10)
+    ap.add_argument("--size", type=int, default=64, help="payload bytes")
+    ap.add_argument("--storm-clients", type=int, default=1000)
+    ap.add_argument("--concurrency", type=int, default=100, help="handshakes in flight (storm)")
+    ap.add_argument("--hold-clients", type=int, default=2000, help="idle connections for (c)")
+    ap.add_argument("--settle", type=float, default=2, help="seconds before sampling RSS")
+    ap.add_argument("--certs", type=int, default=8, help="device certificates to spread over")
+    ap.add_argument("--json-out", help="write every measurement to this file")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
+    a = ap.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by the brokers
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    bench = Bench(a)
+    rc = 0
+    try:
+        run(bench, a)
+    except (Stop, RuntimeError, subprocess.TimeoutExpired) as e:
+        print("bench_broker: %s" % e, file=sys.stderr)
+        rc = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        bench.stop_all()
+        if a.keep or rc:
+            print("logs kept in %s" % bench.dir, file=sys.stderr)
+        else:
+            shutil.rmtree(bench.dir, ignore_errors=True)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

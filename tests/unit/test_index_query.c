@@ -1,0 +1,338 @@
+/* Fleet indexing query language: parse errors with their positions, the length / depth / term
+ * limits on both sides, that user text never reaches the SQL text, and every construct run
+ * against a small fleet on a temp database (answers written out by hand below). */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/db.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "index/index.h"
+#include "tests/unit/tap.h"
+
+static const char FIXTURE[] =
+    "INSERT INTO thing_types(id, name, type_id, creation_date) VALUES"
+    " (1, 'sensor', 'ty1', 0), (2, 'gateway', 'ty2', 0);"
+    "INSERT INTO things(id, name, thing_id, type_id, version, creation_date, modified_date) VALUES"
+    " (1, 't1', 'id-1', 1, 1, 0, 0), (2, 't2', 'id-2', 1, 2, 0, 0),"
+    " (3, 't3', 'id-3', NULL, 1, 0, 0), (4, 'Thing4', 'id-4', 2, 1, 0, 0);"
+    "INSERT INTO thing_attributes(thing, key, value) VALUES"
+    " (1, 'location', 'Building-A'), (1, 'firmwareVersion', '1.0.0'), (1, 'floor', '3'),"
+    " (2, 'location', 'Building-B'), (2, 'firmwareVersion', '1.0.0'), (2, 'floor', '10'),"
+    " (3, 'location', 'Building-A2'), (3, 'floor', 'abc'), (4, 'firmwareVersion', '2.0');"
+    "INSERT INTO thing_groups(id, name, group_id, root, creation_date) VALUES"
+    " (1, 'prod', 'g1', 1, 0), (2, 'lab', 'g2', 2, 0);"
+    "INSERT INTO thing_group_members(grp, thing, added) VALUES (1, 1, 0), (1, 2, 0), (2, 4, 0);"
+    "INSERT INTO shadows(thing_name, name, doc, version, updated) VALUES"
+    " ('t1', '', '{\"state\":{\"reported\":{\"temperature\":22.5,\"batteryLevel\":85,"
+    "\"tags\":[1,2,3],\"mode\":\"Auto\",\"nested\":{\"x\":1}},\"desired\":{\"reportingInterval\":"
+    "60}}}',"
+    " 1, 0),"
+    " ('t2', '', '{\"state\":{\"reported\":{\"temperature\":18,\"on\":true},"
+    "\"desired\":{\"temperature\":18}}}', 3, 0),"
+    " ('t3', 'cfg', '{\"state\":{\"reported\":{\"level\":5}}}', 1, 0),"
+    " ('ghost', '', '{\"state\":{\"reported\":{\"temperature\":99}}}', 1, 0);"
+    "INSERT INTO connectivity(client_id, connected, timestamp, disconnect_reason) VALUES"
+    " ('t1', 1, 1000, NULL), ('t2', 0, 2000, 'CLIENT_INITIATED_DISCONNECT');";
+
+struct match_row {
+    const char *query;
+    const char *want; /* space-separated names in name order (BINARY collation) */
+};
+
+static const struct match_row matches[] = {
+    {"thingName:t1", "t1"},
+    {"thingName:T1", "t1"},
+    {"thingName:t*", "Thing4 t1 t2 t3"},
+    {"thingName:t? OR thingName:T", "t1 t2 t3"},
+    {"thingName:t?", "t1 t2 t3"},
+    {"thingName:thing?", "Thing4"},
+    {"*", "Thing4 t1 t2 t3"},
+    {"thingId:id-2", "t2"},
+    {"attributes.location:Building-A", "t1"},
+    {"attributes.location:building-a*", "t1 t3"},
+    {"attributes.location:\"Building-A\"", "t1"},
+    {"attributes.location:\"Building-A*\"", ""},
+    {"attributes.firmwareVersion:1.0.0 AND thingTypeName:sensor", "t1 t2"},
+    {"attributes.floor>5", "t2"},
+    {"attributes.floor:[3 TO 10]", "t1 t2"},
+    {"attributes.floor:{3 TO 10]", "t2"},
+    {"attributes.floor:{3 TO 10}", ""},
+    {"attributes.floor:[* TO 3]", "t1"},
+    {"attributes.floor<=3", "t1"},
+    {"attributes.floor<3", ""},
+    {"attributes.floor>=10", "t2"},
+    {"attributes.floor:3.0", "t1"},
+    {"attributes.floor:\"3.0\"", ""},
+    {"attributes.location:[\"building-a\" TO \"building-a3\"]", "t1 t3"},
+    {"attributes.floor:*", "t1 t2 t3"},
+    {"NOT attributes.floor:*", "Thing4"},
+    {"-attributes.floor:*", "Thing4"},
+    {"thingTypeName:*", "Thing4 t1 t2"},
+    {"thingTypeName:gate*", "Thing4"},
+    {"registry.thingTypeName:sensor", "t1 t2"},
+    {"thingGroupNames:prod", "t1 t2"},
+    {"thingGroupNames:*", "Thing4 t1 t2"},
+    {"thingGroupNames:lab OR thingName:t3", "Thing4 t3"},
+    {"thingName:t1 OR thingName:t2 AND attributes.location:Building-B", "t1 t2"},
+    {"(thingName:t1 OR thingName:t2) AND attributes.location:Building-A", "t1"},
+    {"thingName:t1 OR (thingName:t2 AND attributes.location:Building-A)", "t1"},
+    {"thingName:(t1 OR t3)", "t1 t3"},
+    {"thingName:(t* AND -t2)", "Thing4 t1 t3"},
+    {"thingName:(t? AND NOT t2)", "t1 t3"},
+    {"thingTypeName:sensor attributes.location:Building-B", "t2"},
+    {"thingName:t1 AND NOT thingName:t1", ""},
+    {"NOT NOT thingName:t1", "t1"},
+    {"shadow.reported.temperature>20", "t1"},
+    {"shadow.reported.temperature:18", "t2"},
+    {"shadow.reported.temperature:[18 TO 22.5]", "t1 t2"},
+    {"shadow.reported.temperature:{18 TO 22.5}", ""},
+    {"shadow.reported.tags:2", "t1"},
+    {"shadow.reported.tags:4", ""},
+    {"shadow.reported.mode:auto", "t1"},
+    {"shadow.reported.mode:au*", "t1"},
+    {"shadow.reported.on:true", "t2"},
+    {"shadow.reported.on:false", ""},
+    {"shadow.reported.nested.x:1", "t1"},
+    {"shadow.reported.nested:1", ""},
+    {"shadow.reported.batteryLevel:*", "t1"},
+    {"shadow.desired.reportingInterval:60", "t1"},
+    {"shadow.hasDelta:true", "t1"},
+    {"shadow.hasDelta:false", "t2"},
+    {"shadow.version:3", "t2"},
+    {"shadow.name.cfg.reported.level:5", "t3"},
+    {"shadow.name.cfg.reported.level:[1 TO 4]", ""},
+    {"shadow.name.cfg.hasDelta:false", "t3"},
+    {"connectivity.connected:true", "t1"},
+    {"connectivity.connected:false", "Thing4 t2 t3"},
+    {"connectivity.timestamp>1500", "t2"},
+    {"connectivity.timestamp:[1000 TO 2000]", "t1 t2"},
+    {"connectivity.disconnectReason:CLIENT_INITIATED_DISCONNECT", "t2"},
+    {"connectivity.disconnectReason:*", "t2"},
+    {"registry.version:2", "t2"},
+    {"registry.version>1", "t2"},
+    {"Building-A", "t1"},
+    {"sensor", "t1 t2"},
+    {"thingName:\"x' OR 1=1 --\"", ""},
+    {"thingName:t\\*", ""},
+    {"attributes.location:Building\\-A", "t1"},
+};
+
+/* Runs query and joins the matching names with spaces into out. */
+static fy_err run_query(struct fy_db *db,
+                        const char *query,
+                        const struct fy_index_config *cfg,
+                        char *out,
+                        size_t outlen,
+                        struct fy_errmsg *em)
+{
+    struct fy_index_sql *q = NULL;
+    sqlite3_stmt *st = NULL;
+    fy_err e = fy_index_compile(query, FY_INDEX_KIND_THINGS, cfg, &q, em);
+    e = e ? e
+          : fy_index_prepare(db, "SELECT t.name FROM things t WHERE ", q, " ORDER BY t.name", &st,
+                             em);
+    out[0] = '\0';
+    while (!e && sqlite3_step(st) == SQLITE_ROW) {
+        size_t n = strlen(out);
+        snprintf(out + n, outlen - n, "%s%s", n ? " " : "", sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    fy_index_sql_free(q);
+    return e;
+}
+
+static void test_matches(struct fy_db *db)
+{
+    for (size_t i = 0; i < sizeof(matches) / sizeof(matches[0]); i++) {
+        char got[256];
+        struct fy_errmsg em = {{0}};
+        fy_err e = run_query(db, matches[i].query, NULL, got, sizeof(got), &em);
+        ok(e == FY_ERR_OK && strcmp(got, matches[i].want) == 0, "%s -> [%s] (got [%s] %s)",
+           matches[i].query, matches[i].want, got, e ? em.msg : "");
+    }
+}
+
+struct error_row {
+    const char *query;
+    const char *want; /* substring of the message */
+};
+
+static const struct error_row errors[] = {
+    {"", "empty query"},
+    {"thingName:", "value expected at position 10"},
+    {"(thingName:t1", "closing parenthesis expected at position 13"},
+    {"thingName:t1)", "unexpected token at position 12"},
+    {"foo.bar:1", "field foo.bar is not a searchable field"},
+    {"thingName:*t", "leading wildcard at position 10"},
+    {"thingName:?t", "leading wildcard at position 10"},
+    {"thingName:\"abc", "unterminated quote or escape at position 10"},
+    {"thingName:abc\\", "at position 13"},
+    {"attributes.x:[1 TO", "value expected at position 18"},
+    {"attributes.x:[1 2]", "TO expected in range at position 16"},
+    {"attributes.x:[1 TO 2", "] or } expected to close the range at position 20"},
+    {"attributes.x:[1* TO 2]", "wildcard in range"},
+    {"attributes.x>5*", "wildcard in comparison"},
+    {"shadow.hasDelta:maybe", "value must be true or false"},
+    {"connectivity.connected:[1 TO 2]", "value must be true or false"},
+    {"registry.version:abc", "value must be a number"},
+    {"registry.version:[a TO b]", "range bounds must be numbers"},
+    {"AND thingName:x", "unexpected token at position 0"},
+    {"thingName:x OR", "term expected at position 14"},
+    {"thingName:x AND (", "term expected at position 17"},
+    {"shadow.reported.a..b:1", "has an invalid path"},
+    {"shadow.reported:1", "is not a searchable shadow field"},
+    {"shadow.name..reported.x:1", "is not a valid named shadow field"},
+    {"attributes.bad key:1", "field key is not a searchable field"},
+    {"attributes.:1", "invalid attribute name"},
+    {"thingName:a:b", "unexpected token at position 11"},
+    {"thingName>", "value expected at position 10"},
+    {"thingGroupName:x", "is not a searchable field"},
+};
+
+static void test_errors(void)
+{
+    for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+        struct fy_index_sql *q = NULL;
+        struct fy_errmsg em = {{0}};
+        fy_err e = fy_index_compile(errors[i].query, FY_INDEX_KIND_THINGS, NULL, &q, &em);
+        ok(e == FY_ERR_INVALID_QUERY && q == NULL && strstr(em.msg, errors[i].want),
+           "error %s -> %s (got %s: %s)", errors[i].query, errors[i].want, fy_err_name(e), em.msg);
+        fy_index_sql_free(q);
+    }
+}
+
+static fy_err compile_only(const char *query, struct fy_errmsg *em)
+{
+    struct fy_index_sql *q = NULL;
+    fy_err e = fy_index_compile(query, FY_INDEX_KIND_THINGS, NULL, &q, em);
+    fy_index_sql_free(q);
+    return e;
+}
+
+/* depth opening parentheses around one term. */
+static void nested(char *buf, size_t len, int depth)
+{
+    size_t n = 0;
+    for (int i = 0; i < depth; i++) {
+        n += (size_t)snprintf(buf + n, len - n, "(");
+    }
+    n += (size_t)snprintf(buf + n, len - n, "thingName:x");
+    for (int i = 0; i < depth; i++) {
+        n += (size_t)snprintf(buf + n, len - n, ")");
+    }
+}
+
+static void test_limits(void)
+{
+    char buf[FY_INDEX_QUERY_MAX + 2];
+    struct fy_errmsg em;
+    memset(buf, 0, sizeof(buf));
+    memcpy(buf, "thingName:", 10);
+    memset(buf + 10, 'a', FY_INDEX_QUERY_MAX - 10);
+    ok(compile_only(buf, &em) == FY_ERR_OK, "query of exactly %d bytes compiles",
+       FY_INDEX_QUERY_MAX);
+    buf[FY_INDEX_QUERY_MAX] = 'a';
+    ok(compile_only(buf, &em) == FY_ERR_INVALID_QUERY && strstr(em.msg, "longer than"),
+       "query of %d bytes refused: %s", FY_INDEX_QUERY_MAX + 1, em.msg);
+    nested(buf, sizeof(buf), FY_INDEX_DEPTH_MAX);
+    ok(compile_only(buf, &em) == FY_ERR_OK, "nesting %d compiles", FY_INDEX_DEPTH_MAX);
+    nested(buf, sizeof(buf), FY_INDEX_DEPTH_MAX + 1);
+    ok(compile_only(buf, &em) == FY_ERR_INVALID_QUERY && strstr(em.msg, "nesting too deep"),
+       "nesting %d refused: %s", FY_INDEX_DEPTH_MAX + 1, em.msg);
+    size_t n = 0;
+    for (int i = 0; i < FY_INDEX_DEPTH_MAX + 1; i++) {
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "NOT ");
+    }
+    snprintf(buf + n, sizeof(buf) - n, "thingName:x");
+    ok(compile_only(buf, &em) == FY_ERR_INVALID_QUERY && strstr(em.msg, "nesting too deep"),
+       "%d NOTs refused", FY_INDEX_DEPTH_MAX + 1);
+    n = (size_t)snprintf(buf, sizeof(buf), "thingName:x");
+    for (int i = 1; i < FY_INDEX_TERMS_MAX; i++) {
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, " OR thingName:x");
+    }
+    ok(compile_only(buf, &em) == FY_ERR_OK, "%d terms compile", FY_INDEX_TERMS_MAX);
+    snprintf(buf + n, sizeof(buf) - n, " OR thingName:x");
+    ok(compile_only(buf, &em) == FY_ERR_INVALID_QUERY && strstr(em.msg, "too many terms"),
+       "%d terms refused", FY_INDEX_TERMS_MAX + 1);
+}
+
+/* User text travels only as parameters. */
+static void test_no_splicing(void)
+{
+    struct fy_index_sql *q = NULL;
+    struct fy_errmsg em;
+    const char *query = "attributes.k_evil:\"'); DROP TABLE things; --\" OR "
+                        "shadow.reported.zz_evil:x OR thingName:evil_name*";
+    fy_err e = fy_index_compile(query, FY_INDEX_KIND_THINGS, NULL, &q, &em);
+    ok(e == FY_ERR_OK && !strstr(q->where, "DROP") && !strstr(q->where, "evil") &&
+           !strstr(q->where, "zz_"),
+       "values, keys and paths are parameters, not SQL text");
+    bool found = false;
+    for (size_t i = 0; q && i < q->nparams; i++) {
+        found = found || (q->params[i].text && strstr(q->params[i].text, "DROP TABLE"));
+    }
+    ok(found, "the value is a bound parameter");
+    fy_index_sql_free(q);
+}
+
+static void test_config(struct fy_db *db)
+{
+    struct fy_index_config cfg = {.thing_mode = FY_MODE_REGISTRY};
+    char got[256];
+    struct fy_errmsg em;
+    ok(run_query(db, "shadow.reported.temperature>1", &cfg, got, sizeof(got), &em) ==
+               FY_ERR_INVALID_QUERY &&
+           strstr(em.msg, "not indexed"),
+       "REGISTRY mode: shadow fields are not searchable: %s", em.msg);
+    ok(run_query(db, "connectivity.connected:true", &cfg, got, sizeof(got), &em) ==
+               FY_ERR_INVALID_QUERY &&
+           strstr(em.msg, "thingConnectivityIndexingMode"),
+       "connectivity off: not searchable: %s", em.msg);
+    ok(run_query(db, "shadow.name.cfg.reported.level:5", &cfg, got, sizeof(got), &em) ==
+           FY_ERR_INVALID_QUERY,
+       "named shadows off: not searchable");
+    cfg.thing_mode = FY_MODE_REGISTRY_AND_SHADOW;
+    cfg.connectivity = true;
+    cfg.named_shadows = true;
+    cfg.nnamed = 1;
+    snprintf(cfg.named[0], sizeof(cfg.named[0]), "cfg");
+    ok(run_query(db, "shadow.name.cfg.reported.level:5 OR connectivity.connected:true", &cfg, got,
+                 sizeof(got), &em) == FY_ERR_OK &&
+           strcmp(got, "t1 t3") == 0,
+       "enabled: named shadow in the filter and connectivity are searchable: [%s]", got);
+    ok(run_query(db, "shadow.name.other.reported.level:5", &cfg, got, sizeof(got), &em) ==
+           FY_ERR_INVALID_QUERY,
+       "a named shadow outside the filter is not searchable");
+}
+
+int main(void)
+{
+    char path[] = "/tmp/fy-test-index-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    struct fy_db *db;
+    struct fy_errmsg em;
+    fy_json_init();
+    fy_log_threshold = FY_LOG_ERROR;
+    if (!ok(fy_db_open(path, &db, &em) == FY_ERR_OK && fy_db_migrate(db, &em) == FY_ERR_OK &&
+                fy_db_exec(db, FIXTURE, &em) == FY_ERR_OK,
+            "open, migrate and load the fleet: %s", em.msg)) {
+        return done();
+    }
+    test_matches(db);
+    test_errors();
+    test_limits();
+    test_no_splicing();
+    test_config(db);
+    fy_db_close(db);
+    unlink(path);
+    char side[64];
+    snprintf(side, sizeof(side), "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", path);
+    unlink(side);
+    return done();
+}
