@@ -3,46 +3,59 @@
 
 -- Names of things whose indexed data changed since the scheduler last brought the dynamic
 -- groups up to date (fy_index_tick). Every writer (HTTP handlers, the broker plugin) records
--- through the triggers below, so membership follows changes made anywhere.
+-- through the triggers below, so membership follows changes made anywhere. (No OR IGNORE in
+-- the triggers: an UPSERT's conflict handling overrides a trigger's, so a duplicate would abort
+-- the outer statement; each insert checks for the row itself.)
 CREATE TABLE index_dirty (
     thing_name TEXT PRIMARY KEY
 ) WITHOUT ROWID;
 
 CREATE TRIGGER index_thing_insert AFTER INSERT ON things BEGIN
-    INSERT OR IGNORE INTO index_dirty VALUES (NEW.name);
+    INSERT INTO index_dirty SELECT NEW.name WHERE NOT EXISTS
+        (SELECT 1 FROM index_dirty WHERE thing_name = NEW.name);
 END;
 CREATE TRIGGER index_thing_update AFTER UPDATE ON things BEGIN
-    INSERT OR IGNORE INTO index_dirty VALUES (NEW.name);
+    INSERT INTO index_dirty SELECT NEW.name WHERE NOT EXISTS
+        (SELECT 1 FROM index_dirty WHERE thing_name = NEW.name);
 END;
 CREATE TRIGGER index_attr_insert AFTER INSERT ON thing_attributes BEGIN
-    INSERT OR IGNORE INTO index_dirty SELECT name FROM things WHERE id = NEW.thing;
+    INSERT INTO index_dirty SELECT name FROM things WHERE id = NEW.thing
+        AND name NOT IN (SELECT thing_name FROM index_dirty);
 END;
 CREATE TRIGGER index_attr_update AFTER UPDATE ON thing_attributes BEGIN
-    INSERT OR IGNORE INTO index_dirty SELECT name FROM things WHERE id = NEW.thing;
+    INSERT INTO index_dirty SELECT name FROM things WHERE id = NEW.thing
+        AND name NOT IN (SELECT thing_name FROM index_dirty);
 END;
 CREATE TRIGGER index_attr_delete AFTER DELETE ON thing_attributes BEGIN
-    INSERT OR IGNORE INTO index_dirty SELECT name FROM things WHERE id = OLD.thing;
+    INSERT INTO index_dirty SELECT name FROM things WHERE id = OLD.thing
+        AND name NOT IN (SELECT thing_name FROM index_dirty);
 END;
 CREATE TRIGGER index_shadow_insert AFTER INSERT ON shadows BEGIN
-    INSERT OR IGNORE INTO index_dirty VALUES (NEW.thing_name);
+    INSERT INTO index_dirty SELECT NEW.thing_name WHERE NOT EXISTS
+        (SELECT 1 FROM index_dirty WHERE thing_name = NEW.thing_name);
 END;
 CREATE TRIGGER index_shadow_update AFTER UPDATE ON shadows BEGIN
-    INSERT OR IGNORE INTO index_dirty VALUES (NEW.thing_name);
+    INSERT INTO index_dirty SELECT NEW.thing_name WHERE NOT EXISTS
+        (SELECT 1 FROM index_dirty WHERE thing_name = NEW.thing_name);
 END;
 CREATE TRIGGER index_conn_insert AFTER INSERT ON connectivity BEGIN
-    INSERT OR IGNORE INTO index_dirty VALUES (NEW.client_id);
+    INSERT INTO index_dirty SELECT NEW.client_id WHERE NOT EXISTS
+        (SELECT 1 FROM index_dirty WHERE thing_name = NEW.client_id);
 END;
 CREATE TRIGGER index_conn_update AFTER UPDATE ON connectivity BEGIN
-    INSERT OR IGNORE INTO index_dirty VALUES (NEW.client_id);
+    INSERT INTO index_dirty SELECT NEW.client_id WHERE NOT EXISTS
+        (SELECT 1 FROM index_dirty WHERE thing_name = NEW.client_id);
 END;
 -- Static memberships are searchable (thingGroupNames); dynamic ones are the output.
 CREATE TRIGGER index_member_insert AFTER INSERT ON thing_group_members
 WHEN (SELECT dynamic FROM thing_groups WHERE id = NEW.grp) = 0 BEGIN
-    INSERT OR IGNORE INTO index_dirty SELECT name FROM things WHERE id = NEW.thing;
+    INSERT INTO index_dirty SELECT name FROM things WHERE id = NEW.thing
+        AND name NOT IN (SELECT thing_name FROM index_dirty);
 END;
 CREATE TRIGGER index_member_delete AFTER DELETE ON thing_group_members
 WHEN IFNULL((SELECT dynamic FROM thing_groups WHERE id = OLD.grp), 0) = 0 BEGIN
-    INSERT OR IGNORE INTO index_dirty SELECT name FROM things WHERE id = OLD.thing;
+    INSERT INTO index_dirty SELECT name FROM things WHERE id = OLD.thing
+        AND name NOT IN (SELECT thing_name FROM index_dirty);
 END;
 
 -- Values match case-insensitively (AWS); these keep selective queries on an index.
