@@ -1,0 +1,310 @@
+/* The rollout engine: one pass over every live job (fy_jobs_tick), each job in its own short
+ * transaction. All state is in the database, so a pass after a restart picks up where the last
+ * one stopped (timeouts that expired meanwhile are applied on the first pass). */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "jobs/jobs_int.h"
+#include "jobs/targets.h"
+
+#define ENGINE_JOBS_MAX 4096 /* jobs looked at in one pass */
+#define ABORT_REASON    "AUTO_ABORT"
+#define FY_STR_(x)      #x
+#define FY_STR(x)       FY_STR_(x)
+
+static const char SQL_LIVE[] =
+    "SELECT id, job_id, status, target_selection, rollout_stopped FROM jobs WHERE status IN "
+    "('IN_PROGRESS','SCHEDULED','CANCELED','DELETION_IN_PROGRESS') ORDER BY id LIMIT ?1";
+static const char SQL_SET_STATUS[] =
+    "UPDATE jobs SET status = ?2, last_updated_at = ?3, completed_at = CASE WHEN ?2 = "
+    "'COMPLETED' THEN ?3 ELSE completed_at END WHERE id = ?1";
+static const char SQL_STOP_ROLLOUT[] =
+    "UPDATE jobs SET rollout_stopped = 1, last_updated_at = ?3 WHERE id = ?1";
+static const char SQL_DROP_UNRELEASED[] =
+    "DELETE FROM job_executions WHERE job = ?1 AND released = 0 AND status = 'QUEUED'";
+static const char SQL_EXPIRED[] =
+    "SELECT id FROM job_executions WHERE job = ?1 AND status = 'IN_PROGRESS' AND "
+    "min(coalesce(step_deadline, 9e18), coalesce(progress_deadline, 9e18)) <= ?3 LIMIT ?2";
+static const char SQL_COUNTS[] =
+    "SELECT coalesce(sum(released = 0 AND status = 'QUEUED'), 0), "
+    "coalesce(sum(released = 1 AND released_at > ?3 - 60), 0), "
+    "coalesce(sum(released = 1 AND status IN ('QUEUED','IN_PROGRESS')), 0), "
+    "coalesce(sum(released = 1), 0), coalesce(sum(status = 'SUCCEEDED'), 0), "
+    "coalesce(sum(status IN ('SUCCEEDED','FAILED','REJECTED','TIMED_OUT')), 0), "
+    "coalesce(sum(status = 'FAILED'), 0), coalesce(sum(status = 'REJECTED'), 0), "
+    "coalesce(sum(status = 'TIMED_OUT'), 0), "
+    "coalesce(sum(status IN ('QUEUED','IN_PROGRESS')), 0) FROM job_executions WHERE job = ?1";
+static const char SQL_UNRELEASED[] =
+    "SELECT id FROM job_executions WHERE job = ?1 AND released = 0 AND status = 'QUEUED' "
+    "ORDER BY id LIMIT ?2";
+static const char SQL_RELEASE[] =
+    "UPDATE job_executions SET released = 1, released_at = ?3 WHERE id = ?1";
+static const char SQL_PURGE[] =
+    "DELETE FROM job_executions WHERE id IN (SELECT id FROM job_executions WHERE job = ?1 "
+    "LIMIT " FY_STR(FY_JOBS_PURGE_CHUNK) ")";
+static const char SQL_DROP_JOB[] = "DELETE FROM jobs WHERE id = ?1";
+
+struct live_job {
+    int64_t id;
+    char job_id[FY_JOB_ID_MAX + 1];
+    char status[24];
+    char selection[16];
+    bool stopped;
+};
+
+/* Everything one job's pass needs. */
+struct pass {
+    const struct live_job *job;
+    struct fy_job_config cfg;
+    double now;
+    struct fy_jobs_changed *changed;
+};
+
+struct counts {
+    struct fy_rollout_counts roll;
+    struct fy_abort_counts abort;
+    int64_t pending; /* QUEUED or IN_PROGRESS, released or not */
+};
+
+static fy_err
+load_counts(struct fy_db *db, const struct pass *p, struct counts *c, struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_COUNTS, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    sqlite3_bind_int64(st, 1, p->job->id);
+    sqlite3_bind_double(st, 3, p->now);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        int64_t v[10];
+        for (int i = 0; i < 10; i++) {
+            v[i] = sqlite3_column_int64(st, i);
+        }
+        c->roll = (struct fy_rollout_counts){v[0], v[1], v[2], v[3], v[4]};
+        c->abort = (struct fy_abort_counts){v[5], v[6], v[7], v[8]};
+        c->pending = v[9];
+    }
+    fy_stmt_done(st);
+    return rc == SQLITE_ROW ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+/* Ids selected by sql (?1 job, ?2 limit, ?3 now) into ids[0..*n). */
+static fy_err select_ids(struct fy_db *db,
+                         const char *sql,
+                         const struct pass *p,
+                         int64_t limit,
+                         int64_t *ids,
+                         size_t *n,
+                         struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, sql, em);
+    int rc = SQLITE_DONE;
+    *n = 0;
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    sqlite3_bind_int64(st, 1, p->job->id);
+    sqlite3_bind_int64(st, 2, limit);
+    if (sqlite3_bind_parameter_count(st) >= 3) {
+        sqlite3_bind_double(st, 3, p->now);
+    }
+    while ((int64_t)*n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ids[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    fy_stmt_done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+static fy_err time_out_one(struct fy_db *db, const struct pass *p, int64_t id, struct fy_errmsg *em)
+{
+    struct fy_exec x;
+    bool found = false;
+    fy_err e = fy_exec_load_id(db, id, &x, &found, em);
+    if (!found) {
+        return e;
+    }
+    e = fy_jobs_touch(db, p->changed, x.thing, true, em);
+    if (!e) {
+        e = fy_exec_service_set(db, &x, FY_EXEC_TIMED_OUT, false, p->now, em);
+    }
+    if (!e) {
+        e = fy_exec_after_terminal(db, &x, p->now, em);
+    }
+    fy_exec_clear(&x);
+    return e;
+}
+
+static fy_err release_one(struct fy_db *db, const struct pass *p, int64_t id, struct fy_errmsg *em)
+{
+    struct fy_exec x;
+    bool found = false;
+    fy_err e = fy_exec_load_id(db, id, &x, &found, em);
+    if (!found) {
+        return e;
+    }
+    e = fy_jobs_touch(db, p->changed, x.thing, true, em);
+    if (!e) {
+        e = fy_jobs_run(db, SQL_RELEASE, id, NULL, p->now, em);
+    }
+    fy_exec_clear(&x);
+    return e;
+}
+
+/* Applies fn to each id selected by sql, at most limit of them. */
+static fy_err
+each_id(struct fy_db *db,
+        const char *sql,
+        const struct pass *p,
+        int64_t limit,
+        fy_err (*fn)(struct fy_db *, const struct pass *, int64_t, struct fy_errmsg *),
+        struct fy_errmsg *em)
+{
+    size_t n = 0;
+    if (limit <= 0) {
+        return FY_ERR_OK;
+    }
+    int64_t *ids = fy_calloc((size_t)limit, sizeof(*ids));
+    fy_err e = ids ? select_ids(db, sql, p, limit, ids, &n, em)
+                   : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    for (size_t i = 0; !e && i < n; i++) {
+        e = fn(db, p, ids[i], em);
+    }
+    fy_free(ids);
+    return e;
+}
+
+/* schedulingConfig endTime reached: STOP_ROLLOUT, CANCEL or FORCE_CANCEL. */
+static fy_err end_schedule(struct fy_db *db, const struct pass *p, bool *done, struct fy_errmsg *em)
+{
+    const char *b = p->cfg.end_behavior;
+    *done = false;
+    if (p->cfg.end_time <= 0 || p->now < p->cfg.end_time || p->job->stopped) {
+        return FY_ERR_OK;
+    }
+    if (strcmp(b, "CANCEL") == 0 || strcmp(b, "FORCE_CANCEL") == 0) {
+        *done = true;
+        return fy_job_cancel_locked(db, p->job->id, b[0] == 'F', NULL, NULL, p->now, p->changed,
+                                    em);
+    }
+    fy_err e = fy_jobs_run(db, SQL_STOP_ROLLOUT, p->job->id, NULL, p->now, em);
+    return e ? e : fy_jobs_run(db, SQL_DROP_UNRELEASED, p->job->id, NULL, p->now, em);
+}
+
+/* Abort rules, rollout and completion of an IN_PROGRESS job. */
+static fy_err progress(struct fy_db *db, const struct pass *p, struct fy_errmsg *em)
+{
+    struct counts c;
+    fy_err e = load_counts(db, p, &c, em);
+    if (!e && fy_abort_check(&p->cfg, &c.abort) >= 0) {
+        fy_log(FY_LOG_INFO, "jobs", "job %s: abort threshold reached, canceling", p->job->job_id);
+        return fy_job_cancel_locked(db, p->job->id, false, ABORT_REASON,
+                                    "Job canceled by its abortConfig", p->now, p->changed, em);
+    }
+    int64_t quota = p->job->stopped ? 0 : fy_rollout_quota(&p->cfg, &c.roll);
+    if (!e) {
+        e = each_id(db, SQL_UNRELEASED, p,
+                    quota < FY_JOBS_RELEASE_CHUNK ? quota : FY_JOBS_RELEASE_CHUNK, release_one, em);
+    }
+    if (!e && c.pending == 0 && strcmp(p->job->selection, "SNAPSHOT") == 0) {
+        e = fy_jobs_run(db, SQL_SET_STATUS, p->job->id, "COMPLETED", p->now, em);
+    }
+    return e;
+}
+
+static fy_err active_job(struct fy_db *db, const struct pass *p, struct fy_errmsg *em)
+{
+    bool canceled = false;
+    bool continuous = strcmp(p->job->selection, "CONTINUOUS") == 0;
+    bool running = strcmp(p->job->status, "IN_PROGRESS") == 0;
+    fy_err e = running ? end_schedule(db, p, &canceled, em) : FY_ERR_OK;
+    if (!e && !canceled) {
+        e = fy_jobs_sync_targets(db, p->job->id, p->job->job_id, p->job->selection,
+                                 running && continuous, p->now, p->changed, em);
+    }
+    if (!e) {
+        e = each_id(db, SQL_EXPIRED, p, FY_JOBS_RELEASE_CHUNK, time_out_one, em);
+    }
+    if (!e && running && !canceled) {
+        e = progress(db, p, em);
+    }
+    return e;
+}
+
+static fy_err job_pass(struct fy_db *db, struct pass *p, struct fy_errmsg *em)
+{
+    const char *status = p->job->status;
+    fy_err e = FY_ERR_OK;
+    if (strcmp(status, "DELETION_IN_PROGRESS") == 0) {
+        int64_t left = 0;
+        e = fy_jobs_run(db, SQL_PURGE, p->job->id, NULL, 0, em);
+        if (!e) {
+            e = fy_jobs_count(db, "SELECT count(*) FROM job_executions WHERE job = ?1", p->job->id,
+                              NULL, &left, em);
+        }
+        return e || left ? e : fy_jobs_run(db, SQL_DROP_JOB, p->job->id, NULL, 0, em);
+    }
+    e = fy_job_load_config(db, p->job->id, &p->cfg, em);
+    if (!e && strcmp(status, "SCHEDULED") == 0) {
+        if (p->cfg.start_time > p->now) {
+            return FY_ERR_OK;
+        }
+        e = fy_jobs_run(db, SQL_SET_STATUS, p->job->id, "IN_PROGRESS", p->now, em);
+        return e;
+    }
+    if (!e) {
+        e = active_job(db, p, em);
+    }
+    return e ? e : fy_jobs_touch_finish(db, p->changed, em);
+}
+
+static fy_err job_tx(struct fy_db *db, struct pass *p, struct fy_errmsg *em)
+{
+    FY_DB_RETURN_IN_TX(db, em, job_pass(db, p, em));
+}
+
+static fy_err live_jobs(struct fy_db *db, struct live_job *jobs, size_t *n, struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_LIVE, em);
+    int rc = SQLITE_DONE;
+    *n = 0;
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    sqlite3_bind_int(st, 1, ENGINE_JOBS_MAX);
+    while (*n < ENGINE_JOBS_MAX && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct live_job *j = &jobs[(*n)++];
+        j->id = sqlite3_column_int64(st, 0);
+        snprintf(j->job_id, sizeof(j->job_id), "%s", fy_col_text(st, 1));
+        snprintf(j->status, sizeof(j->status), "%s", fy_col_text(st, 2));
+        snprintf(j->selection, sizeof(j->selection), "%s", fy_col_text(st, 3));
+        j->stopped = sqlite3_column_int(st, 4) != 0;
+    }
+    fy_stmt_done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+fy_err
+fy_jobs_tick(struct fy_db *db, double now, struct fy_jobs_changed *changed, struct fy_errmsg *em)
+{
+    size_t n = 0;
+    struct live_job *jobs = fy_calloc(ENGINE_JOBS_MAX, sizeof(*jobs));
+    fy_err e = jobs ? live_jobs(db, jobs, &n, em) : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    fy_err first = e;
+    for (size_t i = 0; !e && i < n; i++) {
+        struct pass p;
+        memset(&p, 0, sizeof(p));
+        p.job = &jobs[i];
+        p.now = now;
+        p.changed = changed;
+        fy_err je = job_tx(db, &p, em);
+        if (je) {
+            fy_log(FY_LOG_WARN, "jobs", "job %s: engine pass failed: %s", jobs[i].job_id, em->msg);
+            first = first ? first : je;
+        }
+    }
+    fy_free(jobs);
+    return first;
+}

@@ -1,0 +1,160 @@
+/* Job targets: ARN checks, storage, and the one place that turns targets into executions.
+ *
+ * Target resolution is fy_jobs_sync_targets() over the job_targets rows: a thing target is the
+ * thing; a group target is every member of the group and of its descendants, read from
+ * thing_group_members, which holds static members and the members index/ computes for dynamic
+ * groups, so dynamic groups need nothing more here. */
+#include "jobs/targets.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "jobs/jobs_int.h"
+
+static const char SQL_THING_EXISTS[] = "SELECT count(*) FROM things WHERE name = ?2";
+static const char SQL_GROUP_EXISTS[] = "SELECT count(*) FROM thing_groups WHERE name = ?2";
+static const char SQL_ADD_TARGET[] = "INSERT OR IGNORE INTO job_targets(job, kind, name) "
+                                     "VALUES (?1, ?2, ?3)";
+
+/* The things a job targets now (a CTE named tt(name)). */
+#define TARGET_THINGS                                                                        \
+    "WITH RECURSIVE tg(id) AS (SELECT g.id FROM job_targets jt JOIN thing_groups g "         \
+    "ON g.name = jt.name WHERE jt.job = ?1 AND jt.kind = 'group' "                           \
+    "UNION SELECT c.id FROM thing_groups c JOIN tg ON c.parent = tg.id), "                   \
+    "tt(name) AS (SELECT t.name FROM thing_group_members m JOIN things t ON t.id = m.thing " \
+    "WHERE m.grp IN tg UNION SELECT jt.name FROM job_targets jt JOIN things t ON t.name = "  \
+    "jt.name WHERE jt.job = ?1 AND jt.kind = 'thing') "
+
+static const char SQL_MATERIALIZE[] =
+    "INSERT INTO job_executions(job, job_id, thing_name, execution_number, status, released, "
+    "queued_at, last_updated_at, version) " TARGET_THINGS
+    "SELECT ?1, ?2, tt.name, 1 + coalesce((SELECT max(execution_number) FROM job_executions x "
+    "WHERE x.job = ?1 AND x.thing_name = tt.name), 0), 'QUEUED', 0, ?3, ?3, 1 FROM tt "
+    "WHERE NOT EXISTS (SELECT 1 FROM job_executions x WHERE x.job = ?1 AND "
+    "x.thing_name = tt.name AND x.status != 'REMOVED')";
+/* Pending executions of things that are gone, or (continuous) no longer targeted. */
+static const char SQL_LEAVERS[] =
+    "SELECT x.id FROM job_executions x WHERE x.job = ?1 AND x.status IN ('QUEUED','IN_PROGRESS') "
+    "AND (x.thing_name NOT IN (SELECT name FROM things) OR (?2 = 'CONTINUOUS' AND x.thing_name "
+    "NOT IN (" TARGET_THINGS "SELECT name FROM tt))) LIMIT 1000";
+
+fy_err fy_jobs_check_target(struct fy_db *db,
+                            const struct fy_site *site,
+                            const char *arn,
+                            struct fy_job_target *out,
+                            struct fy_errmsg *em)
+{
+    struct fy_arn a;
+    int64_t n = 0;
+    if (!arn || fy_arn_parse(arn, &a, em) != FY_ERR_OK || strcmp(a.service, "iot") != 0 ||
+        (strcmp(a.type, "thing") != 0 && strcmp(a.type, "thinggroup") != 0) ||
+        !fy_valid_thing_name(a.resource)) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid target ARN: %.256s", arn ? arn : "");
+    }
+    bool thing = strcmp(a.type, "thing") == 0;
+    fy_err e = FY_ERR_OK;
+    if (strcmp(a.region, site->region) == 0 && strcmp(a.account, site->account) == 0) {
+        e = fy_jobs_count(db, thing ? SQL_THING_EXISTS : SQL_GROUP_EXISTS, 0, a.resource, &n, em);
+    }
+    if (!e && n == 0) {
+        e = fy_fail(em, FY_ERR_NOT_FOUND, "%s %.128s does not exist",
+                    thing ? "Thing" : "Thing group", a.resource);
+    }
+    out->group = !thing;
+    snprintf(out->name, sizeof(out->name), "%s", a.resource);
+    return e;
+}
+
+fy_err fy_jobs_add_target(struct fy_db *db,
+                          int64_t job,
+                          const struct fy_job_target *t,
+                          struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_ADD_TARGET, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    sqlite3_bind_int64(st, 1, job);
+    fy_bind_text(st, 2, t->group ? "group" : "thing");
+    fy_bind_text(st, 3, t->name);
+    int rc = sqlite3_step(st);
+    fy_stmt_done(st);
+    return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+/* Collects up to 1000 ids of executions that must become REMOVED. */
+static fy_err leavers(struct fy_db *db,
+                      int64_t job,
+                      const char *selection,
+                      int64_t *ids,
+                      size_t *n,
+                      struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_LEAVERS, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    sqlite3_bind_int64(st, 1, job);
+    fy_bind_text(st, 2, selection);
+    int rc;
+    *n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < 1000) {
+        ids[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    fy_stmt_done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+static fy_err remove_one(
+    struct fy_db *db, int64_t id, double now, struct fy_jobs_changed *changed, struct fy_errmsg *em)
+{
+    struct fy_exec x;
+    bool found = false;
+    fy_err e = fy_exec_load_id(db, id, &x, &found, em);
+    if (!e && found && x.released) {
+        e = fy_jobs_touch(db, changed, x.thing, true, em);
+    }
+    if (!e && found) {
+        e = fy_exec_service_set(db, &x, FY_EXEC_REMOVED, true, now, em);
+    }
+    if (found) {
+        fy_exec_clear(&x);
+    }
+    return e;
+}
+
+fy_err fy_jobs_sync_targets(struct fy_db *db,
+                            int64_t job,
+                            const char *job_id,
+                            const char *selection,
+                            bool add,
+                            double now,
+                            struct fy_jobs_changed *changed,
+                            struct fy_errmsg *em)
+{
+    int64_t *ids = fy_calloc(1000, sizeof(*ids));
+    size_t n = 0;
+    fy_err e = ids ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    if (!e && add) {
+        sqlite3_stmt *st = fy_db_stmt(db, SQL_MATERIALIZE, em);
+        if (!st) {
+            e = FY_ERR_INTERNAL;
+        } else {
+            sqlite3_bind_int64(st, 1, job);
+            fy_bind_text(st, 2, job_id);
+            sqlite3_bind_double(st, 3, now);
+            int rc = sqlite3_step(st);
+            fy_stmt_done(st);
+            e = rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+        }
+    }
+    if (!e) {
+        e = leavers(db, job, selection, ids, &n, em);
+    }
+    for (size_t i = 0; !e && i < n; i++) {
+        e = remove_one(db, ids[i], now, changed, em);
+    }
+    fy_free(ids);
+    return e;
+}

@@ -1,0 +1,516 @@
+/* Jobs storage, device protocol and rollout engine on a temp database with a fake clock:
+ * targeting (things, nested groups, continuous joins and leaves), the device operations and
+ * their rejections, notify bookkeeping, concurrency and rate limits, in-progress and step
+ * timeouts, retries, abort thresholds, cancellation, deletion and completion. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/db.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "jobs/jobs.h"
+#include "registry/groups.h"
+#include "registry/registry.h"
+#include "tests/unit/tap.h"
+
+#define T0 1.8e9
+
+static const struct fy_site SITE = {"us-east-1", "123456789012"};
+static struct fy_db *db;
+
+static void mk_thing(const char *name)
+{
+    struct fy_thing_spec spec = {name, NULL, NULL, NULL};
+    struct fy_thing_created out;
+    struct fy_errmsg em;
+    if (fy_thing_create(db, &SITE, &spec, &out, &em) != FY_ERR_OK) {
+        ok(0, "create thing %s: %s", name, em.msg);
+    }
+}
+
+static void mk_group(const char *name, const char *parent)
+{
+    struct fy_group_props props = {NULL, NULL, false};
+    char id[FY_UUID_LEN + 1], arn[256];
+    struct fy_errmsg em;
+    fy_arn_fmt(arn, sizeof(arn), &SITE, "thinggroup", name);
+    if (fy_group_create(db, name, parent, &props, NULL, arn, id, &em) != FY_ERR_OK) {
+        ok(0, "create group %s: %s", name, em.msg);
+    }
+}
+
+static void join(const char *group, const char *thing)
+{
+    struct fy_errmsg em;
+    if (fy_group_add_thing(db, group, thing, false, &em) != FY_ERR_OK) {
+        ok(0, "add %s to %s: %s", thing, group, em.msg);
+    }
+}
+
+/* CreateJob with a JSON body text. */
+static fy_err create(const char *id, const char *body, double now, struct fy_errmsg *em)
+{
+    char arn[256];
+    json_t *j = json_loads(body, 0, NULL);
+    fy_err e = j ? fy_job_create(db, &SITE, id, j, now, arn, sizeof(arn), em) : FY_ERR_INTERNAL;
+    json_decref(j);
+    return e;
+}
+
+static json_int_t counter(const char *id, const char *name)
+{
+    json_t *j = NULL;
+    struct fy_errmsg em;
+    if (fy_job_describe(db, &SITE, id, &j, &em) != FY_ERR_OK) {
+        return -1;
+    }
+    json_int_t v = json_integer_value(
+        json_object_get(json_object_get(json_object_get(j, "job"), "jobProcessDetails"), name));
+    json_decref(j);
+    return v;
+}
+
+static char *job_status(const char *id)
+{
+    static char buf[32];
+    json_t *j = NULL;
+    struct fy_errmsg em;
+    buf[0] = '\0';
+    if (fy_job_describe(db, &SITE, id, &j, &em) == FY_ERR_OK) {
+        snprintf(buf, sizeof(buf), "%s",
+                 json_string_value(json_object_get(json_object_get(j, "job"), "status")));
+    }
+    json_decref(j);
+    return buf;
+}
+
+static size_t tick(double now)
+{
+    struct fy_jobs_changed c = {0};
+    struct fy_errmsg em = {""};
+    fy_err e = fy_jobs_tick(db, now, &c, &em);
+    size_t n = c.n;
+    if (e) {
+        ok(0, "tick: %s", em.msg);
+    }
+    fy_jobs_changed_clear(&c);
+    return n;
+}
+
+/* A device call; returns the error and leaves the accepted payload (or "") in out. */
+static fy_err dev(const char *op,
+                  const char *thing,
+                  const char *job,
+                  const char *payload,
+                  double now,
+                  char *out,
+                  size_t n,
+                  struct fy_jobs_reply *keep)
+{
+    struct fy_jobs_reply r;
+    struct fy_errmsg em = {""};
+    size_t len = strlen(payload);
+    fy_err e;
+    if (strcmp(op, "get") == 0) {
+        e = fy_jobs_get_pending(db, thing, payload, len, now, &r, &em);
+    } else if (strcmp(op, "start") == 0) {
+        e = fy_jobs_start_next(db, thing, payload, len, now, &r, &em);
+    } else if (strcmp(op, "describe") == 0) {
+        e = fy_jobs_describe(db, thing, job, payload, len, now, &r, &em);
+    } else {
+        e = fy_jobs_update(db, thing, job, payload, len, now, &r, &em);
+    }
+    if (e) {
+        char *rej = fy_jobs_rejection(&r, e, em.msg, now);
+        snprintf(out, n, "%s", rej ? rej : "");
+        fy_free(rej);
+    } else {
+        snprintf(out, n, "%s", r.payload);
+    }
+    if (keep) {
+        *keep = r;
+    } else {
+        fy_jobs_reply_clear(&r);
+    }
+    return e;
+}
+
+static void test_targets_and_device(void)
+{
+    struct fy_errmsg em = {""};
+    char out[4096];
+    mk_thing("t1");
+    mk_thing("t2");
+    mk_thing("t3");
+    mk_thing("t4");
+    mk_group("g1", NULL);
+    mk_group("g2", "g1");
+    join("g1", "t1");
+    join("g1", "t2");
+    join("g2", "t3");
+    ok(create("j1",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thinggroup/g1\"],"
+              "\"document\":\"{\\\"op\\\":\\\"x\\\"}\"}",
+              T0, &em) == FY_ERR_OK,
+       "create j1 on g1 (nested g2): %s", em.msg);
+    ok(counter("j1", "numberOfQueuedThings") == 3, "three queued things incl. the nested group");
+    ok(create("j1",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thing/t1\"],"
+              "\"document\":\"{}\"}",
+              T0, &em) == FY_ERR_ALREADY_EXISTS,
+       "same id again: already exists");
+    ok(create("jx",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thing/nope\"],"
+              "\"document\":\"{}\"}",
+              T0, &em) == FY_ERR_NOT_FOUND &&
+           strcmp(job_status("jx"), "") == 0,
+       "missing thing target: not found, nothing created");
+    ok(create("jy",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thing/t1\"],"
+              "\"document\":\"[1]\"}",
+              T0, &em) == FY_ERR_INVALID_REQUEST,
+       "document must be an object");
+    ok(create("jy", "{\"targets\":[],\"document\":\"{}\"}", T0, &em) == FY_ERR_INVALID_REQUEST,
+       "empty targets refused");
+    ok(dev("get", "t1", NULL, "", T0, out, sizeof(out), NULL) == FY_ERR_OK &&
+           strstr(out, "\"queuedJobs\":[]"),
+       "before the engine runs the device sees nothing: %s", out);
+    ok(tick(T0 + 0.2) == 3, "tick releases three executions, three things to notify");
+    ok(dev("get", "t1", NULL, "{\"clientToken\":\"ct\"}", T0 + 1, out, sizeof(out), NULL) ==
+               FY_ERR_OK &&
+           strstr(out, "\"queuedJobs\":[{\"jobId\":\"j1\"") &&
+           strstr(out, "\"clientToken\":\"ct\""),
+       "get lists j1 queued: %s", out);
+    ok(dev("start", "t1", NULL, "{\"statusDetails\":{\"step\":\"1\"}}", T0 + 2, out, sizeof(out),
+           NULL) == FY_ERR_OK &&
+           strstr(out, "\"status\":\"IN_PROGRESS\"") && strstr(out, "\"jobDocument\":{\"op\""),
+       "start-next: IN_PROGRESS with the document: %s", out);
+    ok(dev("update", "t1", "j1", "{\"status\":\"SUCCEEDED\",\"expectedVersion\":1}", T0 + 3, out,
+           sizeof(out), NULL) == FY_ERR_VERSION_CONFLICT &&
+           strstr(out, "\"code\":\"VersionMismatch\"") &&
+           strstr(out, "\"executionState\":{\"status\":\"IN_PROGRESS\""),
+       "stale expectedVersion: VersionMismatch with executionState: %s", out);
+    ok(dev("update", "t1", "j1",
+           "{\"status\":\"SUCCEEDED\",\"expectedVersion\":2,\"includeJobExecutionState\":true,"
+           "\"includeJobDocument\":true,\"clientToken\":\"u1\"}",
+           T0 + 3, out, sizeof(out), NULL) == FY_ERR_OK &&
+           strstr(out, "\"executionState\":{\"status\":\"SUCCEEDED\"") &&
+           strstr(out, "\"jobDocument\":{") && strstr(out, "\"versionNumber\":3"),
+       "update SUCCEEDED: %s", out);
+    ok(dev("update", "t1", "j1", "{\"status\":\"IN_PROGRESS\"}", T0 + 4, out, sizeof(out), NULL) ==
+               FY_ERR_INVALID_STATE_TRANSITION &&
+           strstr(out, "\"code\":\"InvalidStateTransition\""),
+       "terminal execution: InvalidStateTransition: %s", out);
+    ok(dev("update", "t2", "j1", "{\"status\":\"TIMED_OUT\"}", T0 + 4, out, sizeof(out), NULL) ==
+               FY_ERR_INVALID_REQUEST &&
+           strstr(out, "\"code\":\"InvalidRequest\""),
+       "devices cannot set TIMED_OUT");
+    ok(dev("update", "t2", "j1", "{\"status\":\"SUCCEEDED\",\"bogus\":1}", T0 + 4, out, sizeof(out),
+           NULL) == FY_ERR_INVALID_REQUEST,
+       "unknown member refused");
+    ok(dev("update", "t2", "j1", "{not json", T0 + 4, out, sizeof(out), NULL) ==
+               FY_ERR_INVALID_REQUEST &&
+           strstr(out, "\"code\":\"InvalidJson\""),
+       "bad JSON: InvalidJson: %s", out);
+    ok(dev("describe", "t4", "j1", "", T0 + 4, out, sizeof(out), NULL) == FY_ERR_NOT_FOUND &&
+           strstr(out, "ResourceNotFound"),
+       "untargeted thing: ResourceNotFound");
+    ok(dev("describe", "t2", "$next", "{\"includeJobDocument\":false}", T0 + 4, out, sizeof(out),
+           NULL) == FY_ERR_OK &&
+           strstr(out, "\"jobId\":\"j1\"") && !strstr(out, "jobDocument"),
+       "$next/get without the document: %s", out);
+    ok(counter("j1", "numberOfSucceededThings") == 1 && counter("j1", "numberOfQueuedThings") == 2,
+       "counters: 1 succeeded, 2 queued");
+    for (const char *t = "t2"; t; t = strcmp(t, "t2") == 0 ? "t3" : NULL) {
+        dev("update", t, "j1", "{\"status\":\"SUCCEEDED\"}", T0 + 5, out, sizeof(out), NULL);
+    }
+    tick(T0 + 6);
+    ok(strcmp(job_status("j1"), "COMPLETED") == 0, "snapshot job completes when all are done");
+}
+
+static void test_notify(void)
+{
+    struct fy_errmsg em = {""};
+    struct fy_jobs_reply r;
+    char out[4096], *n1 = NULL, *n2 = NULL;
+    ok(create("n1",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thing/t4\"],"
+              "\"document\":\"{\\\"a\\\":1}\"}",
+              T0, &em) == FY_ERR_OK,
+       "create n1 on t4");
+    struct fy_jobs_changed c = {0};
+    ok(fy_jobs_tick(db, T0 + 10, &c, &em) == FY_ERR_OK && c.n == 1 && c.items[0].notify &&
+           c.items[0].notify_next && strcmp(c.items[0].thing, "t4") == 0,
+       "release of t4's first job: notify and notify-next");
+    fy_jobs_changed_clear(&c);
+    ok(fy_jobs_notify_payloads(db, "t4", T0 + 10, &n1, &n2, &em) == FY_ERR_OK &&
+           strstr(n1, "\"jobs\":{\"QUEUED\":[{\"jobId\":\"n1\"") && strstr(n2, "\"execution\":{") &&
+           strstr(n2, "\"jobDocument\":{\"a\":1}"),
+       "payloads: %s %s", n1, n2);
+    fy_free(n1);
+    fy_free(n2);
+    dev("start", "t4", NULL, "", T0 + 11, out, sizeof(out), &r);
+    ok(r.changed.n == 1 && !r.changed.items[0].notify && !r.changed.items[0].notify_next,
+       "QUEUED -> IN_PROGRESS changes neither list nor next");
+    fy_jobs_reply_clear(&r);
+    dev("update", "t4", "n1", "{\"status\":\"FAILED\"}", T0 + 12, out, sizeof(out), &r);
+    ok(r.changed.n == 1 && r.changed.items[0].notify && r.changed.items[0].notify_next,
+       "terminal: notify and notify-next");
+    fy_jobs_reply_clear(&r);
+    ok(fy_jobs_notify_payloads(db, "t4", T0 + 12, &n1, &n2, &em) == FY_ERR_OK &&
+           strstr(n1, "\"jobs\":{}") && strcmp(n2, "{\"timestamp\":1800000012}") == 0,
+       "empty payloads: %s %s", n1, n2);
+    fy_free(n1);
+    fy_free(n2);
+}
+
+/* Things c0..c(n-1) in a new group. */
+static void fleet(const char *group, int n)
+{
+    char name[32];
+    mk_group(group, NULL);
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "%s-%02d", group, i);
+        mk_thing(name);
+        join(group, name);
+    }
+}
+
+/* Executions not yet finished (queued, released or not, and in progress). */
+static json_int_t in_flight(const char *id)
+{
+    return counter(id, "numberOfInProgressThings") + counter(id, "numberOfQueuedThings");
+}
+
+static void test_concurrency(void)
+{
+    struct fy_errmsg em = {""};
+    char out[4096];
+    fleet("cc", 10);
+    ok(create("cc",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thinggroup/cc\"],"
+              "\"document\":\"{}\",\"jobExecutionsConfig\":{\"maxConcurrentExecutions\":3}}",
+              T0, &em) == FY_ERR_OK,
+       "create cc with maxConcurrentExecutions 3: %s", em.msg);
+    ok(tick(T0 + 1) == 3, "first pass releases 3");
+    ok(tick(T0 + 2) == 0, "no more while 3 are in flight");
+    int done_count = 0, max_seen = 0;
+    for (int round = 0; round < 20; round++) {
+        int seen = 0;
+        for (int i = 0; i < 10; i++) {
+            char name[32];
+            snprintf(name, sizeof(name), "cc-%02d", i);
+            if (dev("describe", name, "cc", "", T0 + 3, out, sizeof(out), NULL) == FY_ERR_OK &&
+                strstr(out, "\"status\":\"QUEUED\"")) {
+                seen++;
+                if (seen == 1 && dev("update", name, "cc", "{\"status\":\"SUCCEEDED\"}",
+                                     T0 + 3 + round, out, sizeof(out), NULL) == FY_ERR_OK) {
+                    done_count++;
+                }
+            }
+        }
+        max_seen = seen > max_seen ? seen : max_seen;
+        tick(T0 + 4 + round);
+    }
+    ok(max_seen <= 3 && done_count == 10, "never more than 3 released (max %d), all %d done",
+       max_seen, done_count);
+    ok(strcmp(job_status("cc"), "COMPLETED") == 0 && in_flight("cc") == 0, "cc completed");
+}
+
+static void test_rate(void)
+{
+    struct fy_errmsg em = {""};
+    fleet("rt", 5);
+    ok(create("rt",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thinggroup/rt\"],"
+              "\"document\":\"{}\",\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":2}}",
+              T0, &em) == FY_ERR_OK,
+       "create rt with maximumPerMinute 2");
+    ok(tick(T0 + 1) == 2, "2 released in the first minute");
+    ok(tick(T0 + 30) == 0, "none more 30 s later");
+    ok(tick(T0 + 61.5) == 2, "2 more after a minute");
+    ok(tick(T0 + 122) == 1, "the last one after two minutes");
+}
+
+static void test_timeouts_and_retries(void)
+{
+    struct fy_errmsg em = {""};
+    char out[4096];
+    mk_thing("to1");
+    ok(create("to",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thing/to1\"],"
+              "\"document\":\"{}\",\"timeoutConfig\":{\"inProgressTimeoutInMinutes\":2},"
+              "\"jobExecutionsRetryConfig\":{\"criteriaList\":[{\"failureType\":"
+              "\"TIMED_OUT\",\"numberOfRetries\":1}]}}",
+              T0, &em) == FY_ERR_OK,
+       "create to: 2 min timeout, 1 retry on TIMED_OUT: %s", em.msg);
+    tick(T0 + 1);
+    dev("start", "to1", NULL, "{\"stepTimeoutInMinutes\":1}", T0 + 2, out, sizeof(out), NULL);
+    tick(T0 + 61);
+    ok(dev("describe", "to1", "to", "", T0 + 61, out, sizeof(out), NULL) == FY_ERR_OK &&
+           strstr(out, "IN_PROGRESS"),
+       "still in progress at 59 s");
+    tick(T0 + 62.5);
+    ok(dev("describe", "to1", "to", "{\"executionNumber\":1}", T0 + 63, out, sizeof(out), NULL) ==
+               FY_ERR_OK &&
+           strstr(out, "TIMED_OUT"),
+       "step timer expired: TIMED_OUT: %s", out);
+    ok(dev("describe", "to1", "to", "", T0 + 63, out, sizeof(out), NULL) == FY_ERR_OK &&
+           strstr(out, "\"executionNumber\":2") && strstr(out, "QUEUED"),
+       "retry: execution 2 queued: %s", out);
+    dev("start", "to1", NULL, "", T0 + 64, out, sizeof(out), NULL);
+    dev("update", "to1", "to", "{\"status\":\"IN_PROGRESS\",\"stepTimeoutInMinutes\":-1}", T0 + 65,
+        out, sizeof(out), NULL);
+    tick(T0 + 64 + 119);
+    ok(dev("describe", "to1", "to", "", T0 + 190, out, sizeof(out), NULL) == FY_ERR_OK &&
+           strstr(out, "IN_PROGRESS"),
+       "in-progress timer not yet expired");
+    tick(T0 + 64 + 121);
+    ok(dev("describe", "to1", "to", "", T0 + 190, out, sizeof(out), NULL) == FY_ERR_OK &&
+           strstr(out, "TIMED_OUT") && strstr(out, "\"executionNumber\":2"),
+       "in-progress timeout: attempt 2 TIMED_OUT, no third attempt: %s", out);
+    ok(counter("to", "numberOfTimedOutThings") == 1 && strcmp(job_status("to"), "COMPLETED") == 0,
+       "one timed-out thing; job completed");
+}
+
+static void test_abort(void)
+{
+    struct fy_errmsg em = {""};
+    char out[4096];
+    fleet("ab", 6);
+    ok(create("ab",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thinggroup/ab\"],"
+              "\"document\":\"{}\",\"jobExecutionsConfig\":{\"maxConcurrentExecutions\":2},"
+              "\"abortConfig\":{\"criteriaList\":[{\"failureType\":\"FAILED\",\"action\":"
+              "\"CANCEL\",\"thresholdPercentage\":50,\"minNumberOfExecutedThings\":2}]}}",
+              T0, &em) == FY_ERR_OK,
+       "create ab with abort at 50%% FAILED after 2");
+    tick(T0 + 1);
+    dev("update", "ab-00", "ab", "{\"status\":\"FAILED\"}", T0 + 2, out, sizeof(out), NULL);
+    tick(T0 + 3);
+    ok(strcmp(job_status("ab"), "IN_PROGRESS") == 0, "one failure of one: below the minimum");
+    dev("update", "ab-01", "ab", "{\"status\":\"SUCCEEDED\"}", T0 + 4, out, sizeof(out), NULL);
+    dev("update", "ab-02", "ab", "{\"status\":\"IN_PROGRESS\"}", T0 + 4, out, sizeof(out), NULL);
+    tick(T0 + 5);
+    ok(strcmp(job_status("ab"), "CANCELED") == 0, "1 of 2 failed (50%%): job canceled");
+    ok(counter("ab", "numberOfCanceledThings") == 3 &&
+           counter("ab", "numberOfInProgressThings") == 1,
+       "queued ones canceled (%lld), in-progress left (%lld)",
+       (long long)counter("ab", "numberOfCanceledThings"),
+       (long long)counter("ab", "numberOfInProgressThings"));
+}
+
+static void test_cancel_delete_continuous(void)
+{
+    struct fy_errmsg em = {""};
+    struct fy_jobs_changed c = {0};
+    char out[4096];
+    fleet("cn", 2);
+    ok(create("cn",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thinggroup/cn\"],"
+              "\"document\":\"{}\",\"targetSelection\":\"CONTINUOUS\"}",
+              T0, &em) == FY_ERR_OK,
+       "create continuous cn");
+    tick(T0 + 1);
+    mk_thing("cn-late");
+    join("cn", "cn-late");
+    tick(T0 + 2);
+    ok(counter("cn", "numberOfQueuedThings") == 3, "a thing joining later gets an execution");
+    ok(fy_group_remove_thing(db, "cn", "cn-late", &em) == FY_ERR_OK, "cn-late leaves");
+    tick(T0 + 3);
+    ok(counter("cn", "numberOfRemovedThings") == 1, "its pending execution is REMOVED");
+    dev("start", "cn-00", NULL, "", T0 + 4, out, sizeof(out), NULL);
+    ok(fy_job_delete(db, "cn", false, T0 + 5, &c, &em) == FY_ERR_INVALID_STATE_TRANSITION,
+       "delete without force refused while in progress");
+    ok(fy_job_cancel(db, "cn", false, "MY_REASON", "because", T0 + 5, &c, &em) == FY_ERR_OK &&
+           strcmp(job_status("cn"), "CANCELED") == 0,
+       "cancel without force");
+    ok(counter("cn", "numberOfInProgressThings") == 1 &&
+           counter("cn", "numberOfCanceledThings") == 1,
+       "in-progress execution survives a cancel without force");
+    ok(fy_job_cancel(db, "cn", true, NULL, NULL, T0 + 6, &c, &em) == FY_ERR_OK &&
+           counter("cn", "numberOfCanceledThings") == 2,
+       "cancel with force cancels it too");
+    ok(fy_job_cancel(db, "cn", false, "bad reason", NULL, T0 + 6, &c, &em) ==
+           FY_ERR_INVALID_REQUEST,
+       "reasonCode pattern enforced");
+    ok(fy_job_delete(db, "cn", false, T0 + 7, &c, &em) == FY_ERR_OK &&
+           strcmp(job_status("cn"), "DELETION_IN_PROGRESS") == 0,
+       "canceled job deletes without force");
+    ok(fy_job_cancel(db, "cn", true, NULL, NULL, T0 + 7, &c, &em) == FY_ERR_INVALID_REQUEST,
+       "cancel during deletion refused");
+    tick(T0 + 8);
+    ok(strcmp(job_status("cn"), "") == 0, "purged by the engine");
+    ok(create("cn",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thinggroup/cn\"],"
+              "\"document\":\"{}\"}",
+              T0 + 9, &em) == FY_ERR_OK,
+       "job id reusable after deletion");
+    fy_jobs_changed_clear(&c);
+}
+
+static void test_scheduled(void)
+{
+    struct fy_errmsg em = {""};
+    mk_thing("sc1");
+    ok(create("sc",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thing/sc1\"],"
+              "\"document\":\"{}\",\"schedulingConfig\":{\"startTime\":\"2027-01-15T09:00\","
+              "\"endTime\":\"2027-01-15T10:00\",\"endBehavior\":\"CANCEL\"}}",
+              fy_jobs_parse_time("2027-01-15T08:45"), &em) == FY_ERR_INVALID_REQUEST,
+       "a start time less than 30 minutes ahead is refused");
+    double now = fy_jobs_parse_time("2027-01-15T08:00");
+    ok(create("sc",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thing/sc1\"],"
+              "\"document\":\"{}\",\"schedulingConfig\":{\"startTime\":\"2027-01-15T09:00\","
+              "\"endTime\":\"2027-01-15T10:00\",\"endBehavior\":\"CANCEL\"}}",
+              now, &em) == FY_ERR_OK &&
+           strcmp(job_status("sc"), "SCHEDULED") == 0,
+       "scheduled job: %s", em.msg);
+    char out[4096];
+    tick(now + 60);
+    ok(strcmp(job_status("sc"), "SCHEDULED") == 0 &&
+           dev("describe", "sc1", "$next", "", now + 60, out, sizeof(out), NULL) == FY_ERR_OK &&
+           !strstr(out, "execution"),
+       "nothing released before start: %s", out);
+    tick(now + 3600);
+    ok(strcmp(job_status("sc"), "IN_PROGRESS") == 0, "started at startTime");
+    tick(now + 3601);
+    ok(dev("describe", "sc1", "$next", "", now + 3601, out, sizeof(out), NULL) == FY_ERR_OK &&
+           strstr(out, "\"jobId\":\"sc\""),
+       "then released: %s", out);
+    tick(now + 7200);
+    ok(strcmp(job_status("sc"), "CANCELED") == 0, "endBehavior CANCEL at endTime");
+}
+
+int main(void)
+{
+    char path[] = "/tmp/fy-test-jobs-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    struct fy_errmsg em;
+    fy_json_init();
+    fy_log_threshold = FY_LOG_ERROR;
+    if (!ok(fy_db_open(path, &db, &em) == FY_ERR_OK && fy_db_migrate(db, &em) == FY_ERR_OK,
+            "open and migrate")) {
+        return done();
+    }
+    test_targets_and_device();
+    test_notify();
+    test_concurrency();
+    test_rate();
+    test_timeouts_and_retries();
+    test_abort();
+    test_cancel_delete_continuous();
+    test_scheduled();
+    fy_db_close(db);
+    char side[64];
+    unlink(path);
+    snprintf(side, sizeof(side), "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", path);
+    unlink(side);
+    return done();
+}
