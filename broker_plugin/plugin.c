@@ -7,6 +7,7 @@
  *   plugin_opt_region     region in ARNs (default us-east-1)
  *   plugin_opt_account    account id in ARNs (default 123456789012)
  *   plugin_opt_log_level  error|warn|info|debug (default info)
+ *   plugin_opt_ca_dir     the TLS listener's capath, kept equal to the registered CAs
  *   plugin_opt_link_secret password of the server's internal link (FY_LINK_CLIENT_ID); the
  *                         file is private to the server's user
  * Everything runs on mosquitto's broker thread; the plugin owns one SQLite connection.
@@ -61,6 +62,8 @@ static fy_err read_options(struct fy_plugin *p,
             ok = copy_opt(p->site.region, sizeof(p->site.region), v) && fy_valid_region(v);
         } else if (strcmp(k, "account") == 0) {
             ok = copy_opt(p->site.account, sizeof(p->site.account), v) && fy_valid_account_id(v);
+        } else if (strcmp(k, "ca_dir") == 0) {
+            ok = copy_opt(p->ca_dir, sizeof(p->ca_dir), v);
         } else if (strcmp(k, "link_secret") == 0) {
             ok = copy_opt(p->link_secret, sizeof(p->link_secret), v);
         } else if (strcmp(k, "log_level") == 0) {
@@ -168,6 +171,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier,
     }
     *userdata = p;
     fy_presence_reset(p);
+    fy_cadir_sync(p);
     fy_log(FY_LOG_INFO, "plugin", "ready (database %.200s, %s/%s)", db_path, p->site.region,
            p->site.account);
     return MOSQ_ERR_SUCCESS;

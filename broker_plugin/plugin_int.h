@@ -28,6 +28,8 @@
 #define FY_PLUGIN_CLIENT_ID_MAX 128 /* AWS: client ids are at most 128 bytes */
 #define FY_PLUGIN_CONN_BUCKETS  4096
 #define FY_PLUGIN_SECRET_MAX    128
+#define FY_PLUGIN_PATH_MAX      1024
+#define FY_PLUGIN_CA_MAX        1024 /* registered CA certificates placed in the trust dir */
 
 struct mosquitto;
 struct fy_authz;
@@ -72,6 +74,7 @@ struct fy_plugin {
     struct fy_site site;
     struct fy_conns conns;
     char link_secret[FY_PLUGIN_SECRET_MAX + 1]; /* "" = no link can connect */
+    char ca_dir[FY_PLUGIN_PATH_MAX];            /* the listener's capath, "" = none */
     int64_t security_epoch; /* security_epoch.epoch the connections were last checked at */
     uint64_t next_poll_ns;  /* monotonic time of the next epoch poll */
 };
@@ -169,6 +172,11 @@ int fy_plugin_on_acl_check(int event, void *event_data, void *userdata);
  * request is also delivered to its own subscribers), or MOSQ_ERR_ACL_DENIED for the link's
  * control messages, which the plugin consumes. */
 int fy_plugin_on_message(int event, void *event_data, void *userdata);
+
+/* ---- registered CAs in the listener's trust directory (cadir.c) ---- */
+
+/* Makes ca_dir hold exactly the registered CA certificates, named by subject hash. */
+void fy_cadir_sync(struct fy_plugin *p);
 
 /* ---- presence and connectivity (presence.c) ---- */
 

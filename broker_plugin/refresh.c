@@ -93,6 +93,7 @@ void fy_security_refresh(struct fy_plugin *p, bool force)
     if (epoch < 0 || epoch == p->security_epoch) {
         return;
     }
+    fy_cadir_sync(p);
     struct kick_list kick = {NULL, 0, 0};
     if (recheck_all(p, &kick)) {
         p->security_epoch = epoch;

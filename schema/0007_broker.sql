@@ -36,6 +36,10 @@ END;
 CREATE TRIGGER sec_cert_delete AFTER DELETE ON certificates BEGIN
     UPDATE security_epoch SET epoch = epoch + 1 WHERE id = 1;
 END;
+-- A new CA goes into the listener's trust directory (broker_plugin/cadir.c).
+CREATE TRIGGER sec_ca_insert AFTER INSERT ON ca_certificates BEGIN
+    UPDATE security_epoch SET epoch = epoch + 1 WHERE id = 1;
+END;
 CREATE TRIGGER sec_ca_status AFTER UPDATE OF status ON ca_certificates BEGIN
     UPDATE security_epoch SET epoch = epoch + 1 WHERE id = 1;
 END;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,19 +106,20 @@ static fy_err conf_text(const struct fy_broker_opts *o, struct fy_buf *out)
         "log_timestamp_format %%Y-%%m-%%dT%%H:%%M:%%S\n"
         "persistent_client_expiration %s\n"
         "plugin %s\nplugin_opt_database %s\nplugin_opt_region %s\nplugin_opt_account %s\n"
-        "plugin_opt_log_level %s\nplugin_opt_link_secret %s\n",
+        "plugin_opt_log_level %s\nplugin_opt_link_secret %s\nplugin_opt_ca_dir %s/pki/cas\n",
         o->data_dir, log_types(o->log_level), FY_BROKER_SESSION_EXPIRY, o->plugin_path, o->db_path,
-        o->site->region, o->site->account, o->log_level, o->link_secret);
+        o->site->region, o->site->account, o->log_level, o->link_secret, o->data_dir);
     if (!e) {
         e = user_line(out);
     }
     if (!e) {
         e = fy_buf_printf(out,
                           "\nlistener %u %s\nmax_qos 1\n"
-                          "cafile %s/pki/ca.crt\ncertfile %s/pki/server.crt\n"
+                          "cafile %s/pki/ca.crt\ncapath %s/pki/cas\ncertfile %s/pki/server.crt\n"
                           "keyfile %s/pki/server.key\n"
                           "require_certificate true\nuse_identity_as_username false\n",
-                          o->port, o->bind_addr, o->data_dir, o->data_dir, o->data_dir);
+                          o->port, o->bind_addr, o->data_dir, o->data_dir, o->data_dir,
+                          o->data_dir);
     }
     if (!e) { /* the internal link: a unix socket inside the 0700 data directory */
         e = fy_buf_printf(out, "\nlistener 0 %s\nmax_qos 1\n", o->link_socket);
@@ -149,6 +151,11 @@ static fy_err check_opts(const struct fy_broker_opts *o, struct fy_errmsg *em)
 
 static fy_err write_conf(const struct fy_broker_opts *o, const char *path, struct fy_errmsg *em)
 {
+    char cas[FY_PATH_MAX + 16];
+    snprintf(cas, sizeof(cas), "%s/pki/cas", o->data_dir);
+    if (mkdir(cas, 0700) != 0 && errno != EEXIST) { /* the plugin fills it (cadir.c) */
+        return fy_fail(em, FY_ERR_INTERNAL, "cannot create %.300s: %s", cas, strerror(errno));
+    }
     struct fy_buf text;
     fy_buf_init(&text, CONF_MAX);
     fy_err e = conf_text(o, &text);

@@ -162,3 +162,29 @@ def test_new_policy_version_applies_to_live_client(iot, wd, devices):
     assert d.receive() == ("ok/1", b"fine", False)
     d.c.publish("other/1", b"no", qos=1)
     assert d.disconnected.wait(5)
+
+
+def test_registered_ca_trusted_without_restart(iot, wd, devices, server):
+    """A CA registered while the broker runs is trusted from its first device (the listener's
+    capath is kept equal to the registered CAs); making the CA INACTIVE disconnects its
+    devices within a second."""
+    from test_certificates import register_test_ca
+    ca, ca_pem = register_test_ca(iot, wd, name="plant")
+    wd.make_csr("plant-dev", cn="plant device")
+    pem = wd.sign("plant-dev", ca="plant")
+    out = iot.register_certificate(certificatePem=pem, caCertificatePem=ca_pem, status="ACTIVE")
+    allow_all(iot, out["certificateArn"])
+    d = devices(wd.path("plant-dev.crt"), wd.path("plant-dev.key"), "plant-dev")
+    deadline = time.time() + 2
+    rc = d.connect()
+    while rc != 0 and time.time() < deadline:  # the directory is written within a poll
+        time.sleep(0.1)
+        d = devices(wd.path("plant-dev.crt"), wd.path("plant-dev.key"), "plant-dev")
+        rc = d.connect()
+    assert rc == 0
+    cas = os.listdir(os.path.join(server.data_dir, "pki", "cas"))
+    assert any(n.endswith(".0") for n in cas), cas
+    t0 = time.time()
+    iot.update_ca_certificate(certificateId=ca["certificateId"], newStatus="INACTIVE")
+    assert d.disconnected.wait(5)
+    assert time.time() - t0 < PROPAGATION_S
