@@ -15,6 +15,9 @@ extern const struct api_route api_routes_certificates[];
 extern const struct api_route api_routes_policies[];
 extern const struct api_route api_routes_shadows[];
 extern const struct api_route api_routes_messages[];
+extern const struct api_route api_routes_index[];
+extern const struct api_route api_routes_dynamic_groups[];
+extern const struct api_route api_routes_fleet_metrics[];
 
 /* Finds the route for (svc, method, path); fills req->params. Returns FY_ERR_OK, or
  * FY_ERR_UNKNOWN_OPERATION / FY_ERR_METHOD_NOT_ALLOWED with req->em filled. svc may be

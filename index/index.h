@@ -81,8 +81,9 @@ int fy_index_bind(sqlite3_stmt *st, int first, const struct fy_index_sql *q);
  * Call before preparing compiled SQL. */
 FY_NODISCARD fy_err fy_index_sql_functions(struct fy_db *db, struct fy_errmsg *em);
 
-/* Prepares "prefix <where> suffix" with q bound after `pre` leading parameters; *out is owned
- * (sqlite3_finalize). */
+/* Prepares "prefix (<where>) suffix" with q's parameters bound right after those of prefix
+ * (each '?' of prefix is one parameter the caller binds, from 1); the caller binds suffix's
+ * parameters after q's. *out is owned (sqlite3_finalize). */
 FY_NODISCARD fy_err fy_index_prepare(struct fy_db *db,
                                      const char *prefix,
                                      const struct fy_index_sql *q,

@@ -127,6 +127,10 @@ fy_err fy_index_prepare(struct fy_db *db,
         *out = NULL;
         return fy_db_err(db, rc, em);
     }
-    fy_index_bind(*out, 1, q);
+    int first = 1;
+    for (const char *p = prefix; *p; p++) {
+        first += *p == '?';
+    }
+    fy_index_bind(*out, first, q);
     return FY_ERR_OK;
 }

@@ -174,6 +174,42 @@ FY_NODISCARD fy_err fy_group_list_for_thing(struct fy_db *db,
                                             bool *more,
                                             struct fy_errmsg *em);
 
+/* ---- dynamic groups (membership computed by index/) ---- */
+
+#define FY_DYNAMIC_GROUPS_MAX 100 /* dynamic thing groups per account */
+
+/* Computes the membership of dynamic group group_id inside the caller's transaction. */
+typedef fy_err (*fy_group_fill_fn)(struct fy_db *db,
+                                   int64_t group_id,
+                                   void *ctx,
+                                   struct fy_errmsg *em);
+
+/* What makes a group dynamic (borrowed for the call). */
+struct fy_group_query {
+    const char *index_name, *query_string, *query_version;
+    fy_group_fill_fn fill;
+    void *ctx;
+};
+
+/* CreateDynamicThingGroup: creates root group name (dynamic, status ACTIVE) with props and
+ * tags, then runs q->fill for its membership, all in one transaction. An existing group of
+ * that name -> ALREADY_EXISTS; FY_DYNAMIC_GROUPS_MAX reached -> LIMIT_EXCEEDED. */
+FY_NODISCARD fy_err fy_group_create_dynamic(struct fy_db *db,
+                                            const char *name,
+                                            const struct fy_group_props *props,
+                                            const json_t *j_tags,
+                                            const char *arn,
+                                            const struct fy_group_query *q,
+                                            char id_out[FY_UUID_LEN + 1],
+                                            struct fy_errmsg *em);
+
+/* Replaces the query of dynamic group name and recomputes its membership with q->fill, in one
+ * transaction. Missing -> NOT_FOUND; a static group -> INVALID_REQUEST. */
+FY_NODISCARD fy_err fy_group_set_query(struct fy_db *db,
+                                       const char *name,
+                                       const struct fy_group_query *q,
+                                       struct fy_errmsg *em);
+
 /* ---- tags ---- */
 
 /* Checks a TagList ([{"Key": k, "Value": v}], Value optional): key 1-128 characters of
