@@ -173,6 +173,21 @@ int fy_plugin_on_acl_check(int event, void *event_data, void *userdata);
  * control messages, which the plugin consumes. */
 int fy_plugin_on_message(int event, void *event_data, void *userdata);
 
+/* ---- jobs device protocol (jobs_topics.c) ---- */
+
+struct mosquitto_evt_message;
+struct fy_jobs_changed;
+struct fy_topic_jobs;
+
+/* Serves one jobs request: the answer to the requesting client only, then notify/notify-next
+ * for every thing whose pending jobs changed. */
+void fy_jobs_serve(struct fy_plugin *p,
+                   const struct mosquitto_evt_message *ed,
+                   const struct fy_topic_jobs *t);
+
+/* Publishes notify / notify-next for each changed thing (built from the database). */
+void fy_jobs_publish_changes(struct fy_plugin *p, const struct fy_jobs_changed *c, double now);
+
 /* ---- registered CAs in the listener's trust directory (cadir.c) ---- */
 
 /* Makes ca_dir hold exactly the registered CA certificates, named by subject hash. */
@@ -209,6 +224,25 @@ struct fy_topic_shadow {
     int op;                             /* enum fy_shadow_op */
     size_t prefix_len; /* length of "$aws/things/<thing>/shadow[/name/<shadow>]/<op>" */
 };
+
+/* A jobs request topic: $aws/things/<thing>/jobs/(get|start-next|<jobId>/get|<jobId>/update). */
+enum fy_topic_jobs_op {
+    FY_TOPIC_JOBS_GET_PENDING,
+    FY_TOPIC_JOBS_START_NEXT,
+    FY_TOPIC_JOBS_DESCRIBE,
+    FY_TOPIC_JOBS_UPDATE,
+};
+#define FY_TOPIC_JOB_ID_MAX 64 /* AWS job ids */
+
+struct fy_topic_jobs {
+    char thing[FY_TOPIC_THING_MAX + 1];
+    char job_id[FY_TOPIC_JOB_ID_MAX + 1]; /* DESCRIBE and UPDATE; may be "$next" */
+    enum fy_topic_jobs_op op;
+};
+
+/* True when topic is a jobs request; fills *out. Responses (accepted, rejected), notify and
+ * notify-next, empty or over-long levels and anything else do not match. */
+bool fy_topic_jobs_request(const char *topic, struct fy_topic_jobs *out);
 
 /* True when topic is a shadow request; fills *out. Empty or over-long names, and anything
  * after the operation, do not match. */

@@ -83,6 +83,7 @@ int fy_plugin_on_message(int event, void *event_data, void *userdata)
     const struct mosquitto_evt_message *ed = event_data;
     struct fy_plugin *p = userdata;
     struct fy_topic_shadow t;
+    struct fy_topic_jobs j;
     (void)event;
     if (strncmp(ed->topic, FY_LINK_CONTROL_PREFIX, strlen(FY_LINK_CONTROL_PREFIX)) == 0) {
         const struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
@@ -96,6 +97,8 @@ int fy_plugin_on_message(int event, void *event_data, void *userdata)
     }
     if (fy_topic_shadow_request(ed->topic, &t)) {
         serve_shadow(p, ed, &t);
+    } else if (fy_topic_jobs_request(ed->topic, &j)) {
+        fy_jobs_serve(p, ed, &j);
     }
     return MOSQ_ERR_SUCCESS;
 }

@@ -96,3 +96,28 @@ bool fy_topic_shadow_request(const char *topic, struct fy_topic_shadow *out)
     }
     return false;
 }
+
+bool fy_topic_jobs_request(const char *topic, struct fy_topic_jobs *out)
+{
+    const char *pos = topic + strlen(THINGS_PREFIX);
+    char first[FY_TOPIC_JOB_ID_MAX + 1], second[8];
+    if (strncmp(topic, THINGS_PREFIX, strlen(THINGS_PREFIX)) != 0 ||
+        !take_level(&pos, out->thing, sizeof(out->thing)) || strncmp(pos, "jobs/", 5) != 0) {
+        return false;
+    }
+    pos += strlen("jobs/");
+    if (!take_level(&pos, first, sizeof(first))) {
+        return false;
+    }
+    if (*pos == '\0' && pos[-1] != '/') { /* one level: get or start-next */
+        out->job_id[0] = '\0';
+        out->op = strcmp(first, "get") == 0 ? FY_TOPIC_JOBS_GET_PENDING : FY_TOPIC_JOBS_START_NEXT;
+        return strcmp(first, "get") == 0 || strcmp(first, "start-next") == 0;
+    }
+    if (strchr(pos, '/') || !take_level(&pos, second, sizeof(second))) {
+        return false;
+    }
+    memcpy(out->job_id, first, strlen(first) + 1);
+    out->op = strcmp(second, "get") == 0 ? FY_TOPIC_JOBS_DESCRIBE : FY_TOPIC_JOBS_UPDATE;
+    return strcmp(second, "get") == 0 || strcmp(second, "update") == 0;
+}

@@ -99,8 +99,53 @@ static void test_requests(void)
     }
 }
 
+/* Jobs request topics: thing, job id, op (-1 = not a request). */
+static const struct {
+    const char *topic;
+    const char *thing, *job;
+    int op;
+} jobs[] = {
+    {"$aws/things/t1/jobs/get", "t1", "", FY_TOPIC_JOBS_GET_PENDING},
+    {"$aws/things/t1/jobs/start-next", "t1", "", FY_TOPIC_JOBS_START_NEXT},
+    {"$aws/things/t1/jobs/job-1/get", "t1", "job-1", FY_TOPIC_JOBS_DESCRIBE},
+    {"$aws/things/t1/jobs/$next/get", "t1", "$next", FY_TOPIC_JOBS_DESCRIBE},
+    {"$aws/things/t1/jobs/job-1/update", "t1", "job-1", FY_TOPIC_JOBS_UPDATE},
+    {"$aws/things/t1/jobs/get/accepted", NULL, NULL, -1},
+    {"$aws/things/t1/jobs/start-next/rejected", NULL, NULL, -1},
+    {"$aws/things/t1/jobs/job-1/update/accepted", NULL, NULL, -1},
+    {"$aws/things/t1/jobs/notify", NULL, NULL, -1},
+    {"$aws/things/t1/jobs/notify-next", NULL, NULL, -1},
+    {"$aws/things/t1/jobs/get/", NULL, NULL, -1},
+    {"$aws/things/t1/jobs/", NULL, NULL, -1},
+    {"$aws/things/t1/jobs//get", NULL, NULL, -1},
+    {"$aws/things/t1/jobs/job-1/delete", NULL, NULL, -1},
+    {"$aws/things/t1/shadow/get", NULL, NULL, -1},
+    {"$aws/things/t1/jobsx/get", NULL, NULL, -1},
+    /* job ids are at most 64 bytes */
+    {"$aws/things/t/jobs/jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj/get", "t",
+     "jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj", FY_TOPIC_JOBS_DESCRIBE},
+    {"$aws/things/t/jobs/jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj/get",
+     NULL, NULL, -1},
+};
+
+static void test_jobs(void)
+{
+    for (size_t i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {
+        struct fy_topic_jobs t;
+        bool got = fy_topic_jobs_request(jobs[i].topic, &t);
+        if (jobs[i].op < 0) {
+            ok(!got, "not a jobs request: %.80s", jobs[i].topic);
+            continue;
+        }
+        ok(got && (int)t.op == jobs[i].op && strcmp(t.thing, jobs[i].thing) == 0 &&
+               strcmp(t.job_id, jobs[i].job) == 0,
+           "jobs request: %.80s", jobs[i].topic);
+    }
+}
+
 int main(void)
 {
+    test_jobs();
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         ok(fy_topic_reserved_response(rows[i].topic) == rows[i].reserved, "%s %s", rows[i].topic,
            rows[i].reserved ? "reserved" : "open");
