@@ -1,10 +1,11 @@
 /* fy_index_tick: keeps dynamic thing groups current. Each batch moves up to TICK_BATCH names
- * from index_dirty into a per-connection temp table and, for every dynamic group, removes the
- * batch's things its query no longer matches and adds those it now matches, in one write
- * transaction. Groups whose status is not ACTIVE are rebuilt from scratch. */
+ * from index_dirty into a per-connection temp table, evaluates every dynamic group's query for
+ * those things in one statement, and removes or adds each thing whose membership differs, in
+ * one write transaction. */
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/fytime.h"
 #include "index/index_int.h"
 
@@ -21,26 +22,96 @@ static const char SQL_BATCH_TAKE[] =
     "DELETE FROM index_dirty WHERE thing_name IN (SELECT name FROM temp.index_batch)";
 static const char SQL_BATCH_SIZE[] = "SELECT count(*) FROM temp.index_batch";
 static const char SQL_GROUPS[] =
-    "SELECT id, query_string FROM thing_groups WHERE dynamic = 1 ORDER BY id";
-static const char LEAVE_PREFIX[] =
-    "DELETE FROM thing_group_members WHERE grp = ? AND thing IN (SELECT t.id FROM things t "
-    "WHERE t.name IN (SELECT name FROM temp.index_batch) AND NOT IFNULL(";
-static const char LEAVE_SUFFIX[] = ", 0))";
-static const char JOIN_PREFIX[] =
-    "INSERT OR IGNORE INTO thing_group_members(grp, thing, added) SELECT ?, t.id, ? FROM things t "
-    "WHERE t.name IN (SELECT name FROM temp.index_batch) AND ";
-static const char JOIN_SUFFIX[] =
-    " AND (SELECT count(*) FROM thing_group_members x WHERE x.thing = t.id) < 10";
+    "SELECT id, query_string FROM thing_groups WHERE dynamic = 1 ORDER BY id LIMIT ?";
+static const char SQL_IS_MEMBER[] =
+    "SELECT EXISTS (SELECT 1 FROM thing_group_members WHERE grp = ? AND thing = ?)";
+static const char SQL_GROUP_COUNT[] = "SELECT count(*) FROM thing_group_members WHERE thing = ?";
+static const char SQL_JOIN[] =
+    "INSERT OR IGNORE INTO thing_group_members(grp, thing, added) VALUES (?, ?, ?)";
+static const char SQL_LEAVE[] = "DELETE FROM thing_group_members WHERE grp = ? AND thing = ?";
+static const char EVAL_TAIL[] =
+    " FROM things t WHERE t.name IN (SELECT name FROM temp.index_batch)";
 
+/* The dynamic groups and their compiled queries (a query that no longer compiles, e.g. after
+ * the indexing configuration changed, has q NULL and leaves its group as it is). */
+struct groups {
+    int n;
+    int64_t id[FY_INDEX_DYN_GROUPS_MAX];
+    struct fy_index_sql *q[FY_INDEX_DYN_GROUPS_MAX];
+};
+
+static void groups_free(struct groups *g)
+{
+    for (int i = 0; i < g->n; i++) {
+        fy_index_sql_free(g->q[i]);
+    }
+    g->n = 0;
+}
+
+static fy_err load_groups(struct fy_db *db,
+                          const struct fy_index_config *cfg,
+                          struct groups *g,
+                          struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_GROUPS, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    sqlite3_bind_int(st, 1, FY_INDEX_DYN_GROUPS_MAX);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct fy_errmsg qem;
+        g->id[g->n] = sqlite3_column_int64(st, 0);
+        g->q[g->n] = NULL;
+        if (fy_index_compile(fy_col_text(st, 1), FY_INDEX_KIND_THINGS, cfg, &g->q[g->n], &qem)) {
+            g->q[g->n] = NULL;
+        }
+        g->n++;
+    }
+    fy_stmt_done(st);
+    return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+/* One statement evaluating every group's query for every thing of the batch:
+ * SELECT t.id, IFNULL((q1), 0), IFNULL((q2), 0), ... */
 static fy_err
-step_int(struct fy_db *db, const char *sql, int64_t arg, int64_t *out, struct fy_errmsg *em)
+prepare_eval(struct fy_db *db, const struct groups *g, sqlite3_stmt **out, struct fy_errmsg *em)
+{
+    struct fy_buf b;
+    fy_buf_init(&b, 4 * 1024 * 1024);
+    fy_err e = fy_buf_printf(&b, "SELECT t.id");
+    for (int i = 0; !e && i < g->n; i++) {
+        e = fy_buf_printf(&b, ", IFNULL((%s), 0)", g->q[i] ? g->q[i]->where : "0");
+    }
+    e = e ? e : fy_buf_printf(&b, "%s", EVAL_TAIL);
+    int rc = e ? SQLITE_OK : sqlite3_prepare_v2(fy_db_handle(db), b.data, (int)b.len, out, NULL);
+    fy_buf_free(&b);
+    if (e || rc != SQLITE_OK) {
+        sqlite3_finalize(*out);
+        *out = NULL;
+        return e ? fy_fail(em, e, "Dynamic group queries too large") : fy_db_err(db, rc, em);
+    }
+    int idx = 1;
+    for (int i = 0; i < g->n; i++) {
+        idx = g->q[i] ? fy_index_bind(*out, idx, g->q[i]) : idx;
+    }
+    return FY_ERR_OK;
+}
+
+/* Runs a cached two-integer statement; *out (may be NULL) gets column 0 of its row. */
+static fy_err step_pair(
+    struct fy_db *db, const char *sql, int64_t a, int64_t b, int64_t *out, struct fy_errmsg *em)
 {
     sqlite3_stmt *st = fy_db_stmt(db, sql, em);
     if (!st) {
         return FY_ERR_INTERNAL;
     }
-    if (sqlite3_bind_parameter_count(st) > 0) {
-        sqlite3_bind_int64(st, 1, arg);
+    sqlite3_bind_int64(st, 1, a);
+    if (sqlite3_bind_parameter_count(st) > 1) {
+        sqlite3_bind_int64(st, 2, b);
+    }
+    if (sqlite3_bind_parameter_count(st) > 2) {
+        sqlite3_bind_double(st, 3, fy_now());
     }
     int rc = sqlite3_step(st);
     if (out) {
@@ -50,37 +121,41 @@ step_int(struct fy_db *db, const char *sql, int64_t arg, int64_t *out, struct fy
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
 }
 
-/* Applies the batch to one group (its query text is re-compiled; a query that no longer
- * compiles, e.g. after the indexing configuration changed, leaves the group as it is). */
-static fy_err apply_group(struct fy_db *db,
-                          const struct fy_index_config *cfg,
-                          int64_t gid,
-                          const char *query,
-                          struct fy_errmsg *em)
+/* Brings one thing's membership of group gid in line with match. */
+static fy_err settle(struct fy_db *db, int64_t gid, int64_t thing, bool match, struct fy_errmsg *em)
 {
-    struct fy_index_sql *q = NULL;
-    struct fy_errmsg qem;
+    int64_t member = 0, count = 0;
+    fy_err e = step_pair(db, SQL_IS_MEMBER, gid, thing, &member, em);
+    if (e || (member != 0) == match) {
+        return e;
+    }
+    if (!match) {
+        return step_pair(db, SQL_LEAVE, gid, thing, NULL, em);
+    }
+    e = step_pair(db, SQL_GROUP_COUNT, thing, 0, &count, em);
+    if (e || count >= 10) {
+        return e; /* at the groups-per-thing limit: not added */
+    }
+    return step_pair(db, SQL_JOIN, gid, thing, NULL, em);
+}
+
+static fy_err apply_groups(struct fy_db *db, const struct groups *g, struct fy_errmsg *em)
+{
     sqlite3_stmt *st = NULL;
-    if (fy_index_compile(query, FY_INDEX_KIND_THINGS, cfg, &q, &qem) != FY_ERR_OK) {
-        return FY_ERR_OK;
+    fy_err e = g->n ? fy_index_sql_functions(db, em) : FY_ERR_OK;
+    e = e || !g->n ? e : prepare_eval(db, g, &st, em);
+    if (e || !st) {
+        return e;
     }
-    fy_err e = fy_index_prepare(db, LEAVE_PREFIX, q, LEAVE_SUFFIX, &st, em);
-    if (!e) {
-        sqlite3_bind_int64(st, 1, gid);
-        int rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-        e = rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+    int rc;
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t thing = sqlite3_column_int64(st, 0);
+        for (int i = 0; !e && i < g->n; i++) {
+            e = g->q[i] ? settle(db, g->id[i], thing, sqlite3_column_int(st, i + 1) != 0, em) : e;
+        }
     }
-    e = e ? e : fy_index_prepare(db, JOIN_PREFIX, q, JOIN_SUFFIX, &st, em);
-    if (!e) {
-        sqlite3_bind_int64(st, 1, gid);
-        sqlite3_bind_double(st, 2, fy_now());
-        int rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-        e = rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
-    }
-    fy_index_sql_free(q);
-    return e;
+    sqlite3_finalize(st);
+    return !e && rc != SQLITE_DONE ? fy_db_err(db, rc, em) : e;
 }
 
 struct batch {
@@ -92,31 +167,26 @@ struct batch {
 static fy_err batch_locked(struct fy_db *db, void *arg, struct fy_errmsg *em)
 {
     struct batch *b = arg;
-    fy_err e = fy_db_exec(db, SQL_BATCH_TABLE, em);
-    e = e ? e : step_int(db, SQL_BATCH_CLEAR, 0, NULL, em);
-    e = e ? e : step_int(db, SQL_BATCH_FILL, TICK_BATCH, NULL, em);
-    e = e ? e : step_int(db, SQL_BATCH_TAKE, 0, NULL, em);
-    e = e ? e : step_int(db, SQL_BATCH_SIZE, 0, &b->taken, em);
-    sqlite3_stmt *st = e || b->taken == 0 ? NULL : fy_db_stmt(db, SQL_GROUPS, em);
-    if (!st) {
-        return e;
+    struct groups *g = fy_calloc(1, sizeof(*g));
+    fy_err e = g ? fy_db_exec(db, SQL_BATCH_TABLE, em) : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    e = e ? e : step_pair(db, SQL_BATCH_CLEAR, 0, 0, NULL, em);
+    e = e ? e : step_pair(db, SQL_BATCH_FILL, TICK_BATCH, 0, NULL, em);
+    e = e ? e : step_pair(db, SQL_BATCH_TAKE, 0, 0, NULL, em);
+    e = e ? e : step_pair(db, SQL_BATCH_SIZE, 0, 0, &b->taken, em);
+    if (!e && b->taken > 0) {
+        e = load_groups(db, &b->cfg, g, em);
+        e = e ? e : apply_groups(db, g, em);
+        groups_free(g);
     }
-    int rc;
-    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char *query = fy_strdup(fy_col_text(st, 1));
-        e = query ? apply_group(db, &b->cfg, sqlite3_column_int64(st, 0), query, em)
-                  : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
-        fy_free(query);
-    }
-    fy_stmt_done(st);
-    return !e && rc != SQLITE_DONE ? fy_db_err(db, rc, em) : e;
+    fy_free(g);
+    return e;
 }
 
 fy_err fy_index_tick(struct fy_db *db, int64_t *changed, struct fy_errmsg *em)
 {
     struct batch b = {0};
     int64_t dirty = 0, total = 0;
-    fy_err e = step_int(db, SQL_ANY_DIRTY, 0, &dirty, em);
+    fy_err e = step_pair(db, SQL_ANY_DIRTY, 0, 0, &dirty, em);
     e = e || !dirty ? e : fy_index_config_load(db, &b.cfg, em);
     e = e || !dirty ? e : fy_index_sql_functions(db, em);
     for (int i = 0; !e && dirty && i < TICK_BATCHES; i++) {
