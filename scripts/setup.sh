@@ -26,6 +26,23 @@ fy_install_missing() {
         "${missing[@]}" >/dev/null
 }
 
+# The AWS IoT Device SDK v2 for JavaScript, for tests/integration/test_sdk.py: Node.js and npm
+# from Debian when there is no node yet, then the locked SDK into tests/sdk/node_modules (its
+# native part ships prebuilt for linux-x64-glibc; nothing is compiled).
+fy_install_sdk() {
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        local sudo=""
+        [[ $(id -u) -ne 0 ]] && sudo=sudo
+        echo "setup: installing nodejs npm"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+            nodejs npm >/dev/null
+    fi
+    [[ -d "$ROOT/tests/sdk/node_modules/aws-iot-device-sdk-v2" ]] && return 0
+    echo "setup: installing the AWS IoT Device SDK v2 (npm) into tests/sdk"
+    (cd "$ROOT/tests/sdk" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
 # fy_build DIR [cmake options...]
 fy_build() {
     local dir=$1

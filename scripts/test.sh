@@ -14,6 +14,8 @@ failed=()
 stage() { echo; echo "=== $*"; }
 
 fy_install_missing || exit 1
+fy_install_sdk || exit 1
+export FY_REQUIRE_SDK=1 # test_sdk.py fails rather than skips when the SDK is missing
 
 run_suites() { # run_suites BUILD_DIR LABEL
     local dir=$1 label=$2
