@@ -23,16 +23,17 @@
 #include "core/db.h"
 #include "core/err.h"
 
-#define FY_INDEX_QUERY_MAX      1000 /* bytes in a query string (AWS quota) */
-#define FY_INDEX_DEPTH_MAX      16   /* nesting of parentheses / NOT / field groups */
-#define FY_INDEX_TERMS_MAX      32   /* terms in one query */
-#define FY_INDEX_PATH_MAX       16   /* components of a shadow field path */
-#define FY_INDEX_NAMED_MAX      10   /* namedShadowNames in the indexing filter */
-#define FY_INDEX_THINGS         "AWS_Things"
-#define FY_INDEX_GROUPS         "AWS_ThingGroups"
-#define FY_INDEX_QUERY_VERSION  "2017-09-30"
-#define FY_INDEX_SEARCH_MAX     100 /* SearchIndex maxResults bound */
-#define FY_INDEX_DYN_GROUPS_MAX 100 /* dynamic thing groups per account */
+#define FY_INDEX_QUERY_MAX         1000 /* bytes in a query string (AWS quota) */
+#define FY_INDEX_DEPTH_MAX         16   /* nesting of parentheses / NOT / field groups */
+#define FY_INDEX_TERMS_MAX         12   /* terms in one query (AWS) */
+#define FY_INDEX_LEADING_QUERY_MAX 100  /* bytes of a query with a leading wildcard (AWS) */
+#define FY_INDEX_PATH_MAX          16   /* components of a shadow field path */
+#define FY_INDEX_NAMED_MAX         10   /* namedShadowNames in the indexing filter */
+#define FY_INDEX_THINGS            "AWS_Things"
+#define FY_INDEX_GROUPS            "AWS_ThingGroups"
+#define FY_INDEX_QUERY_VERSION     "2017-09-30"
+#define FY_INDEX_SEARCH_MAX        100 /* SearchIndex maxResults bound */
+#define FY_INDEX_DYN_GROUPS_MAX    100 /* dynamic thing groups per account */
 
 enum fy_index_kind { FY_INDEX_KIND_THINGS, FY_INDEX_KIND_GROUPS };
 enum fy_thing_mode { FY_MODE_OFF = 0, FY_MODE_REGISTRY, FY_MODE_REGISTRY_AND_SHADOW };

@@ -8,7 +8,8 @@
 struct parser {
     struct fy_qlexer lx;
     struct fy_qtoken cur;
-    int depth, terms;
+    int depth, terms, leading;
+    size_t leading_pos;
     struct fy_errmsg *em;
 };
 
@@ -83,7 +84,10 @@ static fy_err value_at(struct parser *p, struct fy_qvalue *v)
     }
     fy_err e = fy_qvalue_from(&p->cur, v);
     if (!e && v->glob && !v->open && (v->text[0] == '*' || v->text[0] == '?')) {
-        return syntax(p, p->cur.pos, "leading wildcard");
+        p->leading_pos = p->cur.pos;
+        if (++p->leading > 1) {
+            return syntax(p, p->cur.pos, "more than one leading wildcard term");
+        }
     }
     if (!e) {
         advance(p);
@@ -325,6 +329,14 @@ fy_err fy_qparse(const char *query, size_t len, struct fy_qnode **out, struct fy
     fy_qlex_init(&p.lx, query, len);
     advance(&p);
     fy_err e = parse_or(&p, NULL, out);
+    if (!e && p.leading && len > FY_INDEX_LEADING_QUERY_MAX) {
+        fy_qnode_free(*out);
+        *out = NULL;
+        return fy_fail(em, FY_ERR_INVALID_QUERY,
+                       "Invalid query string: a query with a leading wildcard (position %zu) may "
+                       "be at most %d bytes",
+                       p.leading_pos, FY_INDEX_LEADING_QUERY_MAX);
+    }
     if (!e && p.cur.type != FY_QT_EOF) {
         fy_qnode_free(*out);
         *out = NULL;

@@ -59,6 +59,7 @@ QUERIES = [
     ("thingName:DEV-A1", lambda n: n == "dev-a1"),
     ("thingName:dev-*", lambda n: n.startswith("dev-")),
     ("thingName:dev-a?", lambda n: n in ("dev-a1", "dev-a2")),
+    ("thingName:*1", lambda n: n.endswith("1")),
     ("*", lambda n: True),
     ("thingTypeName:sensor", lambda n: FLEET[n][0] == "sensor"),
     ("thingTypeName:*", lambda n: FLEET[n][0] is not None),
@@ -202,7 +203,7 @@ def test_search_cli(server, fleet):
 @pytest.mark.parametrize("query,where", [
     ("thingName:", "position 10"), ("(thingName:x", "position 12"),
     ("thingName:x)", "position 11"), ("nosuch.field:1", "nosuch.field"),
-    ("thingName:*x", "leading wildcard"), ("attributes.floor:[1 2]", "TO expected"),
+    ("thingName:*x OR thingName:*y", "leading wildcard"), ("attributes.floor:[1 2]", "TO expected"),
     ("registry.version:abc", "number"), ("a" * 1001, "longer than 1000"),
 ])
 def test_invalid_query(fleet, query, where):
