@@ -15,6 +15,10 @@ extern const struct api_route api_routes_certificates[];
 extern const struct api_route api_routes_policies[];
 extern const struct api_route api_routes_shadows[];
 extern const struct api_route api_routes_messages[];
+extern const struct api_route api_routes_jobs[];
+extern const struct api_route api_routes_jobs_exec[];
+extern const struct api_route api_routes_jobs_data[];
+extern const struct api_route api_routes_job_templates[];
 extern const struct api_route api_routes_index[];
 extern const struct api_route api_routes_dynamic_groups[];
 extern const struct api_route api_routes_fleet_metrics[];
@@ -26,5 +30,23 @@ FY_NODISCARD fy_err api_route_find(struct api_req *req,
                                    enum fy_service svc,
                                    const char *raw_path,
                                    const struct api_route **out);
+
+/* ---- shared by api/jobs*.c and api/job_templates.c ---- */
+struct fy_jobs_changed;
+
+/* Publishes notify / notify-next for every thing in changed (through the broker link; lost when
+ * it is down) and clears changed. */
+void api_jobs_notify(struct api_req *req, struct fy_jobs_changed *changed);
+
+/* Optional enum query parameter: *out = its value (NULL when absent); a value outside allowed
+ * (NULL-terminated) -> INVALID_REQUEST. */
+FY_NODISCARD fy_err api_jobs_enum(struct api_req *req,
+                                  const char *name,
+                                  const char *const *allowed,
+                                  const char **out);
+
+/* Replies {key: items, nextToken?} unless e is set; takes items and next (fy_free). */
+FY_NODISCARD fy_err
+api_jobs_list_reply(struct api_req *req, const char *key, json_t *items, char *next, fy_err e);
 
 #endif

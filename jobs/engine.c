@@ -32,10 +32,14 @@ static const char SQL_COUNTS[] =
     "coalesce(sum(released = 1 AND released_at > ?3 - 60), 0), "
     "coalesce(sum(released = 1 AND status IN ('QUEUED','IN_PROGRESS')), 0), "
     "coalesce(sum(released = 1), 0), coalesce(sum(status = 'SUCCEEDED'), 0), "
-    "coalesce(sum(status IN ('SUCCEEDED','FAILED','REJECTED','TIMED_OUT')), 0), "
-    "coalesce(sum(status = 'FAILED'), 0), coalesce(sum(status = 'REJECTED'), 0), "
-    "coalesce(sum(status = 'TIMED_OUT'), 0), "
     "coalesce(sum(status IN ('QUEUED','IN_PROGRESS')), 0) FROM job_executions WHERE job = ?1";
+/* Abort rules look at each thing's latest attempt (a failure being retried is not final). */
+static const char SQL_ABORT_COUNTS[] =
+    "SELECT coalesce(sum(status IN ('SUCCEEDED','FAILED','REJECTED','TIMED_OUT')), 0), "
+    "coalesce(sum(status = 'FAILED'), 0), coalesce(sum(status = 'REJECTED'), 0), "
+    "coalesce(sum(status = 'TIMED_OUT'), 0) FROM job_executions x WHERE x.job = ?1 AND "
+    "NOT EXISTS (SELECT 1 FROM job_executions y WHERE y.job = x.job AND "
+    "y.thing_name = x.thing_name AND y.execution_number > x.execution_number)";
 static const char SQL_UNRELEASED[] =
     "SELECT id FROM job_executions WHERE job = ?1 AND released = 0 AND status = 'QUEUED' "
     "ORDER BY id LIMIT ?2";
@@ -68,27 +72,45 @@ struct counts {
     int64_t pending; /* QUEUED or IN_PROGRESS, released or not */
 };
 
-static fy_err
-load_counts(struct fy_db *db, const struct pass *p, struct counts *c, struct fy_errmsg *em)
+/* Runs sql (?1 job, ?3 now when present) and reads its one row of n integers into v. */
+static fy_err row_of(struct fy_db *db,
+                     const char *sql,
+                     const struct pass *p,
+                     int64_t *v,
+                     int n,
+                     struct fy_errmsg *em)
 {
-    sqlite3_stmt *st = fy_db_stmt(db, SQL_COUNTS, em);
+    sqlite3_stmt *st = fy_db_stmt(db, sql, em);
     if (!st) {
         return FY_ERR_INTERNAL;
     }
     sqlite3_bind_int64(st, 1, p->job->id);
-    sqlite3_bind_double(st, 3, p->now);
+    if (sqlite3_bind_parameter_count(st) >= 3) {
+        sqlite3_bind_double(st, 3, p->now);
+    }
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        int64_t v[10];
-        for (int i = 0; i < 10; i++) {
-            v[i] = sqlite3_column_int64(st, i);
-        }
-        c->roll = (struct fy_rollout_counts){v[0], v[1], v[2], v[3], v[4]};
-        c->abort = (struct fy_abort_counts){v[5], v[6], v[7], v[8]};
-        c->pending = v[9];
+    for (int i = 0; i < n; i++) {
+        v[i] = rc == SQLITE_ROW ? sqlite3_column_int64(st, i) : 0;
     }
     fy_stmt_done(st);
     return rc == SQLITE_ROW ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+static fy_err
+load_counts(struct fy_db *db, const struct pass *p, struct counts *c, struct fy_errmsg *em)
+{
+    int64_t v[6], a[4];
+    fy_err e = row_of(db, SQL_COUNTS, p, v, 6, em);
+    if (!e) {
+        e = row_of(db, SQL_ABORT_COUNTS, p, a, 4, em);
+    }
+    if (e) {
+        return e;
+    }
+    c->roll = (struct fy_rollout_counts){v[0], v[1], v[2], v[3], v[4]};
+    c->pending = v[5];
+    c->abort = (struct fy_abort_counts){a[0], a[1], a[2], a[3]};
+    return FY_ERR_OK;
 }
 
 /* Ids selected by sql (?1 job, ?2 limit, ?3 now) into ids[0..*n). */

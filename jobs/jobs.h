@@ -175,6 +175,18 @@ FY_NODISCARD fy_err fy_jobs_notify_payloads(struct fy_db *db,
                                             char **notify_next,
                                             struct fy_errmsg *em);
 
+/* Receives the payloads for one changed thing; either may be NULL (not to be sent). */
+typedef void (*fy_jobs_notify_fn)(void *ctx,
+                                  const char *thing,
+                                  const char *notify,
+                                  const char *notify_next);
+
+/* Calls fn for every thing of c that needs notify and/or notify-next, with the payloads built
+ * from the database now (call after the commit). Things whose payloads cannot be built are
+ * logged and skipped. */
+void fy_jobs_changed_each(
+    struct fy_db *db, const struct fy_jobs_changed *c, double now, fy_jobs_notify_fn fn, void *ctx);
+
 /* ---- control plane ---- */
 
 /* CreateJob. j_body is the request body (borrowed; targets, document/documentSource,
@@ -206,7 +218,8 @@ FY_NODISCARD fy_err fy_job_document(struct fy_db *db,
 struct fy_job_filter {
     const char *status;
     const char *target_selection;
-    const char *group; /* thingGroupName: jobs targeting this group */
+    const char *group;    /* thingGroupName: jobs targeting this group */
+    const char *group_id; /* thingGroupId: the same by the group's id */
 };
 
 /* ListJobs: appends JobSummary objects to j_items (job id order) after `after`, at most limit;

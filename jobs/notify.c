@@ -3,6 +3,7 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "jobs/jobs_int.h"
 
 static const char SQL_PENDING[] = "SELECT " FY_EXEC_COLS " FROM job_executions x "
@@ -209,4 +210,25 @@ fy_err fy_jobs_notify_payloads(struct fy_db *db,
         }
     }
     return e;
+}
+
+void fy_jobs_changed_each(
+    struct fy_db *db, const struct fy_jobs_changed *c, double now, fy_jobs_notify_fn fn, void *ctx)
+{
+    for (size_t i = 0; c && i < c->n; i++) {
+        const struct fy_jobs_thing_change *t = &c->items[i];
+        char *notify = NULL, *next = NULL;
+        struct fy_errmsg em;
+        if (!t->notify && !t->notify_next) {
+            continue;
+        }
+        if (fy_jobs_notify_payloads(db, t->thing, now, t->notify ? &notify : NULL,
+                                    t->notify_next ? &next : NULL, &em) == FY_ERR_OK) {
+            fn(ctx, t->thing, notify, next);
+        } else {
+            fy_log(FY_LOG_WARN, "jobs", "notify %.128s: %s", t->thing, em.msg);
+        }
+        fy_free(notify);
+        fy_free(next);
+    }
 }

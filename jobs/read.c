@@ -23,7 +23,9 @@ static const char SQL_LIST[] =
     "WHERE x.job = j.id AND x.released = 0 AND x.status = 'QUEUED') FROM jobs j "
     "WHERE j.job_id > ?1 AND (?2 IS NULL OR j.status = ?2) AND "
     "(?3 IS NULL OR j.target_selection = ?3) AND (?4 IS NULL OR j.id IN (SELECT t.job FROM "
-    "job_targets t WHERE t.kind = 'group' AND t.name = ?4)) ORDER BY j.job_id LIMIT ?5";
+    "job_targets t WHERE t.kind = 'group' AND t.name = ?4)) AND (?6 IS NULL OR j.id IN "
+    "(SELECT t.job FROM job_targets t JOIN thing_groups g ON g.name = t.name WHERE "
+    "t.kind = 'group' AND g.group_id = ?6)) ORDER BY j.job_id LIMIT ?5";
 
 fy_err fy_job_find(
     struct fy_db *db, const char *job_id, int64_t *id, char status[32], struct fy_errmsg *em)
@@ -221,6 +223,7 @@ fy_err fy_job_list(struct fy_db *db,
     fy_bind_text(st, 2, f->status);
     fy_bind_text(st, 3, f->target_selection);
     fy_bind_text(st, 4, f->group);
+    fy_bind_text(st, 6, f->group_id);
     sqlite3_bind_int64(st, 5, limit + 1);
     while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (++n > limit) {

@@ -19,6 +19,7 @@
 #include "server/config.h"
 #include "server/datadir.h"
 #include "server/link.h"
+#include "server/scheduler.h"
 
 #define FY_VERSION       "0.1.0"
 #define FY_UNIX_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) on Linux */
@@ -74,6 +75,7 @@ struct fy_running {
     struct api_server *srv;
     struct fy_broker *broker;
     struct fy_link *link;
+    struct fy_scheduler *scheduler;
     char link_dir[64]; /* a private directory for the link socket when the data dir's path is
                           too long for one, else "" */
 };
@@ -199,6 +201,10 @@ static fy_err start(const struct fy_config *cfg, struct fy_running *run, struct 
     if (!e && cfg->broker) {
         e = start_broker(cfg, mqtt_port, link_socket, run, em);
     }
+    if (!e) {
+        e = fy_scheduler_start(db_path, run->link ? fy_link_publish : NULL, run->link,
+                               &run->scheduler, em);
+    }
     if (e) {
         return e;
     }
@@ -216,6 +222,7 @@ static fy_err start(const struct fy_config *cfg, struct fy_running *run, struct 
 /* Stops the broker first (devices go before the API they may depend on), then HTTP. */
 static void stop_all(struct fy_running *run)
 {
+    fy_scheduler_stop(run->scheduler);
     fy_link_free(run->link);
     fy_broker_stop(run->broker);
     api_server_stop(run->srv);
