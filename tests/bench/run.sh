@@ -20,3 +20,9 @@ for b in "$ROOT"/build/bench_*; do
     [[ $(basename "$b") == bench_http ]] && continue
     echo; echo "== $(basename "$b")"; "$b"
 done
+# MQTT: mosquitto with the fleetyard plugin vs the same TLS listener without it (issue 4);
+# needs fleetyard-sim (built when libmosquitto-dev is installed). Runs on its own too.
+if [[ -x $ROOT/build/fleetyard-sim ]]; then
+    echo; echo "== bench_broker"
+    /usr/bin/python3 "$ROOT/tests/bench/bench_broker.py" --build "$ROOT/build"
+fi
