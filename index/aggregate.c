@@ -107,7 +107,9 @@ static json_t *percentiles(struct values *v, const double *pc, size_t npc)
         pc = default_percents;
         npc = sizeof(default_percents) / sizeof(default_percents[0]);
     }
-    qsort(v->num, v->nnum, sizeof(double), cmp_double);
+    if (v->nnum) {
+        qsort(v->num, v->nnum, sizeof(double), cmp_double);
+    }
     for (size_t i = 0; list && v->nnum && i < npc; i++) {
         json_array_append_new(list, json_pack("{s:f, s:f}", "percent", pc[i], "value",
                                               percentile(v->num, v->nnum, pc[i])));
