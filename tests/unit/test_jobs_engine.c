@@ -245,12 +245,12 @@ static void test_notify(void)
            c.items[0].notify_next && strcmp(c.items[0].thing, "t4") == 0,
        "release of t4's first job: notify and notify-next");
     fy_jobs_changed_clear(&c);
-    ok(fy_jobs_notify_payloads(db, "t4", T0 + 10, &n1, &n2, &em) == FY_ERR_OK &&
-           strstr(n1, "\"jobs\":{\"QUEUED\":[{\"jobId\":\"n1\"") && strstr(n2, "\"execution\":{") &&
-           strstr(n2, "\"jobDocument\":{\"a\":1}"),
+    fy_err e = fy_jobs_notify_payloads(db, "t4", T0 + 10, &n1, &n2, &em);
+    ok(e == FY_ERR_OK && strstr(n1, "\"jobs\":{\"QUEUED\":[{\"jobId\":\"n1\"") &&
+           strstr(n2, "\"execution\":{") && strstr(n2, "\"jobDocument\":{\"a\":1}"),
        "payloads: %s %s", n1, n2);
-    fy_free(n1);
-    fy_free(n2);
+    FY_FREE(n1);
+    FY_FREE(n2);
     dev("start", "t4", NULL, "", T0 + 11, out, sizeof(out), &r);
     ok(r.changed.n == 1 && !r.changed.items[0].notify && !r.changed.items[0].notify_next,
        "QUEUED -> IN_PROGRESS changes neither list nor next");
@@ -259,8 +259,8 @@ static void test_notify(void)
     ok(r.changed.n == 1 && r.changed.items[0].notify && r.changed.items[0].notify_next,
        "terminal: notify and notify-next");
     fy_jobs_reply_clear(&r);
-    ok(fy_jobs_notify_payloads(db, "t4", T0 + 12, &n1, &n2, &em) == FY_ERR_OK &&
-           strstr(n1, "\"jobs\":{}") && strcmp(n2, "{\"timestamp\":1800000012}") == 0,
+    e = fy_jobs_notify_payloads(db, "t4", T0 + 12, &n1, &n2, &em);
+    ok(e == FY_ERR_OK && strstr(n1, "\"jobs\":{}") && strcmp(n2, "{\"timestamp\":1800000012}") == 0,
        "empty payloads: %s %s", n1, n2);
     fy_free(n1);
     fy_free(n2);
