@@ -1,4 +1,5 @@
-/* The scheduler thread: the jobs engine every FY_SCHEDULER_PERIOD_MS, notifications after. */
+/* The scheduler thread: every FY_SCHEDULER_PERIOD_MS, dynamic group upkeep, the jobs engine
+ * (notifications after its commits) and fleet metric evaluation. */
 #include "server/scheduler.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include "core/fytime.h"
 #include "core/log.h"
 #include "core/names.h"
+#include "index/index.h"
 #include "jobs/jobs.h"
 
 #define NOTIFY_QOS 1
@@ -44,16 +46,24 @@ static void notify_one(void *ctx, const char *thing, const char *notify, const c
     publish(ctx, thing, "notify-next", next);
 }
 
+/* One pass: dynamic group membership first (so continuous jobs see this pass's joiners), then
+ * the jobs engine, then fleet metrics. Each hook logs its own failure and the others still run. */
 static void pass(struct fy_scheduler *s)
 {
     struct fy_jobs_changed c = {0, 0, NULL};
     struct fy_errmsg em = {""};
     double now = fy_now();
+    if (fy_index_tick(s->db, NULL, &em) != FY_ERR_OK) {
+        fy_log(FY_LOG_WARN, "scheduler", "dynamic groups pass: %s", em.msg);
+    }
     if (fy_jobs_tick(s->db, now, &c, &em) != FY_ERR_OK) {
         fy_log(FY_LOG_WARN, "scheduler", "jobs pass: %s", em.msg);
     }
     fy_jobs_changed_each(s->db, &c, now, notify_one, s);
     fy_jobs_changed_clear(&c);
+    if (fy_metric_tick(s->db, now, NULL, &em) != FY_ERR_OK) {
+        fy_log(FY_LOG_WARN, "scheduler", "fleet metrics pass: %s", em.msg);
+    }
 }
 
 /* Waits one period or until stopped; returns whether to go on. */

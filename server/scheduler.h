@@ -1,9 +1,10 @@
 /* fleetyard-server: the scheduler thread (ARCHITECTURE.md). Every FY_SCHEDULER_PERIOD_MS it
- * runs one pass of the jobs engine (jobs/jobs.h fy_jobs_tick: rollout, timeouts, retries,
- * abort, scheduling, continuous targeting, completion, purges) on its own database connection
- * and publishes the resulting jobs notify / notify-next messages through publish (the internal
- * link; may be NULL without a broker). All state is in the database, so a restarted scheduler
- * continues where the last one stopped. */
+ * brings dynamic thing groups up to date (index/ fy_index_tick), evaluates due fleet metrics
+ * (fy_metric_tick) and runs one pass of the jobs engine (jobs/jobs.h fy_jobs_tick: rollout,
+ * timeouts, retries, abort, scheduling, continuous targeting, completion, purges) on its own
+ * database connection and publishes the resulting jobs notify / notify-next messages through
+ * publish (the internal link; may be NULL without a broker). All state is in the database, so a
+ * restarted scheduler continues where the last one stopped. */
 #ifndef FY_SERVER_SCHEDULER_H
 #define FY_SERVER_SCHEDULER_H
 

@@ -417,3 +417,23 @@ def test_cli_extension_walkthrough(server, iot, jobs):
     p = cli_with_model(server, home, "iot", "delete-job", "--job-id", "wk", "--force")
     assert p.returncode == 0, p.stderr
     subprocess.run(["rm", "-rf", home], check=False)
+
+
+def test_dynamic_group_target(iot, jobs):
+    """A continuous job on a dynamic group: members at creation get executions, a thing that
+    comes to match the query later gets one too, one that stops matching is REMOVED."""
+    iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "REGISTRY"})
+    attrs = lambda v: {"attributes": {"fw": v}}
+    iot.create_thing(thingName="dy-1", attributePayload=attrs("1.0"))
+    iot.create_thing(thingName="dy-2", attributePayload=attrs("2.0"))
+    g = iot.create_dynamic_thing_group(thingGroupName="old-fw", queryString="attributes.fw:1.0")
+    iot.create_job(jobId="dy", targets=[g["thingGroupArn"]], document="{}",
+                   targetSelection="CONTINUOUS")
+    assert wait(lambda: pending(jobs, "dy-1") == ["dy"])
+    assert pending(jobs, "dy-2") == []
+    iot.update_thing(thingName="dy-2", attributePayload=attrs("1.0"))
+    assert wait(lambda: pending(jobs, "dy-2") == ["dy"])
+    iot.update_thing(thingName="dy-1", attributePayload=attrs("3.0"))
+    assert wait(lambda: pending(jobs, "dy-1") == [])
+    assert iot.describe_job_execution(jobId="dy", thingName="dy-1")["execution"]["status"] == \
+        "REMOVED"
