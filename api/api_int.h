@@ -27,6 +27,7 @@ struct api_server {
     struct MHD_Daemon *mhd;
     /* connection pool: one SQLite connection per request at a time */
     struct fy_db **dbs;
+    struct fy_db_checkpointer *checkpointer; /* WAL checkpoints off the request path */
     int ndbs;
     int *free_idx;
     int nfree;

@@ -18,14 +18,17 @@ fy_err api_pool_open(struct api_server *srv, int n, struct fy_errmsg *em)
             srv->dbs[i] = NULL;
             return e;
         }
+        fy_db_autocheckpoint_off(srv->dbs[i]); /* the server's checkpointer does it */
         srv->ndbs++;
         srv->free_idx[srv->nfree++] = i;
     }
-    return FY_ERR_OK;
+    return fy_db_checkpointer_start(srv->db_path, &srv->checkpointer, em);
 }
 
 void api_pool_close(struct api_server *srv)
 {
+    fy_db_checkpointer_stop(srv->checkpointer);
+    srv->checkpointer = NULL;
     for (int i = 0; i < srv->ndbs; i++) {
         fy_db_close(srv->dbs[i]);
     }

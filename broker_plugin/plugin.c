@@ -158,6 +158,9 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier,
     if (!e) {
         e = fy_db_open(db_path, &p->db, &em);
     }
+    if (!e) { /* never an fsync on the broker thread: the server's checkpointer does it */
+        fy_db_autocheckpoint_off(p->db);
+    }
     for (size_t i = 0; !e && i < NCALLBACKS; i++) {
         if (mosquitto_callback_register(identifier, callbacks[i].event, callbacks[i].cb, NULL, p) !=
             MOSQ_ERR_SUCCESS) {

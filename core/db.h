@@ -95,6 +95,30 @@ FY_NODISCARD fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, st
 /* Executes SQL with no results (for DDL, pragmas, maintenance). */
 FY_NODISCARD fy_err fy_db_exec(struct fy_db *db, const char *sql, struct fy_errmsg *em);
 
+/* ---- background checkpoints (checkpoint.c) ----
+ *
+ * By default every connection checkpoints the WAL itself after a commit that grows it past
+ * 1000 pages, so one request in a few hundred pays for copying pages and an fsync. A server
+ * runs one checkpointer thread instead and turns that off on its connections
+ * (fy_db_autocheckpoint_off): every FY_DB_CKPT_INTERVAL_MS it backfills the WAL without
+ * waiting for anyone (PASSIVE), and when the WAL has grown past FY_DB_WAL_RESTART_FRAMES it
+ * truncates it (waiting up to the busy timeout for readers), which bounds the WAL file. */
+#define FY_DB_CKPT_INTERVAL_MS   100
+#define FY_DB_WAL_RESTART_FRAMES 16384 /* ~64 MB with 4 KB pages */
+
+struct fy_db_checkpointer;
+
+/* Starts the thread on its own connection to path; *out is owned (fy_db_checkpointer_stop). */
+FY_NODISCARD fy_err fy_db_checkpointer_start(const char *path,
+                                             struct fy_db_checkpointer **out,
+                                             struct fy_errmsg *em);
+
+/* Stops the thread (after a last checkpoint) and frees c. NULL is a no-op. */
+void fy_db_checkpointer_stop(struct fy_db_checkpointer *c);
+
+/* This connection no longer checkpoints after its commits (a checkpointer does). */
+void fy_db_autocheckpoint_off(struct fy_db *db);
+
 /* Maps an SQLite result code to fy_err: CONSTRAINT_UNIQUE/PRIMARYKEY -> ALREADY_EXISTS,
  * BUSY/LOCKED -> UNAVAILABLE, NOMEM -> NOMEM, others -> INTERNAL; logs and fills em. */
 fy_err fy_db_err(struct fy_db *db, int rc, struct fy_errmsg *em);

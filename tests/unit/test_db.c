@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/db.h"
@@ -94,6 +95,41 @@ static void test_group_commit(struct fy_db *db, const char *path)
     ok(scalar(db, "SELECT count(*) FROM settings") == unique, "group commit: rows match");
 }
 
+static long file_size(const char *path, const char *suffix)
+{
+    char name[96];
+    struct stat st;
+    snprintf(name, sizeof(name), "%s%s", path, suffix);
+    return stat(name, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* With autocheckpoint off the WAL only grows; the checkpointer copies it into the database
+ * file and, past FY_DB_WAL_RESTART_FRAMES, truncates it. */
+static void test_checkpointer(struct fy_db *db, const char *path)
+{
+    struct fy_errmsg em;
+    struct fy_db_checkpointer *c = NULL;
+    int n = FY_DB_WAL_RESTART_FRAMES + 500; /* one transaction, so one frame at least, each */
+    fy_db_autocheckpoint_off(db);
+    fy_err e = FY_ERR_OK;
+    for (int i = 0; i < n && !e; i++) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "INSERT INTO settings(key, value) VALUES('ck%d', 'v')", i);
+        e = fy_db_exec(db, sql, &em);
+    }
+    long db_before = file_size(path, "");
+    ok(!e && file_size(path, "-wal") > (long)n * 4096, "without checkpoints the WAL grows (%ld)",
+       file_size(path, "-wal"));
+    ok(fy_db_checkpointer_start(path, &c, &em) == FY_ERR_OK, "checkpointer starts");
+    usleep(5 * FY_DB_CKPT_INTERVAL_MS * 1000);
+    fy_db_checkpointer_stop(c);
+    ok(file_size(path, "") > db_before, "pages copied into the database file (%ld -> %ld)",
+       db_before, file_size(path, ""));
+    ok(file_size(path, "-wal") == 0, "a WAL past the limit is truncated (%ld)",
+       file_size(path, "-wal"));
+    ok(scalar(db, "SELECT count(*) FROM settings WHERE key LIKE 'ck%'") == n, "data intact");
+}
+
 int main(void)
 {
     char path[] = "/tmp/fy-test-db-XXXXXX";
@@ -126,6 +162,7 @@ int main(void)
     ok(sqlite3_get_autocommit(fy_db_handle(db)) == 1, "rolled back");
 
     test_group_commit(db, path);
+    test_checkpointer(db, path);
 
     char bump[64];
     snprintf(bump, sizeof(bump), "PRAGMA user_version=%d", fy_db_schema_version() + 1);
