@@ -248,9 +248,9 @@ FY_NODISCARD fy_err fy_metric_list(struct fy_db *db,
                                    bool *more,
                                    struct fy_errmsg *em);
 
-/* Scheduler hook: evaluates each fleet metric whose period has elapsed at now (epoch seconds)
- * and stores one datapoint per value in fleet_metric_datapoints. *evaluated (may be NULL) gets
- * the number of metrics evaluated. */
+/* Scheduler hook: evaluates each fleet metric whose period has elapsed at now (epoch seconds;
+ * a new metric is due at once) and stores one datapoint per value in fleet_metric_datapoints.
+ * *evaluated (may be NULL) gets the number of metrics evaluated. */
 FY_NODISCARD fy_err fy_metric_tick(struct fy_db *db,
                                    double now,
                                    int *evaluated,

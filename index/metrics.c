@@ -126,7 +126,7 @@ static fy_err create_locked(struct fy_db *db, void *arg, struct fy_errmsg *em)
     fy_err e = bind_common(st, 2, m);
     sqlite3_bind_double(st, 10, now);
     sqlite3_bind_double(st, 11, now);
-    sqlite3_bind_double(st, 12, now + (double)m->period);
+    sqlite3_bind_double(st, 12, now); /* first datapoint on the next tick, then every period */
     int rc = e ? SQLITE_DONE : sqlite3_step(st);
     fy_stmt_done(st);
     if (!e && rc != SQLITE_DONE) {
