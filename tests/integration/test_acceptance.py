@@ -67,6 +67,7 @@ JOBS_LAB_CHECKS = [
     "device certificate chains to the root CA", "attach-thing-principal",
     "list-thing-principals", "create-policy", "attach-policy", "list-attached-policies",
     "describe-endpoint",
+    "device connected over mutual TLS",  # issue 4
 ]
 
 
