@@ -27,12 +27,30 @@ static const char SQL_DROP_UNRELEASED[] =
 static const char SQL_EXPIRED[] =
     "SELECT id FROM job_executions WHERE job = ?1 AND status = 'IN_PROGRESS' AND "
     "min(coalesce(step_deadline, 9e18), coalesce(progress_deadline, 9e18)) <= ?3 LIMIT ?2";
-static const char SQL_COUNTS[] =
-    "SELECT coalesce(sum(released = 0 AND status = 'QUEUED'), 0), "
-    "coalesce(sum(released = 1 AND released_at > ?3 - 60), 0), "
-    "coalesce(sum(released = 1 AND status IN ('QUEUED','IN_PROGRESS')), 0), "
-    "coalesce(sum(released = 1), 0), coalesce(sum(status = 'SUCCEEDED'), 0), "
-    "coalesce(sum(status IN ('QUEUED','IN_PROGRESS')), 0) FROM job_executions WHERE job = ?1";
+/* Rollout counts, each an indexed range read (a job's size does not matter). */
+static const char SQL_C_UNRELEASED[] =
+    "SELECT count(*) FROM (SELECT 1 FROM job_executions WHERE job = ?1 AND status = 'QUEUED' "
+    "AND released = 0 LIMIT " FY_STR(FY_JOBS_RELEASE_CHUNK) ")";
+static const char SQL_C_MINUTE[] =
+    "SELECT count(*) FROM job_executions WHERE job = ?1 AND released_at > ?3 - 60";
+static const char SQL_C_IN_FLIGHT[] =
+    "SELECT count(*) FROM job_executions WHERE job = ?1 AND status IN ('QUEUED','IN_PROGRESS') "
+    "AND released = 1";
+static const char SQL_C_NOTIFIED[] =
+    "SELECT count(*) FROM job_executions WHERE job = ?1 AND released_at IS NOT NULL";
+static const char SQL_C_SUCCEEDED[] =
+    "SELECT count(*) FROM job_executions WHERE job = ?1 AND status = 'SUCCEEDED'";
+static const char SQL_C_PENDING[] = "SELECT EXISTS (SELECT 1 FROM job_executions WHERE job = ?1 "
+                                    "AND status IN ('QUEUED','IN_PROGRESS'))";
+/* Changes whenever a membership or a thing comes or goes: continuous targets are re-synced
+ * only then. */
+static const char SQL_MEMBERSHIP_SIG[] =
+    "SELECT (SELECT count(*) FROM thing_group_members) || ':' || "
+    "(SELECT total(added) FROM thing_group_members) || ':' || (SELECT count(*) FROM things) || "
+    "':' || (SELECT total(creation_date) FROM things)";
+static const char SQL_GET_SIG[] = "SELECT value FROM settings WHERE key = 'jobs.sync_sig'";
+static const char SQL_PUT_SIG[] = "INSERT INTO settings(key, value) VALUES ('jobs.sync_sig', ?2) "
+                                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
 /* Abort rules look at each thing's latest attempt (a failure being retried is not final). */
 static const char SQL_ABORT_COUNTS[] =
     "SELECT coalesce(sum(status IN ('SUCCEEDED','FAILED','REJECTED','TIMED_OUT')), 0), "
@@ -63,6 +81,7 @@ struct pass {
     const struct live_job *job;
     struct fy_job_config cfg;
     double now;
+    bool sync; /* memberships or things changed since the last complete pass */
     struct fy_jobs_changed *changed;
 };
 
@@ -97,20 +116,38 @@ static fy_err row_of(struct fy_db *db,
 }
 
 static fy_err
+count_of(struct fy_db *db, const char *sql, const struct pass *p, int64_t *v, struct fy_errmsg *em)
+{
+    return row_of(db, sql, p, v, 1, em);
+}
+
+/* Reads the counts the job's configuration needs (the costlier ones only when used). */
+static fy_err
 load_counts(struct fy_db *db, const struct pass *p, struct counts *c, struct fy_errmsg *em)
 {
-    int64_t v[6], a[4];
-    fy_err e = row_of(db, SQL_COUNTS, p, v, 6, em);
+    int64_t a[4] = {0, 0, 0, 0};
+    memset(c, 0, sizeof(*c));
+    fy_err e = count_of(db, SQL_C_UNRELEASED, p, &c->roll.unreleased, em);
     if (!e) {
+        e = count_of(db, SQL_C_MINUTE, p, &c->roll.last_minute, em);
+    }
+    if (!e) {
+        e = count_of(db, SQL_C_IN_FLIGHT, p, &c->roll.in_flight, em);
+    }
+    if (!e && p->cfg.notified_step > 0) {
+        e = count_of(db, SQL_C_NOTIFIED, p, &c->roll.notified, em);
+    }
+    if (!e && p->cfg.succeeded_step > 0) {
+        e = count_of(db, SQL_C_SUCCEEDED, p, &c->roll.succeeded, em);
+    }
+    if (!e) {
+        e = count_of(db, SQL_C_PENDING, p, &c->pending, em);
+    }
+    if (!e && p->cfg.nabort > 0) {
         e = row_of(db, SQL_ABORT_COUNTS, p, a, 4, em);
     }
-    if (e) {
-        return e;
-    }
-    c->roll = (struct fy_rollout_counts){v[0], v[1], v[2], v[3], v[4]};
-    c->pending = v[5];
     c->abort = (struct fy_abort_counts){a[0], a[1], a[2], a[3]};
-    return FY_ERR_OK;
+    return e;
 }
 
 /* Ids selected by sql (?1 job, ?2 limit, ?3 now) into ids[0..*n). */
@@ -242,7 +279,7 @@ static fy_err active_job(struct fy_db *db, const struct pass *p, struct fy_errms
     bool continuous = strcmp(p->job->selection, "CONTINUOUS") == 0;
     bool running = strcmp(p->job->status, "IN_PROGRESS") == 0;
     fy_err e = running ? end_schedule(db, p, &canceled, em) : FY_ERR_OK;
-    if (!e && !canceled) {
+    if (!e && !canceled && p->sync) {
         e = fy_jobs_sync_targets(db, p->job->id, p->job->job_id, p->job->selection,
                                  running && continuous, p->now, p->changed, em);
     }
@@ -274,7 +311,10 @@ static fy_err job_pass(struct fy_db *db, struct pass *p, struct fy_errmsg *em)
             return FY_ERR_OK;
         }
         e = fy_jobs_run(db, SQL_SET_STATUS, p->job->id, "IN_PROGRESS", p->now, em);
-        return e;
+        bool continuous = strcmp(p->job->selection, "CONTINUOUS") == 0;
+        return e ? e
+                 : fy_jobs_sync_targets(db, p->job->id, p->job->job_id, p->job->selection,
+                                        continuous, p->now, NULL, em);
     }
     if (!e) {
         e = active_job(db, p, em);
@@ -308,18 +348,51 @@ static fy_err live_jobs(struct fy_db *db, struct live_job *jobs, size_t *n, stru
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? FY_ERR_OK : fy_db_err(db, rc, em);
 }
 
+/* The membership signature now (*now_sig) and as of the last complete pass (*last_sig), both
+ * owned strings; a NULL last_sig means never. */
+static fy_err signatures(struct fy_db *db, char **now_sig, char **last_sig, struct fy_errmsg *em)
+{
+    const char *sqls[2] = {SQL_MEMBERSHIP_SIG, SQL_GET_SIG};
+    char **outs[2] = {now_sig, last_sig};
+    *now_sig = *last_sig = NULL;
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = fy_db_stmt(db, sqls[i], em);
+        if (!st) {
+            return FY_ERR_INTERNAL;
+        }
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *outs[i] = fy_strdup(fy_col_text(st, 0));
+        }
+        fy_stmt_done(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            return fy_db_err(db, rc, em);
+        }
+        if (rc == SQLITE_ROW && !*outs[i]) {
+            return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+        }
+    }
+    return FY_ERR_OK;
+}
+
 fy_err
 fy_jobs_tick(struct fy_db *db, double now, struct fy_jobs_changed *changed, struct fy_errmsg *em)
 {
     size_t n = 0;
+    char *sig = NULL, *last = NULL;
     struct live_job *jobs = fy_calloc(ENGINE_JOBS_MAX, sizeof(*jobs));
-    fy_err e = jobs ? live_jobs(db, jobs, &n, em) : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    fy_err e = jobs ? signatures(db, &sig, &last, em) : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    bool sync = !last || !sig || strcmp(sig, last) != 0;
+    if (!e) {
+        e = live_jobs(db, jobs, &n, em);
+    }
     fy_err first = e;
     for (size_t i = 0; !e && i < n; i++) {
         struct pass p;
         memset(&p, 0, sizeof(p));
         p.job = &jobs[i];
         p.now = now;
+        p.sync = sync;
         p.changed = changed;
         fy_err je = job_tx(db, &p, em);
         if (je) {
@@ -327,6 +400,11 @@ fy_jobs_tick(struct fy_db *db, double now, struct fy_jobs_changed *changed, stru
             first = first ? first : je;
         }
     }
+    if (!first && sync && sig) {
+        first = fy_jobs_run(db, SQL_PUT_SIG, 0, sig, 0, em); /* autocommit */
+    }
+    fy_free(sig);
+    fy_free(last);
     fy_free(jobs);
     return first;
 }
