@@ -63,7 +63,8 @@ static fy_err load_groups(struct fy_db *db,
         struct fy_errmsg qem;
         g->id[g->n] = sqlite3_column_int64(st, 0);
         g->q[g->n] = NULL;
-        if (fy_index_compile(fy_col_text(st, 1), FY_INDEX_KIND_THINGS, cfg, &g->q[g->n], &qem)) {
+        if (fy_index_compile_opts(fy_col_text(st, 1), FY_INDEX_KIND_THINGS, cfg, true, &g->q[g->n],
+                                  &qem)) {
             g->q[g->n] = NULL;
         }
         g->n++;

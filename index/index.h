@@ -73,6 +73,15 @@ FY_NODISCARD fy_err fy_index_compile(const char *query,
                                      const struct fy_index_config *cfg,
                                      struct fy_index_sql **out,
                                      struct fy_errmsg *em);
+/* fy_index_compile with a choice of plan: correlated = per-thing probes (cheap when the
+ * statement also restricts things to a few, as dynamic group upkeep does); otherwise registry
+ * terms are sets the planner can drive from (searching the whole fleet). Same answers. */
+FY_NODISCARD fy_err fy_index_compile_opts(const char *query,
+                                          enum fy_index_kind kind,
+                                          const struct fy_index_config *cfg,
+                                          bool correlated,
+                                          struct fy_index_sql **out,
+                                          struct fy_errmsg *em);
 void fy_index_sql_free(struct fy_index_sql *q);
 
 /* Binds q's parameters from index first (1-based). Returns the next free index. */

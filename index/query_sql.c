@@ -21,6 +21,7 @@ struct gen {
     struct fy_buf b;
     enum fy_index_kind kind;
     const struct fy_index_config *cfg;
+    bool correlated; /* per-thing EXISTS probes instead of driving IN (...) sets */
     struct fy_errmsg *em;
 };
 
@@ -118,13 +119,44 @@ static bool numeric_range(const struct fy_qnode *n)
            !(n->v.open && n->hi.open);
 }
 
+/* The literal (lower-cased) head of a GLOB pattern, before its first metacharacter. */
+static size_t glob_head(const char *pattern)
+{
+    return strcspn(pattern, "*?[");
+}
+
+/* For a pattern with a literal head, a NOCASE range holding every match (so an index on
+ * expr COLLATE NOCASE narrows the scan): expr >= head AND expr < head-with-last-byte+1. */
+static fy_err glob_range(struct gen *g, const char *expr, const char *pattern)
+{
+    size_t n = glob_head(pattern);
+    if (n == 0 || (unsigned char)pattern[n - 1] == 0xff) {
+        return FY_ERR_OK;
+    }
+    char *lo = fy_strndup(pattern, n), *hi = fy_strndup(pattern, n);
+    fy_err e = lo && hi ? FY_ERR_OK : FY_ERR_NOMEM;
+    if (!e) {
+        hi[n - 1] = (char)((unsigned char)hi[n - 1] + 1);
+    }
+    e = e ? e : put(g, " AND ");
+    e = e ? e : put(g, expr);
+    e = e ? e : put_text(g, " >= ? COLLATE NOCASE AND ", lo);
+    e = e ? e : put(g, expr);
+    e = e ? e : put_text(g, " < ? COLLATE NOCASE", hi);
+    fy_free(lo);
+    fy_free(hi);
+    return e;
+}
+
 /* Text equality / wildcard on expr. */
 static fy_err text_eq(struct gen *g, const char *expr, const struct fy_qvalue *v)
 {
-    fy_err e = put(g, v->glob ? "lower(" : "");
+    fy_err e = put(g, v->glob ? "(lower(" : "");
     e = e ? e : put(g, expr);
     if (v->glob) {
-        return e ? e : put_text(g, ") GLOB ?", v->pattern);
+        e = e ? e : put_text(g, ") GLOB ?", v->pattern);
+        e = e ? e : glob_range(g, expr, v->pattern);
+        return e ? e : put(g, ")");
     }
     return e ? e : put_text(g, " = ? COLLATE NOCASE", v->text);
 }
@@ -258,12 +290,23 @@ static const char TG_PARENTS[] =
     "JOIN thing_groups p3 ON p3.id = p2.parent JOIN thing_groups p4 ON p4.id = p3.parent "
     "JOIN thing_groups p5 ON p5.id = p4.parent WHERE p1.id = tg.parent)) AND ";
 
+/* Registry terms: correlated probes for evaluating a few things (dynamic group upkeep), driving
+ * sets for searching the whole fleet (the planner can start from the attribute index). */
+static const char *const ATTR_TERM[2] = {
+    "t.id IN (SELECT a.thing FROM thing_attributes a WHERE a.key = ? AND ",
+    "EXISTS (SELECT 1 FROM thing_attributes a WHERE a.thing = t.id AND a.key = ? AND "};
+static const char *const TYPE_TERM[2] = {
+    "t.type_id IN (SELECT ty.id FROM thing_types ty WHERE ",
+    "EXISTS (SELECT 1 FROM thing_types ty WHERE ty.id = t.type_id AND "};
+static const char *const GROUP_TERM[2] = {
+    "t.id IN (SELECT m.thing FROM thing_group_members m JOIN thing_groups gn ON gn.id = m.grp "
+    "WHERE gn.dynamic = 0 AND ",
+    "EXISTS (SELECT 1 FROM thing_group_members m JOIN thing_groups gn ON gn.id = m.grp WHERE "
+    "m.thing = t.id AND gn.dynamic = 0 AND "};
+
 static fy_err term_attribute(struct gen *g, const struct fy_qnode *n, const struct fy_qfield *f)
 {
-    fy_err e = put_text(g,
-                        "EXISTS (SELECT 1 FROM thing_attributes a WHERE a.thing = t.id AND "
-                        "a.key = ? AND ",
-                        f->key);
+    fy_err e = put_text(g, ATTR_TERM[g->correlated], f->key);
     return e ? e : wrap(g, n, "", VC_NUMTEXT, "a.value", ")");
 }
 
@@ -305,13 +348,9 @@ static fy_err term_thing_field(struct gen *g, const struct fy_qnode *n, const st
     case FY_QF_THING_ID:
         return cond(g, n, VC_TEXT, "t.thing_id");
     case FY_QF_THING_TYPE:
-        return wrap(g, n, "EXISTS (SELECT 1 FROM thing_types ty WHERE ty.id = t.type_id AND ",
-                    VC_TEXT, "ty.name", ")");
+        return wrap(g, n, TYPE_TERM[g->correlated], VC_TEXT, "ty.name", ")");
     case FY_QF_GROUP_NAMES:
-        return wrap(g, n,
-                    "EXISTS (SELECT 1 FROM thing_group_members m JOIN thing_groups gn ON gn.id = "
-                    "m.grp WHERE m.thing = t.id AND gn.dynamic = 0 AND ",
-                    VC_TEXT, "gn.name", ")");
+        return wrap(g, n, GROUP_TERM[g->correlated], VC_TEXT, "gn.name", ")");
     case FY_QF_ATTRIBUTE:
         return term_attribute(g, n, f);
     case FY_QF_SHADOW_VALUE:
@@ -434,8 +473,18 @@ fy_err fy_index_compile(const char *query,
                         struct fy_index_sql **out,
                         struct fy_errmsg *em)
 {
+    return fy_index_compile_opts(query, kind, cfg, false, out, em);
+}
+
+fy_err fy_index_compile_opts(const char *query,
+                             enum fy_index_kind kind,
+                             const struct fy_index_config *cfg,
+                             bool correlated,
+                             struct fy_index_sql **out,
+                             struct fy_errmsg *em)
+{
     struct fy_qnode *ast = NULL;
-    struct gen g = {.kind = kind, .cfg = cfg, .em = em};
+    struct gen g = {.kind = kind, .cfg = cfg, .correlated = correlated, .em = em};
     *out = NULL;
     fy_err e = fy_qparse(query, query ? strlen(query) : 0, &ast, em);
     if (e) {

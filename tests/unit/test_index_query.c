@@ -49,6 +49,10 @@ static const struct match_row matches[] = {
     {"thingName:t? OR thingName:T", "t1 t2 t3"},
     {"thingName:t?", "t1 t2 t3"},
     {"thingName:thing?", "Thing4"},
+    {"thingName:thing*", "Thing4"},
+    {"thingName:t1*", "t1"},
+    {"attributes.location:BUILDING-A*", "t1 t3"},
+    {"attributes.location:building-a2*", "t3"},
     {"thingName:*1", "t1"},
     {"thingName:?2 OR thingName:t3", "t2 t3"},
     {"attributes.location:*-a", "t1"},
@@ -124,6 +128,8 @@ static const struct match_row matches[] = {
 };
 
 /* Runs query and joins the matching names with spaces into out. */
+static bool correlated; /* which plan run_query compiles */
+
 static fy_err run_query(struct fy_db *db,
                         const char *query,
                         const struct fy_index_config *cfg,
@@ -133,7 +139,7 @@ static fy_err run_query(struct fy_db *db,
 {
     struct fy_index_sql *q = NULL;
     sqlite3_stmt *st = NULL;
-    fy_err e = fy_index_compile(query, FY_INDEX_KIND_THINGS, cfg, &q, em);
+    fy_err e = fy_index_compile_opts(query, FY_INDEX_KIND_THINGS, cfg, correlated, &q, em);
     e = e ? e
           : fy_index_prepare(db, "SELECT t.name FROM things t WHERE ", q, " ORDER BY t.name", &st,
                              em);
@@ -153,8 +159,9 @@ static void test_matches(struct fy_db *db)
         char got[256];
         struct fy_errmsg em = {{0}};
         fy_err e = run_query(db, matches[i].query, NULL, got, sizeof(got), &em);
-        ok(e == FY_ERR_OK && strcmp(got, matches[i].want) == 0, "%s -> [%s] (got [%s] %s)",
-           matches[i].query, matches[i].want, got, e ? em.msg : "");
+        ok(e == FY_ERR_OK && strcmp(got, matches[i].want) == 0, "%s%s -> [%s] (got [%s] %s)",
+           correlated ? "(correlated) " : "", matches[i].query, matches[i].want, got,
+           e ? em.msg : "");
     }
 }
 
@@ -328,6 +335,9 @@ int main(void)
         return done();
     }
     test_matches(db);
+    correlated = true;
+    test_matches(db);
+    correlated = false;
     test_errors();
     test_limits();
     test_no_splicing();
