@@ -4,6 +4,7 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "jobs/jobs_int.h"
 #include "jobs/targets.h"
 #include "registry/groups.h"
@@ -30,6 +31,7 @@ struct create_req {
     json_t *config; /* owned */
     struct fy_job_config cfg;
     double now;
+    int64_t rowid;
     char arn[FY_ARN_MAX + 1];
 };
 
@@ -190,8 +192,9 @@ static fy_err create_locked(struct fy_db *db, struct create_req *r, struct fy_er
         e = fy_tags_put_locked(db, r->arn, r->tags, FY_ERR_LIMIT_EXCEEDED, em);
     }
     if (!e) {
-        e = fy_jobs_sync_targets(db, id, r->job_id, r->selection, true, r->now, NULL, em);
+        e = fy_jobs_materialize_begin(db, id, em);
     }
+    r->rowid = id;
     return e;
 }
 
@@ -228,6 +231,11 @@ fy_err fy_job_create(struct fy_db *db,
     }
     if (!e) {
         snprintf(arn_out, arn_n, "%s", r.arn);
+        struct fy_errmsg later;
+        if (fy_jobs_materialize(db, r.rowid, job_id, false, now, &later) != FY_ERR_OK) {
+            fy_log(FY_LOG_WARN, "jobs", "job %s: the scheduler will finish its executions: %s",
+                   job_id, later.msg); /* the job exists; its cursor is kept */
+        }
     }
     json_decref(r.config);
     json_decref(j);

@@ -276,12 +276,10 @@ static fy_err progress(struct fy_db *db, const struct pass *p, struct fy_errmsg 
 static fy_err active_job(struct fy_db *db, const struct pass *p, struct fy_errmsg *em)
 {
     bool canceled = false;
-    bool continuous = strcmp(p->job->selection, "CONTINUOUS") == 0;
     bool running = strcmp(p->job->status, "IN_PROGRESS") == 0;
     fy_err e = running ? end_schedule(db, p, &canceled, em) : FY_ERR_OK;
     if (!e && !canceled && p->sync) {
-        e = fy_jobs_sync_targets(db, p->job->id, p->job->job_id, p->job->selection,
-                                 running && continuous, p->now, p->changed, em);
+        e = fy_jobs_sync_targets(db, p->job->id, p->job->selection, p->now, p->changed, em);
     }
     if (!e) {
         e = each_id(db, SQL_EXPIRED, p, FY_JOBS_RELEASE_CHUNK, time_out_one, em);
@@ -310,11 +308,7 @@ static fy_err job_pass(struct fy_db *db, struct pass *p, struct fy_errmsg *em)
         if (p->cfg.start_time > p->now) {
             return FY_ERR_OK;
         }
-        e = fy_jobs_run(db, SQL_SET_STATUS, p->job->id, "IN_PROGRESS", p->now, em);
-        bool continuous = strcmp(p->job->selection, "CONTINUOUS") == 0;
-        return e ? e
-                 : fy_jobs_sync_targets(db, p->job->id, p->job->job_id, p->job->selection,
-                                        continuous, p->now, NULL, em);
+        return fy_jobs_run(db, SQL_SET_STATUS, p->job->id, "IN_PROGRESS", p->now, em);
     }
     if (!e) {
         e = active_job(db, p, em);
@@ -346,6 +340,19 @@ static fy_err live_jobs(struct fy_db *db, struct live_job *jobs, size_t *n, stru
     }
     fy_stmt_done(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+/* Creates executions still owed to targeted things, outside the job's transaction: resumes an
+ * interrupted creation, and re-walks a live continuous job's targets when memberships changed. */
+static fy_err
+materialize(struct fy_db *db, const struct live_job *j, bool sync, double now, struct fy_errmsg *em)
+{
+    bool live = strcmp(j->status, "IN_PROGRESS") == 0 || strcmp(j->status, "SCHEDULED") == 0;
+    bool continuous = strcmp(j->selection, "CONTINUOUS") == 0;
+    if (!live) {
+        return FY_ERR_OK;
+    }
+    return fy_jobs_materialize(db, j->id, j->job_id, sync && continuous, now, em);
 }
 
 /* The membership signature now (*now_sig) and as of the last complete pass (*last_sig), both
@@ -394,7 +401,10 @@ fy_jobs_tick(struct fy_db *db, double now, struct fy_jobs_changed *changed, stru
         p.now = now;
         p.sync = sync;
         p.changed = changed;
-        fy_err je = job_tx(db, &p, em);
+        fy_err je = materialize(db, &jobs[i], sync, now, em);
+        if (!je) {
+            je = job_tx(db, &p, em);
+        }
         if (je) {
             fy_log(FY_LOG_WARN, "jobs", "job %s: engine pass failed: %s", jobs[i].job_id, em->msg);
             first = first ? first : je;

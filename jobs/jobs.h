@@ -43,6 +43,7 @@
 #define FY_JOBS_REQUEST_MAX         (64 * 1024) /* device request payload bytes */
 #define FY_JOBS_PURGE_CHUNK         1000        /* executions deleted per engine pass */
 #define FY_JOBS_RELEASE_CHUNK       1000        /* executions released per job per pass */
+#define FY_JOBS_WINDOW              5000        /* things ids per materialization transaction */
 
 /* ---- execution statuses and transitions (pure) ---- */
 

@@ -6,6 +6,9 @@
  * groups, so dynamic groups need nothing more here. */
 #include "jobs/targets.h"
 
+#define FY_STR_(x) #x
+#define FY_STR(x)  FY_STR_(x)
+
 #include <stdio.h>
 #include <string.h>
 
@@ -26,13 +29,29 @@ static const char SQL_ADD_TARGET[] = "INSERT OR IGNORE INTO job_targets(job, kin
     "WHERE m.grp IN tg UNION SELECT jt.name FROM job_targets jt JOIN things t ON t.name = "  \
     "jt.name WHERE jt.job = ?1 AND jt.kind = 'thing') "
 
+/* Targeted things among things.id in (?4, ?4 + FY_JOBS_WINDOW] without a live execution get a
+ * QUEUED, unreleased one. */
 static const char SQL_MATERIALIZE[] =
     "INSERT INTO job_executions(job, job_id, thing_name, execution_number, status, released, "
-    "queued_at, last_updated_at, version) " TARGET_THINGS
-    "SELECT ?1, ?2, tt.name, 1 + coalesce((SELECT max(execution_number) FROM job_executions x "
-    "WHERE x.job = ?1 AND x.thing_name = tt.name), 0), 'QUEUED', 0, ?3, ?3, 1 FROM tt "
-    "WHERE NOT EXISTS (SELECT 1 FROM job_executions x WHERE x.job = ?1 AND "
-    "x.thing_name = tt.name AND x.status != 'REMOVED')";
+    "queued_at, last_updated_at, version) WITH RECURSIVE tg(id) AS (SELECT g.id FROM "
+    "job_targets jt JOIN thing_groups g ON g.name = jt.name WHERE jt.job = ?1 AND "
+    "jt.kind = 'group' UNION SELECT c.id FROM thing_groups c JOIN tg ON c.parent = tg.id) "
+    "SELECT ?1, ?2, t.name, 1 + coalesce((SELECT max(execution_number) FROM job_executions x "
+    "WHERE x.job = ?1 AND x.thing_name = t.name), 0), 'QUEUED', 0, ?3, ?3, 1 FROM things t "
+    "WHERE t.id > ?4 AND t.id <= ?4 + " FY_STR(
+        FY_JOBS_WINDOW) " AND (EXISTS (SELECT 1 FROM "
+                        "thing_group_members m WHERE m.thing = t.id AND m.grp IN tg) OR EXISTS "
+                        "(SELECT 1 FROM "
+                        "job_targets jt WHERE jt.job = ?1 AND jt.kind = 'thing' AND jt.name = "
+                        "t.name)) AND NOT "
+                        "EXISTS (SELECT 1 FROM job_executions x WHERE x.job = ?1 AND x.thing_name "
+                        "= t.name AND "
+                        "x.status != 'REMOVED') ORDER BY t.id";
+static const char SQL_MAX_THING[] = "SELECT coalesce(max(id), 0) FROM things";
+static const char SQL_GET_CURSOR[] = "SELECT value FROM settings WHERE key = ?2";
+static const char SQL_PUT_CURSOR[] = "INSERT INTO settings(key, value) VALUES (?2, ?1) "
+                                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+static const char SQL_DROP_CURSOR[] = "DELETE FROM settings WHERE key = ?2";
 /* Pending executions of things that are gone, or (continuous) no longer targeted. */
 static const char SQL_LEAVERS[] =
     "SELECT x.id FROM job_executions x WHERE x.job = ?1 AND x.status IN ('QUEUED','IN_PROGRESS') "
@@ -126,35 +145,109 @@ static fy_err remove_one(
 
 fy_err fy_jobs_sync_targets(struct fy_db *db,
                             int64_t job,
-                            const char *job_id,
                             const char *selection,
-                            bool add,
                             double now,
                             struct fy_jobs_changed *changed,
                             struct fy_errmsg *em)
 {
     int64_t *ids = fy_calloc(1000, sizeof(*ids));
     size_t n = 0;
-    fy_err e = ids ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
-    if (!e && add) {
-        sqlite3_stmt *st = fy_db_stmt(db, SQL_MATERIALIZE, em);
-        if (!st) {
-            e = FY_ERR_INTERNAL;
-        } else {
-            sqlite3_bind_int64(st, 1, job);
-            fy_bind_text(st, 2, job_id);
-            sqlite3_bind_double(st, 3, now);
-            int rc = sqlite3_step(st);
-            fy_stmt_done(st);
-            e = rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
-        }
-    }
-    if (!e) {
-        e = leavers(db, job, selection, ids, &n, em);
-    }
+    fy_err e =
+        ids ? leavers(db, job, selection, ids, &n, em) : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     for (size_t i = 0; !e && i < n; i++) {
         e = remove_one(db, ids[i], now, changed, em);
     }
     fy_free(ids);
+    return e;
+}
+
+/* ---- materialization in windows of things.id, each its own transaction ---- */
+
+static void cursor_key(int64_t job, char key[48])
+{
+    snprintf(key, 48, "jobs.materialize.%lld", (long long)job);
+}
+
+fy_err fy_jobs_materialize_begin(struct fy_db *db, int64_t job, struct fy_errmsg *em)
+{
+    char key[48];
+    cursor_key(job, key);
+    return fy_jobs_run(db, SQL_PUT_CURSOR, 0, key, 0, em);
+}
+
+struct window {
+    int64_t job;
+    const char *job_id;
+    double now;
+    int64_t from;
+    bool done;
+};
+
+static fy_err window_locked(struct fy_db *db, struct window *w, struct fy_errmsg *em)
+{
+    char key[48];
+    int64_t max_id = 0;
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_MATERIALIZE, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    sqlite3_bind_int64(st, 1, w->job);
+    fy_bind_text(st, 2, w->job_id);
+    sqlite3_bind_double(st, 3, w->now);
+    sqlite3_bind_int64(st, 4, w->from);
+    int rc = sqlite3_step(st);
+    fy_stmt_done(st);
+    fy_err e = rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+    if (!e) {
+        e = fy_jobs_count(db, SQL_MAX_THING, 0, NULL, &max_id, em);
+    }
+    cursor_key(w->job, key);
+    w->from += FY_JOBS_WINDOW;
+    w->done = w->from >= max_id;
+    if (!e && w->done) {
+        return fy_jobs_run(db, SQL_DROP_CURSOR, 0, key, 0, em);
+    }
+    return e ? e : fy_jobs_run(db, SQL_PUT_CURSOR, w->from, key, 0, em);
+}
+
+static fy_err window_tx(struct fy_db *db, struct window *w, struct fy_errmsg *em)
+{
+    FY_DB_RETURN_IN_TX(db, em, window_locked(db, w, em));
+}
+
+/* The stored cursor of job: *from gets it, *found whether materialization is pending. */
+static fy_err
+get_cursor(struct fy_db *db, int64_t job, int64_t *from, bool *found, struct fy_errmsg *em)
+{
+    char key[48];
+    cursor_key(job, key);
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_GET_CURSOR, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 2, key);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    *from = *found ? sqlite3_column_int64(st, 0) : 0;
+    fy_stmt_done(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+fy_err fy_jobs_materialize(struct fy_db *db,
+                           int64_t job,
+                           const char *job_id,
+                           bool restart,
+                           double now,
+                           struct fy_errmsg *em)
+{
+    struct window w = {job, job_id, now, 0, false};
+    bool pending = restart;
+    fy_err e = restart ? FY_ERR_OK : get_cursor(db, job, &w.from, &pending, em);
+    if (restart) {
+        w.from = 0;
+    }
+    while (!e && pending && !w.done) {
+        e = window_tx(db, &w, em);
+    }
     return e;
 }

@@ -25,17 +25,29 @@ FY_NODISCARD fy_err fy_jobs_add_target(struct fy_db *db,
                                        const struct fy_job_target *t,
                                        struct fy_errmsg *em);
 
-/* Brings job's executions in line with its targets (inside the caller's transaction): with
- * add, every targeted thing without a live execution gets a QUEUED, unreleased one; pending
- * executions of deleted things, and for CONTINUOUS jobs of things no longer targeted, become
- * REMOVED (at most 1000 per call; things that saw them are recorded in changed). */
+/* Marks pending executions of deleted things, and for CONTINUOUS jobs of things no longer
+ * targeted, REMOVED (inside the caller's transaction; at most 1000 per call; things that saw
+ * them are recorded in changed). */
 FY_NODISCARD fy_err fy_jobs_sync_targets(struct fy_db *db,
                                          int64_t job,
-                                         const char *job_id,
                                          const char *selection,
-                                         bool add,
                                          double now,
                                          struct fy_jobs_changed *changed,
                                          struct fy_errmsg *em);
+
+/* Records (inside the caller's transaction) that job's executions are to be created. */
+FY_NODISCARD fy_err fy_jobs_materialize_begin(struct fy_db *db, int64_t job, struct fy_errmsg *em);
+
+/* Gives every targeted thing without a live execution a QUEUED, unreleased one, walking things
+ * in windows of FY_JOBS_WINDOW ids, each window its own short transaction (so a job for 100,000
+ * things never holds the write lock for long). Resumes a materialization begun earlier and
+ * interrupted (crash), or with restart runs a full pass (continuous re-sync). Outside any
+ * transaction. */
+FY_NODISCARD fy_err fy_jobs_materialize(struct fy_db *db,
+                                        int64_t job,
+                                        const char *job_id,
+                                        bool restart,
+                                        double now,
+                                        struct fy_errmsg *em);
 
 #endif

@@ -485,6 +485,52 @@ static void test_scheduled(void)
     ok(strcmp(job_status("sc"), "CANCELED") == 0, "endBehavior CANCEL at endTime");
 }
 
+/* A job over more things than one materialization window, and a creation interrupted after its
+ * job row (as by a crash) that the engine finishes. */
+static void test_windows_and_resume(void)
+{
+    struct fy_errmsg em = {""};
+    char sql[256];
+    int n = 2 * FY_JOBS_WINDOW + 7;
+    mk_group("wide", NULL);
+    fy_err e = fy_db_exec(db, "BEGIN", &em);
+    for (int i = 0; !e && i < n; i++) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO things(name, thing_id, creation_date, modified_date) "
+                 "VALUES ('w%05d', 'x', 0, 0)",
+                 i);
+        e = fy_db_exec(db, sql, &em);
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO thing_group_members(grp, thing, added) SELECT g.id, t.id, 0 FROM "
+                 "thing_groups g, things t WHERE g.name = 'wide' AND t.name = 'w%05d'",
+                 i);
+        e = e ? e : fy_db_exec(db, sql, &em);
+    }
+    e = e ? e : fy_db_exec(db, "COMMIT", &em);
+    ok(e == FY_ERR_OK, "%d things in group wide: %s", n, em.msg);
+    ok(create("wide",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thinggroup/wide\"],"
+              "\"document\":\"{}\"}",
+              T0, &em) == FY_ERR_OK &&
+           counter("wide", "numberOfQueuedThings") == n,
+       "one execution per thing across three windows");
+    e = fy_db_exec(db,
+                   "DELETE FROM job_executions WHERE job = (SELECT id FROM jobs WHERE job_id = "
+                   "'wide') AND thing_name >= 'w03000'",
+                   &em);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO settings(key, value) SELECT 'jobs.materialize.' || id, '0' FROM jobs "
+             "WHERE job_id = 'wide'");
+    e = e ? e : fy_db_exec(db, sql, &em);
+    ok(e == FY_ERR_OK && counter("wide", "numberOfQueuedThings") == 3000,
+       "simulated crash: 3000 of %d created", n);
+    tick(T0 + 1);
+    ok(counter("wide", "numberOfQueuedThings") == n, "the engine finished the creation: %lld",
+       (long long)counter("wide", "numberOfQueuedThings"));
+    tick(T0 + 2);
+    ok(counter("wide", "numberOfQueuedThings") == n, "and created nothing twice");
+}
+
 int main(void)
 {
     char path[] = "/tmp/fy-test-jobs-XXXXXX";
@@ -505,6 +551,7 @@ int main(void)
     test_abort();
     test_cancel_delete_continuous();
     test_scheduled();
+    test_windows_and_resume();
     fy_db_close(db);
     char side[64];
     unlink(path);
