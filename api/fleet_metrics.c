@@ -1,6 +1,7 @@
 /* Fleet metrics: CreateFleetMetric, DescribeFleetMetric, UpdateFleetMetric, DeleteFleetMetric,
- * ListFleetMetrics, and fleetyard's GET /fleet-metric/{metricName}/datapoints (the values the
- * scheduler stored, newest first). */
+ * ListFleetMetrics, and two fleetyard extensions: GET /fleet-metric/{metricName}/datapoints (the
+ * values the scheduler stored, newest first) and GET /metrics (the latest values in the
+ * Prometheus text format). */
 #include <string.h>
 
 #include "api/api.h"
@@ -147,7 +148,20 @@ static fy_err h_datapoints(struct api_req *req)
     return e ? e : api_reply(req, j);
 }
 
+/* GET /metrics: the latest fleet metric values for Prometheus. */
+static fy_err h_prometheus(struct api_req *req)
+{
+    char *text = NULL;
+    size_t len = 0;
+    fy_err e = fy_metric_prometheus(req->db, &text, &len, &req->em);
+    if (!e) {
+        api_reply_raw(req, text, len, "text/plain; version=0.0.4; charset=utf-8");
+    }
+    return e;
+}
+
 const struct api_route api_routes_fleet_metrics[] = {
+    {FY_SVC_IOT, "GET", "/metrics", h_prometheus, "GetFleetMetricsPrometheus"},
     {FY_SVC_IOT, "GET", "/fleet-metrics", h_list, "ListFleetMetrics"},
     {FY_SVC_IOT, "PUT", "/fleet-metric/{metricName}", h_create, "CreateFleetMetric"},
     {FY_SVC_IOT, "GET", "/fleet-metric/{metricName}", h_describe, "DescribeFleetMetric"},

@@ -269,4 +269,12 @@ FY_NODISCARD fy_err fy_metric_tick(struct fy_db *db,
 FY_NODISCARD fy_err fy_metric_datapoints(
     struct fy_db *db, const char *name, int64_t limit, json_t **out, struct fy_errmsg *em);
 
+/* The latest value of every fleet metric statistic in the Prometheus text format (version
+ * 0.0.4): gauge fleetyard_fleet_metric{metric="<name>",stat="<stat>"} <value> <ms>. *out is a
+ * new buffer (fy_free) of *len bytes. */
+FY_NODISCARD fy_err fy_metric_prometheus(struct fy_db *db,
+                                         char **out,
+                                         size_t *len,
+                                         struct fy_errmsg *em);
+
 #endif

@@ -92,3 +92,14 @@ def test_fleet_metric_datapoints(server, indexed):
         points = r.json()["datapoints"]
         time.sleep(0.1)
     assert sorted((p["stat"], p["value"]) for p in points) == [("count", 3.0), ("sum", 12.0)]
+    r = signed_request(server, "GET", "/metrics")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain; version=0.0.4")
+    samples = {}
+    for line in r.text.splitlines():
+        if line.startswith("fleetyard_fleet_metric{"):
+            labels, value, ts = line.split(" ")
+            samples[labels] = float(value)
+            assert abs(int(ts) / 1000 - time.time()) < 60
+    assert "# TYPE fleetyard_fleet_metric gauge" in r.text
+    assert samples == {'fleetyard_fleet_metric{metric="levels",stat="count"}': 3.0,
+                       'fleetyard_fleet_metric{metric="levels",stat="sum"}': 12.0}
