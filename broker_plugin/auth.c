@@ -172,6 +172,7 @@ int fy_plugin_on_basic_auth(int event, void *event_data, void *userdata)
     if (client_id[0] == '$') {
         return admit_reserved_id(p, ed, client_id);
     }
+    fy_conns_drop_offline(&p->conns, client_id); /* this connection takes the session over */
     fy_err e = admit(p, ed->client, client_id, cert_id, &em);
     if (e) {
         fy_log(FY_LOG_WARN, "auth", "refused client %.128s from %s (certificate %s): %s", client_id,

@@ -58,13 +58,19 @@ fy_err fy_conns_add(struct fy_conns *t,
     return FY_ERR_OK;
 }
 
-/* Unlinks c from the retired list when it is there. */
+/* Unlinks c from the retired and offline lists when it is there. */
 static void unretire(struct fy_conns *t, const struct fy_conn *c)
 {
     for (struct fy_conn **pp = &t->retired; c->retired && *pp; pp = &(*pp)->retired_next) {
         if (*pp == c) {
             *pp = c->retired_next;
-            return;
+            break;
+        }
+    }
+    for (struct fy_conn **pp = &t->offline; c->offline && *pp; pp = &(*pp)->offline_next) {
+        if (*pp == c) {
+            *pp = c->offline_next;
+            break;
         }
     }
 }
@@ -102,6 +108,40 @@ void fy_conns_flush(struct fy_conns *t)
     }
 }
 
+void fy_conns_offline(struct fy_conns *t, struct fy_conn *c, int64_t now_ms)
+{
+    if (!c->offline && !c->retired) {
+        c->offline = true;
+        c->offline_since = now_ms;
+        c->offline_next = t->offline;
+        t->offline = c;
+    }
+}
+
+void fy_conns_drop_offline(struct fy_conns *t, const char *client_id)
+{
+    struct fy_conn *c = t->offline;
+    while (c) {
+        struct fy_conn *next = c->offline_next;
+        if (strcmp(c->client_id, client_id) == 0) {
+            fy_conns_remove(t, c->client);
+        }
+        c = next;
+    }
+}
+
+void fy_conns_expire_offline(struct fy_conns *t, int64_t now_ms, int64_t max_age_ms)
+{
+    struct fy_conn *c = t->offline;
+    while (c) {
+        struct fy_conn *next = c->offline_next;
+        if (now_ms - c->offline_since > max_age_ms) {
+            fy_conns_remove(t, c->client);
+        }
+        c = next;
+    }
+}
+
 void fy_conns_clear(struct fy_conns *t)
 {
     for (size_t b = 0; b < FY_PLUGIN_CONN_BUCKETS; b++) {
@@ -113,4 +153,5 @@ void fy_conns_clear(struct fy_conns *t)
     }
     t->count = 0;
     t->retired = NULL;
+    t->offline = NULL;
 }

@@ -21,6 +21,7 @@
 
 #include "broker_plugin/plugin_int.h"
 #include "core/alloc.h"
+#include "core/fytime.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/names.h"
@@ -88,10 +89,14 @@ static int on_disconnect(int event, void *event_data, void *userdata)
     (void)event;
     fy_conns_flush(&p->conns);
     struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
-    if (c && !c->retired && !c->link) {
+    if (c && !c->retired && !c->offline && !c->link) {
         fy_presence_disconnected(p, c);
     }
-    fy_conns_retire(&p->conns, ed->client);
+    if (c && !c->link && !mosquitto_client_clean_session(ed->client)) {
+        fy_conns_offline(&p->conns, c, fy_now_ms());
+    } else {
+        fy_conns_retire(&p->conns, ed->client);
+    }
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -102,6 +107,7 @@ static int on_tick(int event, void *event_data, void *userdata)
     (void)event;
     (void)event_data;
     fy_conns_flush(&p->conns);
+    fy_conns_expire_offline(&p->conns, fy_now_ms(), FY_PLUGIN_SESSION_EXPIRY_MS);
     fy_security_refresh(p, false);
     return MOSQ_ERR_SUCCESS;
 }

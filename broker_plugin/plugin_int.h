@@ -28,8 +28,11 @@
 #define FY_PLUGIN_CLIENT_ID_MAX 128 /* AWS: client ids are at most 128 bytes */
 #define FY_PLUGIN_CONN_BUCKETS  4096
 #define FY_PLUGIN_SECRET_MAX    128
-#define FY_PLUGIN_PATH_MAX      1024
-#define FY_PLUGIN_CA_MAX        1024 /* registered CA certificates placed in the trust dir */
+/* How long an offline persistent session's rights are kept: mosquitto's
+ * persistent_client_expiration (server/broker.h FY_BROKER_SESSION_EXPIRY, AWS's 1 h). */
+#define FY_PLUGIN_SESSION_EXPIRY_MS (3600 * 1000)
+#define FY_PLUGIN_PATH_MAX          1024
+#define FY_PLUGIN_CA_MAX            1024 /* registered CA certificates placed in the trust dir */
 
 struct mosquitto;
 struct fy_authz;
@@ -49,8 +52,11 @@ enum fy_disconnect_reason {
 struct fy_conn {
     struct fy_conn *next;         /* hash chain */
     struct fy_conn *retired_next; /* retired list, when retired */
+    struct fy_conn *offline_next; /* offline list, when offline */
     bool retired;
-    bool link;                      /* the server's internal link: allowed everything */
+    bool offline;          /* disconnected, persistent session kept (see fy_conns_offline) */
+    int64_t offline_since; /* epoch ms */
+    bool link;             /* the server's internal link: allowed everything */
     const struct mosquitto *client; /* the key; borrowed from mosquitto */
     char cert_id[FY_PLUGIN_CERT_ID_LEN + 1];
     char *client_id;        /* owned copy */
@@ -64,6 +70,7 @@ struct fy_conn {
 struct fy_conns {
     struct fy_conn *buckets[FY_PLUGIN_CONN_BUCKETS];
     struct fy_conn *retired; /* disconnected, removed by fy_conns_flush */
+    struct fy_conn *offline; /* disconnected with a persistent session */
     size_t count;
 };
 
@@ -106,6 +113,19 @@ void fy_conns_retire(struct fy_conns *t, const struct mosquitto *client);
 
 /* Removes and frees every retired entry. */
 void fy_conns_flush(struct fy_conns *t);
+
+/* A client with a persistent session (cleanSession=0) disconnected: mosquitto keeps its
+ * struct mosquitto, subscriptions and queue, and checks iot:Receive on that struct for every
+ * QoS 1 message it queues meanwhile, so the entry stays (offline) with its policies until the
+ * client id connects again (fy_conns_drop_offline) or the session expires
+ * (fy_conns_expire_offline). */
+void fy_conns_offline(struct fy_conns *t, struct fy_conn *c, int64_t now_ms);
+
+/* Removes the offline entries of client_id (a new connection takes its session over). */
+void fy_conns_drop_offline(struct fy_conns *t, const char *client_id);
+
+/* Removes offline entries older than max_age_ms. */
+void fy_conns_expire_offline(struct fy_conns *t, int64_t now_ms, int64_t max_age_ms);
 
 /* Frees every entry (plugin cleanup). */
 void fy_conns_clear(struct fy_conns *t);

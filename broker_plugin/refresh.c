@@ -63,11 +63,17 @@ static bool recheck_all(struct fy_plugin *p, struct kick_list *kick)
     for (size_t b = 0; b < FY_PLUGIN_CONN_BUCKETS; b++) {
         for (struct fy_conn *c = p->conns.buckets[b]; c; c = c->next) {
             struct fy_errmsg em = {""};
-            if (c->retired || c->link) {
+            if (c->retired || c->link || (c->offline && !c->authz)) {
                 continue;
             }
             fy_err e = fy_auth_recheck(p, c, &em);
-            if (e == FY_ERR_UNAUTHORIZED) {
+            if (e == FY_ERR_UNAUTHORIZED && c->offline) {
+                /* a persistent session whose owner lost its rights queues nothing more */
+                fy_log(FY_LOG_WARN, "auth", "offline session of %.128s loses its rights: %s",
+                       c->client_id, em.msg);
+                fy_authz_free(c->authz);
+                c->authz = NULL;
+            } else if (e == FY_ERR_UNAUTHORIZED) {
                 fy_log(FY_LOG_WARN, "auth", "disconnecting client %.128s (certificate %s): %s",
                        c->client_id, c->cert_id, em.msg);
                 c->disconnect_reason = FY_DISCONNECT_AUTH_ERROR;
