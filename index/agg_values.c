@@ -53,6 +53,8 @@ static const struct field_sql fields[] = {
      ") m JOIN connectivity c ON c.client_id = m.name", ""},
     {FY_QF_CONN_REASON, "NULL", "c.disconnect_reason",
      ") m JOIN connectivity c ON c.client_id = m.name AND c.disconnect_reason IS NOT NULL", ""},
+    {FY_QF_CONN_VERSION, "c.version_number", "CAST(c.version_number AS TEXT)",
+     ") m JOIN connectivity c ON c.client_id = m.name", ""},
     {FY_QF_REG_VERSION, "m.version", "CAST(m.version AS TEXT)", ") m", ""},
     {FY_QF_TG_NAME, "NULL", "m.name", ") m", ""},
     {FY_QF_TG_ID, "NULL", "m.tid", ") m", ""},

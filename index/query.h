@@ -124,6 +124,7 @@ enum fy_qfield_kind {
     FY_QF_CONN_CONNECTED,
     FY_QF_CONN_TIMESTAMP,
     FY_QF_CONN_REASON,
+    FY_QF_CONN_VERSION,
     FY_QF_REG_VERSION,
     FY_QF_TG_NAME,
     FY_QF_TG_ID,

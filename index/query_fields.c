@@ -27,6 +27,7 @@ static const struct fixed_field fixed[] = {
     {"connectivity.connected", FY_INDEX_KIND_THINGS, FY_QF_CONN_CONNECTED},
     {"connectivity.timestamp", FY_INDEX_KIND_THINGS, FY_QF_CONN_TIMESTAMP},
     {"connectivity.disconnectReason", FY_INDEX_KIND_THINGS, FY_QF_CONN_REASON},
+    {"connectivity.version", FY_INDEX_KIND_THINGS, FY_QF_CONN_VERSION},
     {"thingGroupName", FY_INDEX_KIND_GROUPS, FY_QF_TG_NAME},
     {"thingGroupId", FY_INDEX_KIND_GROUPS, FY_QF_TG_ID},
     {"description", FY_INDEX_KIND_GROUPS, FY_QF_TG_DESCRIPTION},
@@ -171,7 +172,7 @@ static fy_err check_indexed(const char *name,
     bool shadow = f->kind == FY_QF_SHADOW_VALUE || f->kind == FY_QF_SHADOW_HAS_DELTA ||
                   f->kind == FY_QF_SHADOW_VERSION;
     bool conn = f->kind == FY_QF_CONN_CONNECTED || f->kind == FY_QF_CONN_TIMESTAMP ||
-                f->kind == FY_QF_CONN_REASON;
+                f->kind == FY_QF_CONN_REASON || f->kind == FY_QF_CONN_VERSION;
     if (!cfg) {
         return FY_ERR_OK;
     }

@@ -365,6 +365,8 @@ static fy_err term_thing_field(struct gen *g, const struct fy_qnode *n, const st
     case FY_QF_CONN_REASON:
         return wrap(g, n, CONN_ROW, VC_TEXT, "c.disconnect_reason",
                     " AND c.disconnect_reason IS NOT NULL)");
+    case FY_QF_CONN_VERSION:
+        return wrap(g, n, CONN_ROW, VC_NUM, "c.version_number", ")");
     case FY_QF_REG_VERSION:
         return cond(g, n, VC_NUM, "t.version");
     default:

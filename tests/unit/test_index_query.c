@@ -118,6 +118,7 @@ static const struct match_row matches[] = {
     {"connectivity.timestamp:[1000 TO 2000]", "t1 t2"},
     {"connectivity.disconnectReason:CLIENT_INITIATED_DISCONNECT", "t2"},
     {"connectivity.disconnectReason:*", "t2"},
+    {"connectivity.version:[0 TO 1]", "t1 t2"},
     {"registry.version:2", "t2"},
     {"registry.version>1", "t2"},
     {"Building-A", "t1"},
