@@ -1,7 +1,7 @@
 /* Dynamic thing groups: Create/Update/DeleteDynamicThingGroup and the scheduler's upkeep
  * (fy_index_tick). A group's membership is the set of things its query matches, at most
- * FY_GROUPS_PER_THING_MAX groups per thing (a thing already at the limit is not added; AWS's
- * eviction of newer dynamic groups is not implemented). Upkeep is incremental: the triggers of
+ * FY_GROUPS_PER_THING_MAX groups per thing (a build skips things already at the limit; the
+ * upkeep in dynamic_tick.c applies AWS's eviction rule). Upkeep is incremental: the triggers of
  * schema/0009_index.sql record the names of changed things in index_dirty, and each tick
  * re-evaluates only those things against every dynamic group. */
 #include <string.h>

@@ -1,13 +1,16 @@
 /* fy_index_tick: keeps dynamic thing groups current. Each batch moves up to TICK_BATCH names
  * from index_dirty into a per-connection temp table, evaluates every dynamic group's query for
  * those things in one statement, and removes or adds each thing whose membership differs, in
- * one write transaction. */
+ * one write transaction. A thing already in FY_GROUPS_PER_THING_MAX groups joins a group only
+ * by leaving a more recently created dynamic group (AWS's rule). */
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/fytime.h"
+#include "core/log.h"
 #include "index/index_int.h"
+#include "registry/groups.h"
 
 #define TICK_BATCH   1000 /* dirty things re-evaluated per transaction */
 #define TICK_BATCHES 20   /* transactions per tick at most */
@@ -29,6 +32,13 @@ static const char SQL_GROUP_COUNT[] = "SELECT count(*) FROM thing_group_members 
 static const char SQL_JOIN[] =
     "INSERT OR IGNORE INTO thing_group_members(grp, thing, added) VALUES (?, ?, ?)";
 static const char SQL_LEAVE[] = "DELETE FROM thing_group_members WHERE grp = ? AND thing = ?";
+/* The thing's (?1) most recently created dynamic group, when newer than group ?2 (creation
+ * time, then id: groups created in the same instant keep their order). */
+static const char SQL_NEWER_DYNAMIC[] =
+    "SELECT m.grp FROM thing_group_members m JOIN thing_groups g ON g.id = m.grp, "
+    "(SELECT creation_date AS c FROM thing_groups WHERE id = ?2) j "
+    "WHERE m.thing = ?1 AND g.dynamic = 1 AND (g.creation_date > j.c OR "
+    "(g.creation_date = j.c AND g.id > ?2)) ORDER BY g.creation_date DESC, g.id DESC LIMIT 1";
 static const char EVAL_TAIL[] =
     " FROM things t WHERE t.name IN (SELECT name FROM temp.index_batch)";
 
@@ -122,10 +132,29 @@ static fy_err step_pair(
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
 }
 
+/* A thing at the groups-per-thing limit joins group gid only by leaving its most recently
+ * created dynamic group, and only when that one is newer than gid (AWS); *room says whether it
+ * did. */
+static fy_err
+make_room(struct fy_db *db, int64_t gid, int64_t thing, bool *room, struct fy_errmsg *em)
+{
+    int64_t newer = 0;
+    fy_err e = step_pair(db, SQL_NEWER_DYNAMIC, thing, gid, &newer, em);
+    *room = !e && newer != 0;
+    if (*room) {
+        fy_log(FY_LOG_INFO, "index",
+               "thing %lld leaves dynamic group %lld for older dynamic group %lld (10 groups)",
+               (long long)thing, (long long)newer, (long long)gid);
+        e = step_pair(db, SQL_LEAVE, newer, thing, NULL, em);
+    }
+    return e;
+}
+
 /* Brings one thing's membership of group gid in line with match. */
 static fy_err settle(struct fy_db *db, int64_t gid, int64_t thing, bool match, struct fy_errmsg *em)
 {
     int64_t member = 0, count = 0;
+    bool room = true;
     fy_err e = step_pair(db, SQL_IS_MEMBER, gid, thing, &member, em);
     if (e || (member != 0) == match) {
         return e;
@@ -134,10 +163,10 @@ static fy_err settle(struct fy_db *db, int64_t gid, int64_t thing, bool match, s
         return step_pair(db, SQL_LEAVE, gid, thing, NULL, em);
     }
     e = step_pair(db, SQL_GROUP_COUNT, thing, 0, &count, em);
-    if (e || count >= 10) {
-        return e; /* at the groups-per-thing limit: not added */
+    if (!e && count >= FY_GROUPS_PER_THING_MAX) {
+        e = make_room(db, gid, thing, &room, em);
     }
-    return step_pair(db, SQL_JOIN, gid, thing, NULL, em);
+    return e || !room ? e : step_pair(db, SQL_JOIN, gid, thing, NULL, em);
 }
 
 static fy_err apply_groups(struct fy_db *db, const struct groups *g, struct fy_errmsg *em)

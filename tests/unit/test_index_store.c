@@ -127,6 +127,7 @@ static void test_follow(void)
 static void test_group_limit(void)
 {
     char name[32];
+    ok(dyn("early", "attributes.loc:Z") == FY_ERR_OK, "an older group t1 does not match yet");
     for (int i = 0; i < 10; i++) {
         snprintf(name, sizeof(name), "all-%d", i);
         if (dyn(name, "thingName:t1") != FY_ERR_OK) {
@@ -135,6 +136,11 @@ static void test_group_limit(void)
     }
     ok(dyn("one-more", "thingName:t*") == FY_ERR_OK, "eleventh group for t1");
     check("one-more", "t2 t4", "t1 is in 10 groups already and is not added");
+    exec("UPDATE thing_attributes SET value = 'Z' WHERE thing = 1");
+    tick();
+    check("early", "t1", "at the limit, t1 joins an older dynamic group...");
+    check("all-9", "", "...by leaving its most recently created one");
+    check("all-8", "t1", "and stays in the others");
 }
 
 static void test_metrics(void)
