@@ -392,8 +392,14 @@ static fy_err term_group_field(struct gen *g, const struct fy_qnode *n, const st
     }
 }
 
-/* A bare term: thing name, id, type, attribute values and group names (group index: name,
- * id, description, attribute values). */
+/* Any scalar of the classic shadow's desired or reported state (bare terms). */
+static const char BARE_SHADOW[] =
+    " OR EXISTS (SELECT 1 FROM shadows s, json_tree(s.doc, '$.state') j WHERE s.thing_name = "
+    "t.name AND s.name = '' AND s.deleted = 0 AND s.doc IS NOT NULL AND j.type NOT IN ('object', "
+    "'array') AND ";
+
+/* A bare term: thing name, id, type, attribute values, group names and classic shadow values
+ * when shadows are indexed (group index: name, id, description, attribute values). */
 static fy_err term_bare(struct gen *g, const struct fy_qnode *n)
 {
     static const char *const things[] = {"thingName", "thingId", "thingTypeName",
@@ -415,6 +421,9 @@ static fy_err term_bare(struct gen *g, const struct fy_qnode *n)
                  th ? "EXISTS (SELECT 1 FROM thing_attributes a WHERE a.thing = t.id AND "
                     : "EXISTS (SELECT 1 FROM json_each(tg.attributes) ga WHERE ",
                  VC_NUMTEXT, th ? "a.value" : "ga.value", ")");
+    if (!e && th && (!g->cfg || g->cfg->thing_mode == FY_MODE_REGISTRY_AND_SHADOW)) {
+        e = wrap(g, n, BARE_SHADOW, VC_JSON, NULL, ")");
+    }
     return e ? e : put(g, ")");
 }
 
