@@ -28,6 +28,7 @@
 #include "tools/sim.h"
 
 #define EVENTS_PER_PASS 512
+#define READS_PER_EVENT 64
 #define NS_PER_S        1000000000ull
 
 volatile int sim_stop_requested;
@@ -208,6 +209,22 @@ static void abandon(struct sim_client *c)
     client_ended(c);
 }
 
+/* mosquitto_loop_read handles one packet per call when nothing is queued (its max_packets
+ * argument is recomputed inside): call it until the socket would block (net__read leaves
+ * errno EAGAIN then), at most READS_PER_EVENT times so one busy client cannot starve others. */
+static int read_some(struct sim_client *c)
+{
+    int rc = MOSQ_ERR_SUCCESS;
+    for (int i = 0; i < READS_PER_EVENT && rc == MOSQ_ERR_SUCCESS && c->fd >= 0; i++) {
+        errno = 0;
+        rc = mosquitto_loop_read(c->mosq, 1);
+        if (errno == EAGAIN || errno == EWOULDBLOCK || c->state == SIM_CONNECTING) {
+            break;
+        }
+    }
+    return rc;
+}
+
 /* Services one socket event. */
 static void service(struct sim_client *c, uint32_t events)
 {
@@ -216,7 +233,7 @@ static void service(struct sim_client *c, uint32_t events)
         c->tcp_up = true;
     }
     if (events & (EPOLLIN | EPOLLERR | EPOLLHUP) || c->state == SIM_CONNECTING) {
-        rc = mosquitto_loop_read(c->mosq, 1);
+        rc = read_some(c);
     }
     if (rc == MOSQ_ERR_SUCCESS && c->fd >= 0 && (events & EPOLLOUT || c->state == SIM_CONNECTING)) {
         rc = mosquitto_loop_write(c->mosq, 1);
