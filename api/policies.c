@@ -673,6 +673,9 @@ static fy_err h_test_authorization(struct api_req *req)
                              &req->em);
     }
     if (!e) {
+        e = fy_identity_load_cert(req->db, &id, &req->em);
+    }
+    if (!e) {
         e = fy_policy_effective(req->db, req->site, id.cert_arn, id.attached ? id.thing : NULL,
                                 set_add, &s, &req->em);
     }

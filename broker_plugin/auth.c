@@ -16,34 +16,30 @@
 #include <openssl/x509.h>
 
 #include "broker_plugin/plugin_int.h"
+#include "core/codec.h"
 #include "core/log.h"
-#include "pki/pki.h"
 #include "registry/certs.h"
 
 #define ARN_MAX 512
 
-/* Parses the client's TLS certificate into an owned *out. No certificate -> UNAUTHORIZED. */
-static fy_err client_cert(struct mosquitto *client, struct fy_pki_cert **out, struct fy_errmsg *em)
+/* The certificate id of the client's TLS certificate (SHA-256 of its DER, as AWS computes
+ * it). No certificate -> UNAUTHORIZED. */
+static fy_err
+client_cert_id(struct mosquitto *client, char out[FY_PLUGIN_CERT_ID_LEN + 1], struct fy_errmsg *em)
 {
     X509 *x = mosquitto_client_certificate(client);
     if (!x) {
         return fy_fail(em, FY_ERR_UNAUTHORIZED, "no client certificate");
     }
-    fy_err e = FY_ERR_NOMEM;
-    BIO *bio = BIO_new(BIO_s_mem());
-    char *pem = NULL;
-    long len = 0;
-    if (bio && PEM_write_bio_X509(bio, x) == 1) {
-        len = BIO_get_mem_data(bio, &pem);
-    }
-    if (pem && len > 0) {
-        e = fy_pki_cert_parse(pem, (size_t)len, out, em);
-    } else {
-        fy_errf(em, "cannot encode the client certificate");
-    }
-    BIO_free(bio);
+    unsigned char *der = NULL;
+    int len = i2d_X509(x, &der);
     X509_free(x);
-    return e;
+    if (len <= 0) {
+        return fy_fail(em, FY_ERR_NOMEM, "cannot encode the client certificate");
+    }
+    fy_sha256_hex(der, (size_t)len, out);
+    OPENSSL_free(der);
+    return FY_ERR_OK;
 }
 
 /* The certificate must be registered and ACTIVE, and its CA (when set) ACTIVE. */
@@ -94,11 +90,9 @@ static fy_err admit(struct fy_plugin *p,
                     char cert_id[FY_PLUGIN_CERT_ID_LEN + 1],
                     struct fy_errmsg *em)
 {
-    struct fy_pki_cert *cert = NULL;
     struct fy_authz *authz = NULL;
-    fy_err e = client_cert(client, &cert, em);
+    fy_err e = client_cert_id(client, cert_id, em);
     if (!e) {
-        snprintf(cert_id, FY_PLUGIN_CERT_ID_LEN + 1, "%s", fy_pki_cert_id_get(cert));
         e = check_registered(p, cert_id, em);
     }
     if (!e) {
@@ -117,7 +111,6 @@ static fy_err admit(struct fy_plugin *p,
     } else {
         fy_presence_connected(p, fy_conns_get(&p->conns, client), mosquitto_client_address(client));
     }
-    fy_pki_cert_free(cert);
     return e;
 }
 

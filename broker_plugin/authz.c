@@ -86,10 +86,6 @@ static fy_err assemble(struct collect *c,
     }
     a->id = *id;
     memset(id, 0, sizeof(*id));
-    if (!c->cert_vars) { /* no document can read the certificate: do not keep it parsed */
-        fy_pki_cert_free(a->id.cert);
-        a->id.cert = NULL;
-    }
     a->source_ip = ip;
     a->persistent = who->persistent;
     a->n = c->n;
@@ -112,6 +108,9 @@ fy_err fy_authz_load(struct fy_plugin *p,
     if (!e) {
         e = fy_policy_effective(p->db, &p->site, id.cert_arn, id.attached ? id.thing : NULL,
                                 collect_one, &c, em);
+    }
+    if (!e && c.cert_vars) { /* parse the certificate only when a document reads it */
+        e = fy_identity_load_cert(p->db, &id, em);
     }
     if (!e) {
         e = assemble(&c, &id, who, out, em);

@@ -77,6 +77,9 @@ static fy_err read_options(struct fy_plugin *p,
     if (!*db_path || !**db_path) {
         return fy_fail(em, FY_ERR_INVALID_REQUEST, "plugin_opt_database is required");
     }
+    int len = snprintf(p->arn_prefix, sizeof(p->arn_prefix), "arn:aws:iot:%s:%s:", p->site.region,
+                       p->site.account);
+    p->arn_prefix_len = len > 0 ? (size_t)len : 0;
     return FY_ERR_OK;
 }
 

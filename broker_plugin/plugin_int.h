@@ -79,6 +79,8 @@ struct fy_plugin {
     void *pid; /* mosquitto_plugin_id_t *, opaque here */
     struct fy_db *db;
     struct fy_site site;
+    char arn_prefix[64]; /* "arn:aws:iot:<region>:<account>:" */
+    size_t arn_prefix_len;
     struct fy_conns conns;
     char link_secret[FY_PLUGIN_SECRET_MAX + 1]; /* "" = no link can connect */
     char ca_dir[FY_PLUGIN_PATH_MAX];            /* the listener's capath, "" = none */

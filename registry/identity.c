@@ -8,6 +8,7 @@
 #include "pki/pki.h"
 
 static const char SQL_CERT_PEM[] = "SELECT pem FROM certificates WHERE cert_id = ?";
+static const char SQL_CERT_EXISTS[] = "SELECT 1 FROM certificates WHERE cert_id = ?";
 static const char SQL_BY_CLIENT[] =
     "SELECT t.id, t.name, coalesce(tt.name, '') FROM things t JOIN thing_principals p ON "
     "p.thing = t.id LEFT JOIN thing_types tt ON tt.id = t.type_id WHERE t.name = ? AND "
@@ -25,10 +26,14 @@ void fy_identity_clear(struct fy_identity *id)
     id->attributes = NULL;
     fy_pki_cert_free(id->cert);
     id->cert = NULL;
+    fy_free(id->cert_arn);
+    id->cert_arn = NULL;
 }
 
-static fy_err load_cert(struct fy_db *db, struct fy_identity *id, struct fy_errmsg *em)
+fy_err fy_identity_load_cert(struct fy_db *db, struct fy_identity *id, struct fy_errmsg *em)
 {
+    fy_pki_cert_free(id->cert);
+    id->cert = NULL;
     sqlite3_stmt *st = fy_db_stmt(db, SQL_CERT_PEM, em);
     if (!st) {
         return FY_ERR_INTERNAL;
@@ -41,6 +46,21 @@ static fy_err load_cert(struct fy_db *db, struct fy_identity *id, struct fy_errm
             id->cert = NULL;
         }
     }
+    fy_stmt_done(st);
+    if (rc == SQLITE_DONE) {
+        return fy_fail(em, FY_ERR_NOT_FOUND, "The certificate %.64s does not exist", id->cert_id);
+    }
+    return rc == SQLITE_ROW ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+static fy_err cert_exists(struct fy_db *db, const struct fy_identity *id, struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_CERT_EXISTS, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 1, id->cert_id);
+    int rc = sqlite3_step(st);
     fy_stmt_done(st);
     if (rc == SQLITE_DONE) {
         return fy_fail(em, FY_ERR_NOT_FOUND, "The certificate %.64s does not exist", id->cert_id);
@@ -116,13 +136,15 @@ fy_err fy_identity_load(struct fy_db *db,
 {
     memset(out, 0, sizeof(*out));
     snprintf(out->cert_id, sizeof(out->cert_id), "%s", cert_id);
-    fy_arn_fmt(out->cert_arn, sizeof(out->cert_arn), site, "cert", cert_id);
+    char arn[FY_ARN_MAX + 1];
+    fy_arn_fmt(arn, sizeof(arn), site, "cert", cert_id);
+    out->cert_arn = fy_strdup(arn);
     out->attributes = json_object();
     out->client_id = client_id ? fy_strdup(client_id) : NULL;
-    if (!out->attributes || (client_id && !out->client_id)) {
+    if (!out->cert_arn || !out->attributes || (client_id && !out->client_id)) {
         return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
-    fy_err e = load_cert(db, out, em);
+    fy_err e = cert_exists(db, out, em);
     return e ? e : load_thing(db, out, em);
 }
 

@@ -26,23 +26,30 @@ struct fy_pki_cert;
 
 struct fy_identity {
     char cert_id[65];
-    char cert_arn[FY_ARN_MAX + 1];
+    char *cert_arn;  /* owned */
     char *client_id; /* owned, NULL when unknown */
     bool attached;   /* a thing is associated */
     char thing[FY_NAME_MAX + 1];
     char thing_type[FY_NAME_MAX + 1];
     json_t *attributes;       /* owned object */
-    struct fy_pki_cert *cert; /* owned, NULL when the PEM did not parse */
+    struct fy_pki_cert *cert; /* owned; NULL until fy_identity_load_cert, or unparsable */
 };
 
-/* Loads the identity of certificate cert_id for client_id (may be NULL). Unknown certificate
- * -> FY_ERR_NOT_FOUND. Release with fy_identity_clear in every case. */
+/* Loads the identity of certificate cert_id for client_id (may be NULL), without parsing the
+ * certificate (fy_identity_load_cert does that, for iot:Certificate.* variables). Unknown
+ * certificate -> FY_ERR_NOT_FOUND. Release with fy_identity_clear in every case. */
 FY_NODISCARD fy_err fy_identity_load(struct fy_db *db,
                                      const struct fy_site *site,
                                      const char *cert_id,
                                      const char *client_id,
                                      struct fy_identity *out,
                                      struct fy_errmsg *em);
+
+/* Parses the identity's stored certificate for the iot:Certificate.* variables (a PEM that
+ * does not parse leaves id->cert NULL: those variables are then absent). */
+FY_NODISCARD fy_err fy_identity_load_cert(struct fy_db *db,
+                                          struct fy_identity *id,
+                                          struct fy_errmsg *em);
 
 /* Releases what fy_identity_load allocated; idempotent. */
 void fy_identity_clear(struct fy_identity *id);

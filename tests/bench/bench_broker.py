@@ -167,6 +167,8 @@ class Bench:
                     line = "allow_anonymous true\n"
                 elif word == "persistence_location":
                     line = "persistence_location %s/\n" % bare
+                elif word == "listener" and line.split()[1] == "0":
+                    break  # the server's internal-link socket listener: the server's, not TLS
                 elif word == "listener":
                     line = "listener %d 127.0.0.1\n" % port
                 lines.append(line)
