@@ -135,6 +135,9 @@ FY_NODISCARD fy_err api_page_out(struct api_req *req,
 /* Seconds a thing type must have been deprecated before DeleteThingType (server config). */
 int64_t api_thing_type_delete_wait(const struct api_req *req);
 
+/* Server option --delete-shadows-with-thing (a fleetyard extension; AWS keeps the shadows). */
+bool api_delete_shadows_with_thing(const struct api_req *req);
+
 /* ---- output ---- */
 
 /* Replies with j (takes the reference). Returns FY_ERR_NOMEM if j is NULL. */

@@ -22,6 +22,7 @@ struct api_server {
     struct fy_sigv4_credentials creds;
     bool auth;
     bool reset_enabled;
+    bool delete_shadows_with_thing;
     int64_t thing_type_delete_wait;
     uint16_t port;
     struct MHD_Daemon *mhd;

@@ -356,6 +356,7 @@ static void copy_config(struct api_server *srv, const struct api_config *cfg)
     srv->control_changed = cfg->control_changed;
     srv->auth = cfg->auth;
     srv->reset_enabled = cfg->reset_enabled;
+    srv->delete_shadows_with_thing = cfg->delete_shadows_with_thing;
     srv->thing_type_delete_wait = cfg->thing_type_delete_wait;
     srv->port = cfg->port;
 }

@@ -179,6 +179,11 @@ void api_reply_raw(struct api_req *req, char *buf, size_t len, const char *conte
     req->content_type = content_type;
 }
 
+bool api_delete_shadows_with_thing(const struct api_req *req)
+{
+    return req->srv->delete_shadows_with_thing;
+}
+
 int64_t api_thing_type_delete_wait(const struct api_req *req)
 {
     return req->srv->thing_type_delete_wait;

@@ -30,6 +30,7 @@ struct api_config {
     const char *secret_key;
     bool auth;                      /* SigV4 verification (off only for throwaway local use) */
     bool reset_enabled;             /* POST /fleetyard/reset wipes all state */
+    bool delete_shadows_with_thing; /* extension: DeleteThing also deletes shadows */
     int64_t thing_type_delete_wait; /* seconds a type must be deprecated before DeleteThingType */
     const char *mqtt_host;          /* what DescribeEndpoint answers for the data endpoints */
     const struct fy_pki_ca *ca;     /* the fleetyard CA (borrowed; outlives the server) */

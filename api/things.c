@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/names.h"
 #include "registry/registry.h"
+#include "shadow/shadow.h"
 
 #define THING_PAGE_DEFAULT 50
 
@@ -172,6 +173,9 @@ static fy_err h_delete(struct api_req *req)
     }
     if (!e) {
         e = fy_thing_delete(req->db, name, expected, &req->em);
+    }
+    if (!e && api_delete_shadows_with_thing(req)) {
+        e = fy_shadow_purge(req->db, name, &req->em);
     }
     if (!e) {
         fy_audit(req->caller, "DeleteThing", name);

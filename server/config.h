@@ -30,6 +30,7 @@ struct fy_config {
     struct fy_site site;
     bool auth;
     bool reset_enabled;
+    bool delete_shadows_with_thing; /* extension: AWS keeps a deleted thing's shadows */
     int64_t thing_type_delete_wait;
     char log_level[16];
     char ca_cert[FY_PATH_MAX]; /* operator CA certificate (PEM path), "" = fleetyard's own CA */

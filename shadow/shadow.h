@@ -91,6 +91,10 @@ FY_NODISCARD fy_err fy_shadow_update(struct fy_db *db,
 FY_NODISCARD fy_err fy_shadow_delete(
     struct fy_db *db, const char *thing, const char *name, char **out, struct fy_errmsg *em);
 
+/* Deletes every shadow of thing (classic and named) with their version counters (a
+ * re-created shadow starts at version 1). Used by the --delete-shadows-with-thing extension. */
+FY_NODISCARD fy_err fy_shadow_purge(struct fy_db *db, const char *thing, struct fy_errmsg *em);
+
 /* Names of the thing's live named shadows, in name order, after `after` (NULL = from the
  * start), at most limit of them, appended to the array j_names (borrowed, must be a JSON
  * array). *next gets a new string (fy_free) with the last name when more follow, else NULL. */

@@ -14,6 +14,7 @@ static const char SQL_PUT[] =
     "doc = excluded.doc, version = excluded.version, deleted = 0, updated = excluded.updated";
 static const char SQL_DEL[] = "UPDATE shadows SET doc = NULL, deleted = 1, updated = ?3 "
                               "WHERE thing_name = ?1 AND name = ?2";
+static const char SQL_PURGE[] = "DELETE FROM shadows WHERE thing_name = ?1";
 static const char SQL_LIST[] = "SELECT name FROM shadows WHERE thing_name = ?1 AND name <> '' "
                                "AND deleted = 0 AND name > ?2 ORDER BY name LIMIT ?3";
 
@@ -217,4 +218,16 @@ fy_err fy_shadow_list_named(struct fy_db *db,
     }
     fy_stmt_done(st);
     return e;
+}
+
+fy_err fy_shadow_purge(struct fy_db *db, const char *thing, struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_PURGE, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 1, thing);
+    int rc = sqlite3_step(st);
+    fy_stmt_done(st);
+    return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
 }

@@ -219,3 +219,22 @@ def test_cli_update_and_get(aws, tmp_path):
     r = aws("iot-data", "get-thing-shadow", "--thing-name", "cli1", "--shadow-name", "nope",
             str(out2))
     assert r.rc != 0 and "ResourceNotFoundException" in r.err
+
+
+def test_delete_shadows_with_thing_extension():
+    """--delete-shadows-with-thing (a fleetyard extension, issue 5's wording): DeleteThing also
+    deletes the thing's classic and named shadows; AWS (and fleetyard by default) keeps them."""
+    from conftest import Server
+    s = Server(extra_args=("--delete-shadows-with-thing", "--no-broker")).start()
+    try:
+        iot, data = s.client("iot"), s.client("iot-data")
+        iot.create_thing(thingName="gone")
+        update(data, "gone", {"state": {"reported": {"a": 1}}})
+        update(data, "gone", {"state": {"reported": {"a": 2}}}, shadowName="n1")
+        iot.delete_thing(thingName="gone")
+        for kw in ({}, {"shadowName": "n1"}):
+            with pytest.raises(data.exceptions.ResourceNotFoundException):
+                get(data, "gone", **kw)
+        assert update(data, "gone", {"state": {"reported": {"a": 3}}})["version"] == 1
+    finally:
+        s.cleanup()
