@@ -9,9 +9,11 @@
 
 static const char SQL_ATTRS[] =
     "SELECT key, value FROM thing_attributes WHERE thing = ? ORDER BY key";
+/* Static groups only, as the thingGroupNames field searches (dynamic membership is derived
+ * from the index, so it is not part of it). */
 static const char SQL_GROUPS[] =
     "SELECT g.name FROM thing_group_members m JOIN thing_groups g ON g.id = m.grp "
-    "WHERE m.thing = ? ORDER BY g.name";
+    "WHERE m.thing = ? AND g.dynamic = 0 ORDER BY g.name";
 static const char SQL_SHADOWS[] =
     "SELECT name, doc, version, updated FROM shadows WHERE thing_name = ? AND deleted = 0 AND "
     "doc IS NOT NULL ORDER BY name";

@@ -321,6 +321,13 @@ def test_dynamic_groups(server, fleet):
     assert members(fleet, "bldg-a") == ["dev-a1", "dev-a2"]
     groups = fleet.list_thing_groups_for_thing(thingName="dev-a1")["thingGroups"]
     assert sorted(g["groupName"] for g in groups) == ["bldg-a", "prod"]
+    doc = fleet.search_index(queryString="thingName:dev-a1")["things"][0]
+    assert doc["thingGroupNames"] == ["prod"]  # the indexed field holds static groups
+    fleet.create_dynamic_thing_group(thingGroupName="tagged", queryString="thingName:gw-1",
+                                     tags=[{"Key": "team", "Value": "ops"}])
+    arn = fleet.describe_thing_group(thingGroupName="tagged")["thingGroupArn"]
+    assert fleet.list_tags_for_resource(resourceArn=arn)["tags"] == [{"Key": "team", "Value": "ops"}]
+    assert members(fleet, "tagged") == ["gw-1"]
     d = fleet.describe_thing_group(thingGroupName="bldg-a")
     assert d["status"] == "ACTIVE" and d["queryString"] == "attributes.location:Building-A"
     raises("InvalidRequestException", fleet.add_thing_to_thing_group, thingGroupName="bldg-a",
