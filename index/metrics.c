@@ -5,6 +5,7 @@
 #include "core/alloc.h"
 #include "core/fytime.h"
 #include "core/json.h"
+#include "core/names.h"
 #include "index/index_int.h"
 #include "index/metrics_int.h"
 #include "index/query.h"
@@ -25,6 +26,53 @@ static const char SQL_LIST[] =
 
 static const char *const stat_names[] = {"count",   "average",      "sum",      "minimum",
                                          "maximum", "sumOfSquares", "variance", "stdDeviation"};
+
+static const char *const units[] = {"Seconds",
+                                    "Microseconds",
+                                    "Milliseconds",
+                                    "Bytes",
+                                    "Kilobytes",
+                                    "Megabytes",
+                                    "Gigabytes",
+                                    "Terabytes",
+                                    "Bits",
+                                    "Kilobits",
+                                    "Megabits",
+                                    "Gigabits",
+                                    "Terabits",
+                                    "Percent",
+                                    "Count",
+                                    "Bytes/Second",
+                                    "Kilobytes/Second",
+                                    "Megabytes/Second",
+                                    "Gigabytes/Second",
+                                    "Terabytes/Second",
+                                    "Bits/Second",
+                                    "Kilobits/Second",
+                                    "Megabits/Second",
+                                    "Gigabits/Second",
+                                    "Terabits/Second",
+                                    "Count/Second",
+                                    "None"};
+
+/* unit: NULL or one of the CloudWatch units; description: at most 1024 printable characters. */
+static fy_err check_text(const struct fy_fleet_metric *m, struct fy_errmsg *em)
+{
+    bool unit_ok = m->unit == NULL;
+    for (size_t i = 0; !unit_ok && i < sizeof(units) / sizeof(units[0]); i++) {
+        unit_ok = strcmp(units[i], m->unit) == 0;
+    }
+    if (!unit_ok) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid unit %.64s", m->unit);
+    }
+    if (m->description && (strlen(m->description) > FY_METRIC_DESCRIPTION_MAX ||
+                           !fy_valid_description(m->description))) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST,
+                       "description must be at most %d printable characters",
+                       FY_METRIC_DESCRIPTION_MAX);
+    }
+    return FY_ERR_OK;
+}
 
 static bool is_stat(const char *s)
 {
@@ -84,7 +132,8 @@ static fy_err check_metric(struct fy_db *db, const struct fy_fleet_metric *m, st
     if (m->query_version && strcmp(m->query_version, FY_INDEX_QUERY_VERSION) != 0) {
         return fy_fail(em, FY_ERR_INVALID_REQUEST, "Unsupported query version");
     }
-    fy_err e = check_agg_type(m->aggregation_type, em);
+    fy_err e = check_text(m, em);
+    e = e ? e : check_agg_type(m->aggregation_type, em);
     e = e ? e : fy_index_open(db, m->index_name, &kind, &cfg, em);
     e = e ? e : fy_index_compile(m->query, kind, &cfg, &q, em);
     fy_index_sql_free(q);

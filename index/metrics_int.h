@@ -10,10 +10,11 @@
 #include "core/err.h"
 #include "index/index.h"
 
-#define FY_METRIC_PERIOD_MIN   60
-#define FY_METRIC_PERIOD_MAX   86400
-#define FY_METRIC_KEEP_SECONDS (7 * 86400) /* datapoints older than this are dropped */
-#define FY_METRIC_TICK_MAX     100         /* metrics evaluated per tick at most */
+#define FY_METRIC_PERIOD_MIN      60
+#define FY_METRIC_PERIOD_MAX      86400
+#define FY_METRIC_KEEP_SECONDS    (7 * 86400) /* datapoints older than this are dropped */
+#define FY_METRIC_TICK_MAX        100         /* metrics evaluated per tick at most */
+#define FY_METRIC_DESCRIPTION_MAX 1024        /* FleetMetricDescription */
 
 /* A stored fleet metric; strings and agg are owned (fy_metric_row_clear). */
 struct fy_metric_row {

@@ -379,7 +379,8 @@ def test_fleet_metrics(server, fleet):
     assert d["version"] == 1 and d["indexName"] == "AWS_Things"
     fleet.create_fleet_metric(metricName="Floors", queryString="*", period=60,
                               aggregationType={"name": "Percentiles", "values": ["50"]},
-                              aggregationField="attributes.floor")
+                              aggregationField="attributes.floor", unit="Count",
+                              description="x" * 1024)
     names = [m["metricName"] for m in fleet.list_fleet_metrics()["fleetMetrics"]]
     assert names == ["Connected", "Floors"]
     page = fleet.list_fleet_metrics(maxResults=1)
@@ -397,6 +398,7 @@ def test_fleet_metrics(server, fleet):
          "aggregationField": "thingName"}).encode())
     assert r.status_code == 400 and r.headers["x-amzn-ErrorType"].startswith("InvalidRequestException")
     for bad in ({"period": 61}, {"period": 90}, {"queryString": "thingName:("},
+                {"unit": "Furlongs"}, {"description": "x" * 1025},
                 {"aggregationType": {"name": "Statistics", "values": ["median"]}}):
         args = dict(metricName="Bad", queryString="*", period=60,
                     aggregationType={"name": "Cardinality"}, aggregationField="thingName")
