@@ -210,9 +210,11 @@ FY_NODISCARD fy_err fy_index_dyn_delete(struct fy_db *db,
 
 /* Scheduler hook: brings every dynamic group up to date with the registry, shadow and
  * connectivity changes recorded since the last call (schema/0009_index.sql triggers record
- * the names of changed things), and rebuilds groups whose status is not ACTIVE. Cheap when
- * nothing changed (one indexed read). Call it at least every 500 ms for the one-second
- * membership promise. *changed (may be NULL) gets the number of things re-evaluated. */
+ * the names of changed things). Groups are built in full when created or when their query
+ * changes, so they are always ACTIVE. Cheap when nothing changed (one indexed read). Call it
+ * at least every 500 ms for the one-second membership promise. *changed (may be NULL) gets
+ * the number of things re-evaluated. A group whose query no longer compiles under the current
+ * indexing configuration keeps its members until the configuration allows it again. */
 FY_NODISCARD fy_err fy_index_tick(struct fy_db *db, int64_t *changed, struct fy_errmsg *em);
 
 /* ---- fleet metrics ---- */

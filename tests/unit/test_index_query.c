@@ -324,6 +324,27 @@ static void test_config(struct fy_db *db)
        "a named shadow outside the filter is not searchable");
 }
 
+/* Every allocation of a compilation failing in turn: NOMEM (or OK once the failure point is
+ * past the last allocation), never a crash or a leak (ASan builds check leaks). */
+static void test_alloc_failures(void)
+{
+    const char *query = "thingName:(a* OR \"b c\") AND attributes.k:[1 TO 5} AND "
+                        "NOT shadow.reported.x.y:z* OR connectivity.connected:true";
+    int n, clean = 1;
+    fy_err e = FY_ERR_NOMEM;
+    for (n = 1; n < 500 && e == FY_ERR_NOMEM; n++) {
+        struct fy_index_sql *q = NULL;
+        struct fy_errmsg em;
+        fy_alloc_fail_at((unsigned long)n);
+        e = fy_index_compile(query, FY_INDEX_KIND_THINGS, NULL, &q, &em);
+        fy_alloc_fail_at(0);
+        clean = clean && (e == FY_ERR_OK || e == FY_ERR_NOMEM) && (e == FY_ERR_OK) == (q != NULL);
+        fy_index_sql_free(q);
+    }
+    ok(clean && e == FY_ERR_OK && n > 10, "%d injected allocation failures: NOMEM each, then OK",
+       n - 2);
+}
+
 int main(void)
 {
     char path[] = "/tmp/fy-test-index-XXXXXX";
@@ -345,6 +366,7 @@ int main(void)
     test_errors();
     test_limits();
     test_no_splicing();
+    test_alloc_failures();
     test_config(db);
     fy_db_close(db);
     unlink(path);
