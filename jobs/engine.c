@@ -67,6 +67,7 @@ static const char SQL_PURGE[] =
     "DELETE FROM job_executions WHERE id IN (SELECT id FROM job_executions WHERE job = ?1 "
     "LIMIT " FY_STR(FY_JOBS_PURGE_CHUNK) ")";
 static const char SQL_DROP_JOB[] = "DELETE FROM jobs WHERE id = ?1";
+static const char SQL_DROP_CURSOR[] = "DELETE FROM settings WHERE key = 'jobs.materialize.' || ?1";
 
 struct live_job {
     int64_t id;
@@ -300,6 +301,9 @@ static fy_err job_pass(struct fy_db *db, struct pass *p, struct fy_errmsg *em)
         if (!e) {
             e = fy_jobs_count(db, "SELECT count(*) FROM job_executions WHERE job = ?1", p->job->id,
                               NULL, &left, em);
+        }
+        if (!e && left == 0) {
+            e = fy_jobs_run(db, SQL_DROP_CURSOR, p->job->id, NULL, 0, em);
         }
         return e || left ? e : fy_jobs_run(db, SQL_DROP_JOB, p->job->id, NULL, 0, em);
     }
