@@ -16,6 +16,7 @@ DOC = {"operation": "firmwareUpdate", "version": "1.1.0"}
 DOCUMENT_MAX = 32768  # FY_JOBS_DOCUMENT_MAX
 TARGETS_MAX = 100  # FY_JOBS_TARGETS_MAX
 DETAILS_MAX = 10  # FY_JOBS_DETAILS_MAX
+CONCURRENT_MAX = 100000  # FY_JOBS_CONCURRENT_MAX
 
 
 @pytest.fixture
@@ -182,6 +183,16 @@ def test_bad_input_changes_nothing(iot, jobs):
     assert error_code(e) == "InvalidRequestException"
     x = iot.describe_job_execution(jobId="big", thingName=t)["execution"]
     assert x["status"] == "IN_PROGRESS" and x["versionNumber"] == 2
+    iot.create_job(jobId="hundred", targets=[arn] * TARGETS_MAX, document="{}")
+    assert iot.describe_job(jobId="hundred")["job"]["jobProcessDetails"]["numberOfQueuedThings"] == 1
+    r = signed_request(iot_server(iot), "PUT", "/jobs/extmax", json.dumps(
+        {"targets": [arn], "document": "{}",
+         "jobExecutionsConfig": {"maxConcurrentExecutions": CONCURRENT_MAX}}).encode())
+    assert r.status_code == 200, r.text
+    r = signed_request(iot_server(iot), "PUT", "/jobs/extover", json.dumps(
+        {"targets": [arn], "document": "{}",
+         "jobExecutionsConfig": {"maxConcurrentExecutions": CONCURRENT_MAX + 1}}).encode())
+    assert r.status_code == 400 and r.headers["x-amzn-ErrorType"] == "InvalidRequestException"
     r = signed_request(iot_server(iot), "PUT", "/jobs/ext0", json.dumps(
         {"targets": [arn], "document": "{}", "jobExecutionsConfig": {"maxConcurrentExecutions": 0}}
     ).encode())
