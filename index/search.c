@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "index/index_int.h"
 #include "index/query.h"
+#include "index/search_int.h"
 
 static const char SQL_ATTRS[] =
     "SELECT key, value FROM thing_attributes WHERE thing = ? ORDER BY key";
@@ -24,13 +25,12 @@ static const char SQL_PARENTS[] =
     "(SELECT parent FROM thing_groups WHERE name = ?) UNION ALL SELECT g.id, g.parent, g.name FROM "
     "thing_groups g JOIN up ON g.id = up.parent) SELECT name FROM up";
 
-static const char THINGS_SELECT[] =
+static const char THING_BY_ID[] =
     "SELECT t.id, t.name, t.thing_id, ty.name FROM things t LEFT JOIN thing_types ty ON ty.id = "
-    "t.type_id WHERE ";
-static const char THINGS_PAGE[] = " AND t.name > ? ORDER BY t.name LIMIT ?";
-static const char GROUPS_SELECT[] =
-    "SELECT tg.name, tg.group_id, tg.description, tg.attributes FROM thing_groups tg WHERE ";
-static const char GROUPS_PAGE[] = " AND tg.name > ? ORDER BY tg.name LIMIT ?";
+    "t.type_id WHERE t.id = ?";
+static const char GROUP_BY_ID[] =
+    "SELECT tg.name, tg.group_id, tg.description, tg.attributes FROM thing_groups tg "
+    "WHERE tg.id = ?";
 
 /* Runs a cached statement with ?1 = key (int64 when text is NULL) and calls fn per row. */
 typedef fy_err (*row_fn)(sqlite3_stmt *st, json_t *acc);
@@ -253,40 +253,39 @@ static fy_err group_doc(struct fy_db *db, sqlite3_stmt *row, json_t **out, struc
     return FY_ERR_OK;
 }
 
-struct page {
-    json_t *items;
-    char *last;
-    int64_t limit, n;
-    bool more;
-};
-
-static fy_err render_rows(struct fy_db *db,
-                          sqlite3_stmt *st,
-                          enum fy_index_kind kind,
-                          const struct fy_index_config *cfg,
-                          struct page *pg,
-                          struct fy_errmsg *em)
+/* Appends the document of row id to items (a row deleted since the id was read is skipped);
+ * *name gets a copy of its name (fy_free). */
+static fy_err render_one(struct fy_db *db,
+                         int64_t id,
+                         enum fy_index_kind kind,
+                         const struct fy_index_config *cfg,
+                         json_t *items,
+                         char **name,
+                         struct fy_errmsg *em)
 {
-    int rc;
-    fy_err e = FY_ERR_OK;
-    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (pg->n == pg->limit) {
-            pg->more = true;
-            return FY_ERR_OK;
-        }
-        json_t *item = NULL;
-        e = kind == FY_INDEX_KIND_THINGS ? thing_doc(db, st, cfg, &item, em)
-                                         : group_doc(db, st, &item, em);
-        if (!e) {
-            fy_free(pg->last);
-            pg->last = fy_strdup(fy_col_text(st, kind == FY_INDEX_KIND_THINGS ? 1 : 0));
-            pg->n++;
-            e = pg->last && json_array_append_new(pg->items, item) == 0
-                    ? FY_ERR_OK
-                    : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
-        }
+    bool th = kind == FY_INDEX_KIND_THINGS;
+    sqlite3_stmt *st = fy_db_stmt(db, th ? THING_BY_ID : GROUP_BY_ID, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
     }
-    return !e && rc != SQLITE_DONE ? fy_db_err(db, rc, em) : e;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    json_t *item = NULL;
+    fy_err e = FY_ERR_OK;
+    if (rc == SQLITE_ROW) {
+        fy_free(*name);
+        *name = fy_strdup(fy_col_text(st, th ? 1 : 0));
+        e = *name ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+        /* the row stays current while its document is built from other statements */
+        e = e ? e : (th ? thing_doc(db, st, cfg, &item, em) : group_doc(db, st, &item, em));
+    } else if (rc != SQLITE_DONE) {
+        e = fy_db_err(db, rc, em);
+    }
+    if (!e && item && json_array_append_new(items, item) != 0) {
+        e = fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    }
+    fy_stmt_done(st);
+    return e;
 }
 
 fy_err fy_index_search(struct fy_db *db,
@@ -300,27 +299,24 @@ fy_err fy_index_search(struct fy_db *db,
                        struct fy_errmsg *em)
 {
     struct fy_index_config cfg;
-    struct fy_index_sql *q = NULL;
-    sqlite3_stmt *st = NULL;
-    struct page pg = {j_items, NULL, limit, 0, false};
+    struct fy_search_page p = {NULL, 0, (size_t)limit + 1};
+    char *last = NULL;
     *next = NULL;
     fy_err e = fy_index_open(db, index_name, kind, &cfg, em);
-    e = e ? e : fy_index_compile(query, *kind, &cfg, &q, em);
-    bool th = !e && *kind == FY_INDEX_KIND_THINGS;
-    e = e ? e
-          : fy_index_prepare(db, th ? THINGS_SELECT : GROUPS_SELECT, q,
-                             th ? THINGS_PAGE : GROUPS_PAGE, &st, em);
-    if (!e) {
-        sqlite3_bind_text(st, (int)q->nparams + 1, after ? after : "", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, (int)q->nparams + 2, limit + 1);
-        e = render_rows(db, st, *kind, &cfg, &pg, em);
+    p.ids = e ? NULL : fy_calloc(p.cap, sizeof(*p.ids));
+    if (!e && !p.ids) {
+        e = fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
-    sqlite3_finalize(st);
-    fy_index_sql_free(q);
-    if (!e && pg.more) {
-        *next = pg.last;
-        pg.last = NULL;
+    e = e ? e : fy_search_ids(db, query, *kind, &cfg, after, FY_SEARCH_BUDGET_NS, &p, em);
+    size_t shown = p.n > (size_t)limit ? (size_t)limit : p.n;
+    for (size_t i = 0; !e && i < shown; i++) {
+        e = render_one(db, p.ids[i], *kind, &cfg, j_items, &last, em);
     }
-    fy_free(pg.last);
+    if (!e && p.n > (size_t)limit) {
+        *next = last;
+        last = NULL;
+    }
+    fy_free(last);
+    fy_free(p.ids);
     return e;
 }

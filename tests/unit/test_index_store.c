@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "index/index.h"
+#include "index/search_int.h"
 #include "tests/unit/tap.h"
 
 static const char FIXTURE[] =
@@ -204,6 +205,31 @@ static void test_upkeep_cost(void)
     ok(n == 1000 && ms < 10, "1000 changed things re-evaluated (%.3f ms each)", ms);
 }
 
+/* The two search plans agree: a zero budget stops the name-order walk at its first check and
+ * the set plan answers; a generous one lets the walk finish. */
+static void test_search_plans(void)
+{
+    static const char *const queries[] = {"thingName:bulk1999", "thingName:bulk1*",
+                                          "attributes.loc:A OR thingName:bulk15*", "*"};
+    struct fy_index_config cfg;
+    struct fy_errmsg em;
+    int64_t a[51], b[51];
+    ok(fy_index_config_load(db, &cfg, &em) == FY_ERR_OK, "config");
+    for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+        for (int page = 0; page < 2; page++) {
+            struct fy_search_page pa = {a, 0, 51}, pb = {b, 0, 51};
+            const char *after = page ? "bulk1500" : NULL;
+            fy_err e1 =
+                fy_search_ids(db, queries[i], FY_INDEX_KIND_THINGS, &cfg, after, 0, &pa, &em);
+            fy_err e2 = fy_search_ids(db, queries[i], FY_INDEX_KIND_THINGS, &cfg, after,
+                                      1000000000ull, &pb, &em);
+            ok(!e1 && !e2 && pa.n == pb.n && pa.n > 0 && memcmp(a, b, pa.n * sizeof(a[0])) == 0,
+               "%s after %s: both plans give the same %zu rows", queries[i],
+               after ? after : "(start)", pa.n);
+        }
+    }
+}
+
 int main(void)
 {
     char path[] = "/tmp/fy-test-index-store-XXXXXX";
@@ -221,6 +247,7 @@ int main(void)
     test_group_limit();
     test_metrics();
     test_upkeep_cost();
+    test_search_plans();
     fy_db_close(db);
     unlink(path);
     char side[64];
