@@ -154,6 +154,15 @@ FY_NODISCARD fy_err fy_job_template_apply(struct fy_db *db,
                                           json_t **out,
                                           struct fy_errmsg *em);
 
+/* Inside the caller's transaction, releases what job's rollout limits allow now (at most a
+ * few executions; the engine does the rest), recording the things in changed. Used when a
+ * device finishes an execution, so the next queued thing hears at once. */
+FY_NODISCARD fy_err fy_jobs_release_now(struct fy_db *db,
+                                        int64_t job,
+                                        double now,
+                                        struct fy_jobs_changed *changed,
+                                        struct fy_errmsg *em);
+
 /* Job row lookup: id and status (into status[32]); NOT_FOUND "Job <id> not found". */
 FY_NODISCARD fy_err fy_job_find(
     struct fy_db *db, const char *job_id, int64_t *id, char status[32], struct fy_errmsg *em);
