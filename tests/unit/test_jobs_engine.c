@@ -264,6 +264,20 @@ static void test_notify(void)
        "empty payloads: %s %s", n1, n2);
     fy_free(n1);
     fy_free(n2);
+    ok(create("n2",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thing/t4\"],"
+              "\"document\":\"{}\",\"jobExecutionsRetryConfig\":{\"criteriaList\":[{"
+              "\"failureType\":\"FAILED\",\"numberOfRetries\":1}]}}",
+              T0 + 13, &em) == FY_ERR_OK,
+       "create n2 on t4 with one retry");
+    tick(T0 + 14);
+    dev("update", "t4", "n2", "{\"status\":\"FAILED\"}", T0 + 15, out, sizeof(out), &r);
+    ok(r.changed.n == 1 && r.changed.items[0].notify && r.changed.items[0].notify_next,
+       "a failure retried at once is a new next execution: notify-next");
+    fy_jobs_reply_clear(&r);
+    ok(dev("describe", "t4", "$next", "", T0 + 15, out, sizeof(out), NULL) == FY_ERR_OK &&
+           strstr(out, "\"executionNumber\":2"),
+       "the device's next is attempt 2: %s", out);
 }
 
 /* Things c0..c(n-1) in a new group. */
