@@ -10,6 +10,11 @@
 #include "index/index_int.h"
 #include "registry/groups.h"
 
+/* Build cursors of groups that no longer exist (a group deleted while building). */
+static const char SQL_DROP_BUILDS[] =
+    "DELETE FROM settings WHERE key GLOB 'index.build.*' AND NOT EXISTS (SELECT 1 FROM "
+    "thing_groups g WHERE g.dynamic = 1 AND 'index.build.' || g.id = settings.key)";
+
 /* fy_group_fill_fn: starts the group's (re)build inside its create/update transaction. */
 struct start {
     bool rebuild;
@@ -117,5 +122,6 @@ fy_err fy_index_dyn_delete(struct fy_db *db,
     if (!exists) {
         return e == FY_ERR_NOT_FOUND ? FY_ERR_OK : e;
     }
-    return e ? e : fy_group_delete(db, name, expected_version, em);
+    e = e ? e : fy_group_delete(db, name, expected_version, em);
+    return e ? e : fy_index_exec_text(db, SQL_DROP_BUILDS, NULL, em);
 }
