@@ -290,6 +290,9 @@ static fy_err active_job(struct fy_db *db, const struct pass *p, struct fy_errms
     if (!e && running && !canceled) {
         e = progress(db, p, em);
     }
+    if (!e && strcmp(p->job->status, "CANCELED") == 0) {
+        e = fy_jobs_cancel_unreleased(db, p->job->id, p->now, em); /* the rest of a large job */
+    }
     return e;
 }
 

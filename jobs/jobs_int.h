@@ -179,6 +179,12 @@ FY_NODISCARD fy_err fy_jobs_page(struct fy_db *db,
                                  char **next,
                                  struct fy_errmsg *em);
 
+/* Cancels up to FY_JOBS_WINDOW of job's unreleased QUEUED executions (caller's transaction). */
+FY_NODISCARD fy_err fy_jobs_cancel_unreleased(struct fy_db *db,
+                                              int64_t job,
+                                              double now,
+                                              struct fy_errmsg *em);
+
 /* Job row lookup: id and status (into status[32]); NOT_FOUND "Job <id> not found". */
 FY_NODISCARD fy_err fy_job_find(
     struct fy_db *db, const char *job_id, int64_t *id, char status[32], struct fy_errmsg *em);

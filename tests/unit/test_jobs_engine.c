@@ -567,6 +567,18 @@ static void test_windows_and_resume(void)
        (long long)counter("wide", "numberOfQueuedThings"));
     tick(T0 + 2);
     ok(counter("wide", "numberOfQueuedThings") == n, "and created nothing twice");
+    struct fy_jobs_changed c = {0, 0, NULL};
+    fy_err ce = fy_job_cancel(db, "wide", false, NULL, NULL, T0 + 3, &c, &em);
+    json_int_t canceled = counter("wide", "numberOfCanceledThings");
+    ok(ce == FY_ERR_OK && canceled > FY_JOBS_WINDOW && canceled < n,
+       "cancel: released executions and %d unreleased ones at once (%lld)", FY_JOBS_WINDOW,
+       (long long)canceled);
+    fy_jobs_changed_clear(&c);
+    tick(T0 + 4);
+    tick(T0 + 5);
+    ok(counter("wide", "numberOfCanceledThings") == n &&
+           counter("wide", "numberOfQueuedThings") == 0,
+       "the engine cancels the rest in windows");
 }
 
 int main(void)
