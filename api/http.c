@@ -175,7 +175,7 @@ static struct MHD_Response *error_response(struct api_req *req, fy_err e)
         json_object_update_missing(j, req->j_out); /* resourceId, resourceArn */
     }
     if (j && req->svc == FY_SVC_LOGS) {
-        json_object_set_new(j, "__type", json_string(fy_err_type(e)));
+        json_object_set_new(j, "__type", json_string(api_logs_error_type(e)));
     }
     char *body = j ? fy_json_dump(j) : NULL;
     json_decref(j);

@@ -34,8 +34,28 @@ static int doc_to_string(json_t *j)
     return rc;
 }
 
+/* The HTTP JobExecution also tells approximateSecondsBeforeTimedOut (not in the MQTT shape):
+ * copied from the control plane's view of the same execution when it has a timer. */
+static void add_time_left(struct api_req *req, const char *thing, json_t *ex)
+{
+    json_t *j = NULL;
+    struct fy_errmsg em;
+    const char *job = json_string_value(json_object_get(ex, "jobId"));
+    json_int_t number = json_integer_value(json_object_get(ex, "executionNumber"));
+    if (!job || fy_exec_describe(req->db, req->site, thing, job, number, fy_now(), &j, &em)) {
+        return;
+    }
+    json_t *left =
+        json_object_get(json_object_get(j, "execution"), "approximateSecondsBeforeTimedOut");
+    if (left) {
+        json_object_set(ex, "approximateSecondsBeforeTimedOut", left);
+    }
+    json_decref(j);
+}
+
 /* Replies with the accepted payload in its HTTP form; need_execution: 404 without one. */
-static fy_err render(struct api_req *req, const char *payload, bool need_execution)
+static fy_err
+render(struct api_req *req, const char *thing, const char *payload, bool need_execution)
 {
     json_t *j = json_loads(payload, 0, NULL);
     if (!j) {
@@ -46,6 +66,9 @@ static fy_err render(struct api_req *req, const char *payload, bool need_executi
     if (need_execution && !json_object_get(j, "execution")) {
         json_decref(j);
         return fy_fail(&req->em, FY_ERR_NOT_FOUND, "No pending job execution");
+    }
+    if (json_object_get(j, "execution")) {
+        add_time_left(req, thing, json_object_get(j, "execution"));
     }
     if (doc_to_string(j) != 0 || doc_to_string(json_object_get(j, "execution")) != 0) {
         json_decref(j);
@@ -66,7 +89,7 @@ static fy_err run(struct api_req *req,
     fy_err e = fn(req->db, thing, job, payload, strlen(payload), fy_now(), &r, &req->em);
     if (!e) {
         api_jobs_notify(req, &r.changed);
-        e = render(req, r.payload, need_execution);
+        e = render(req, thing, r.payload, need_execution);
     }
     fy_jobs_reply_clear(&r);
     return e;

@@ -22,6 +22,8 @@ extern const struct api_route api_routes_job_templates[];
 extern const struct api_route api_routes_index[];
 extern const struct api_route api_routes_dynamic_groups[];
 extern const struct api_route api_routes_fleet_metrics[];
+extern const struct api_route api_routes_logging[];
+extern const struct api_route api_routes_logs[];
 
 /* Finds the route for (svc, method, path); fills req->params. Returns FY_ERR_OK, or
  * FY_ERR_UNKNOWN_OPERATION / FY_ERR_METHOD_NOT_ALLOWED with req->em filled. svc may be
@@ -48,5 +50,35 @@ FY_NODISCARD fy_err api_jobs_enum(struct api_req *req,
 /* Replies {key: items, nextToken?} unless e is set; takes items and next (fy_free). */
 FY_NODISCARD fy_err
 api_jobs_list_reply(struct api_req *req, const char *key, json_t *items, char *next, fy_err e);
+
+/* ---- shared by api/logs*.c (CloudWatch Logs, awsJson1_1) ---- */
+
+/* The AWS error type of e for the logs service (InvalidParameterException for bad input). */
+const char *api_logs_error_type(fy_err e);
+/* body's nextToken decoded into a new *key (NULL when absent; fy_free); foreign -> invalid. */
+FY_NODISCARD fy_err api_logs_token_in(struct api_req *req, json_t *body, char **key);
+/* Sets j[name] to a token for key (no-op when key is NULL). */
+FY_NODISCARD fy_err api_logs_token_out(struct api_req *req,
+                                       json_t *j,
+                                       const char *name,
+                                       const char *key);
+/* A valid log group name from body[key] (borrowed). */
+FY_NODISCARD fy_err api_logs_group_name(struct api_req *req,
+                                        json_t *body,
+                                        const char *key,
+                                        const char **out);
+/* The body, refusing members not in allowed (NULL-terminated). */
+FY_NODISCARD fy_err api_logs_body(struct api_req *req, const char *const *allowed, json_t **out);
+/* body's "limit" in [1, max], def when absent. */
+FY_NODISCARD fy_err
+api_logs_limit(struct api_req *req, json_t *body, int64_t max, int64_t def, int64_t *out);
+/* Replies {key: items, nextToken?} unless e is set; takes items. Returns the outcome. */
+FY_NODISCARD fy_err api_logs_reply_list(
+    struct api_req *req, fy_err e, const char *key, json_t *items, const char *next);
+fy_err api_logs_create_stream(struct api_req *req);
+fy_err api_logs_describe_streams(struct api_req *req);
+fy_err api_logs_put_events(struct api_req *req);
+fy_err api_logs_get_events(struct api_req *req);
+fy_err api_logs_filter_events(struct api_req *req);
 
 #endif

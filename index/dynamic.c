@@ -1,9 +1,8 @@
-/* Dynamic thing groups: Create/Update/DeleteDynamicThingGroup and the scheduler's upkeep
- * (fy_index_tick). A group's membership is the set of things its query matches, at most
- * FY_GROUPS_PER_THING_MAX groups per thing (a build skips things already at the limit; the
- * upkeep in dynamic_tick.c applies AWS's eviction rule). Upkeep is incremental: the triggers of
- * schema/0009_index.sql record the names of changed things in index_dirty, and each tick
- * re-evaluates only those things against every dynamic group. */
+/* Dynamic thing groups: Create/Update/DeleteDynamicThingGroup. A group's membership is the set
+ * of things its query matches, at most FY_GROUPS_PER_THING_MAX groups per thing (a build skips
+ * things already at the limit; the upkeep in dynamic_tick.c applies AWS's eviction rule).
+ * Membership is built in chunks (dynamic_build.c), within the call for a small fleet, then by
+ * the scheduler; afterwards the change log keeps it current (dynamic_tick.c). */
 #include <string.h>
 
 #include "core/alloc.h"
@@ -11,42 +10,29 @@
 #include "index/index_int.h"
 #include "registry/groups.h"
 
-static const char SQL_CLEAR[] = "DELETE FROM thing_group_members WHERE grp = ?";
-static const char FILL_PREFIX[] =
-    "INSERT OR IGNORE INTO thing_group_members(grp, thing, added) SELECT ?, t.id, ? FROM things t "
-    "WHERE ";
-static const char ROOM[] =
-    " AND (SELECT count(*) FROM thing_group_members x WHERE x.thing = t.id) < 10";
+/* Build cursors of groups that no longer exist (a group deleted while building). */
+static const char SQL_DROP_BUILDS[] =
+    "DELETE FROM settings WHERE key GLOB 'index.build.*' AND NOT EXISTS (SELECT 1 FROM "
+    "thing_groups g WHERE g.dynamic = 1 AND 'index.build.' || g.id = settings.key)";
 
-/* Runs a prepared compiled statement to completion and finalizes it. */
-static fy_err run_compiled(struct fy_db *db, sqlite3_stmt *st, struct fy_errmsg *em)
+/* fy_group_fill_fn: starts the group's (re)build inside its create/update transaction. */
+struct start {
+    bool rebuild;
+    int64_t gid;
+};
+
+static fy_err start_build(struct fy_db *db, int64_t group_id, void *ctx, struct fy_errmsg *em)
 {
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+    struct start *s = ctx;
+    s->gid = group_id;
+    return fy_dyn_build_start(db, group_id, s->rebuild, em);
 }
 
-/* fy_group_fill_fn: the group's membership from scratch. */
-static fy_err fill(struct fy_db *db, int64_t group_id, void *ctx, struct fy_errmsg *em)
+/* Builds the group inside the request for up to FY_BUILD_SYNC_BUDGET_NS (a small fleet is
+ * ACTIVE when the call returns); the scheduler finishes larger ones. */
+static fy_err build_now(struct fy_db *db, int64_t gid, struct fy_errmsg *em)
 {
-    const struct fy_index_sql *q = ctx;
-    sqlite3_stmt *st = fy_db_stmt(db, SQL_CLEAR, em);
-    if (!st) {
-        return FY_ERR_INTERNAL;
-    }
-    sqlite3_bind_int64(st, 1, group_id);
-    int rc = sqlite3_step(st);
-    fy_stmt_done(st);
-    if (rc != SQLITE_DONE) {
-        return fy_db_err(db, rc, em);
-    }
-    fy_err e = fy_index_prepare(db, FILL_PREFIX, q, ROOM, &st, em);
-    if (e) {
-        return e;
-    }
-    sqlite3_bind_int64(st, 1, group_id);
-    sqlite3_bind_double(st, 2, fy_now());
-    return run_compiled(db, st, em);
+    return fy_dyn_build(db, gid, FY_BUILD_CHUNK, FY_BUILD_SYNC_BUDGET_NS, NULL, em);
 }
 
 /* Compiles a dynamic group's query against the things index (which must be on). */
@@ -76,13 +62,14 @@ fy_err fy_index_dyn_create(struct fy_db *db,
     if (e) {
         return e;
     }
+    fy_index_sql_free(q); /* compiled to validate; the build compiles its own plan */
     struct fy_group_props props = {g->description, g->attributes, false};
+    struct start st = {false, 0};
     struct fy_group_query gq = {FY_INDEX_THINGS, g->query,
-                                g->query_version ? g->query_version : FY_INDEX_QUERY_VERSION, fill,
-                                q};
+                                g->query_version ? g->query_version : FY_INDEX_QUERY_VERSION,
+                                start_build, &st};
     e = fy_group_create_dynamic(db, g->name, &props, g->tags, g->arn, &gq, id_out, em);
-    fy_index_sql_free(q);
-    return e;
+    return e ? e : build_now(db, st.gid, em);
 }
 
 /* Loads group name, checking that it is dynamic; *exists false when missing. */
@@ -114,10 +101,12 @@ fy_err fy_index_dyn_update(struct fy_db *db,
     struct fy_group_props props = {g->description, g->attributes, g->merge};
     e = e ? e : fy_group_update(db, g->name, &props, expected_version, new_version, em);
     if (!e && q) {
+        struct start st = {true, 0};
         struct fy_group_query gq = {FY_INDEX_THINGS, g->query,
                                     g->query_version ? g->query_version : FY_INDEX_QUERY_VERSION,
-                                    fill, q};
+                                    start_build, &st};
         e = fy_group_set_query(db, g->name, &gq, em);
+        e = e ? e : build_now(db, st.gid, em);
     }
     fy_index_sql_free(q);
     return e;
@@ -133,5 +122,6 @@ fy_err fy_index_dyn_delete(struct fy_db *db,
     if (!exists) {
         return e == FY_ERR_NOT_FOUND ? FY_ERR_OK : e;
     }
-    return e ? e : fy_group_delete(db, name, expected_version, em);
+    e = e ? e : fy_group_delete(db, name, expected_version, em);
+    return e ? e : fy_index_exec_text(db, SQL_DROP_BUILDS, NULL, em);
 }

@@ -229,5 +229,5 @@ fy_err fy_index_tick(struct fy_db *db, int64_t *changed, struct fy_errmsg *em)
     if (changed) {
         *changed = total;
     }
-    return e;
+    return e ? e : fy_dyn_build(db, 0, FY_BUILD_CHUNK, FY_BUILD_TICK_BUDGET_NS, NULL, em);
 }

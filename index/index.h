@@ -186,7 +186,9 @@ struct fy_dyn_group {
     const char *arn;
 };
 
-/* Creates a dynamic group, fills its membership and sets it ACTIVE. id_out gets the group id.
+/* Creates a dynamic group (BUILDING) and builds its membership in bounded transactions for up
+ * to 200 ms: a small fleet's group is ACTIVE when this returns, the scheduler (fy_index_tick)
+ * finishes larger ones. id_out gets the group id.
  * ALREADY_EXISTS, INVALID_QUERY, LIMIT_EXCEEDED (FY_INDEX_DYN_GROUPS_MAX), NOT_FOUND when the
  * index is off. */
 FY_NODISCARD fy_err fy_index_dyn_create(struct fy_db *db,
@@ -194,8 +196,10 @@ FY_NODISCARD fy_err fy_index_dyn_create(struct fy_db *db,
                                         char id_out[40],
                                         struct fy_errmsg *em);
 
-/* Updates a dynamic group (a query change recomputes its membership). expected_version < 0 =
- * none. *new_version gets the version after the update. Static group -> INVALID_REQUEST. */
+/* Updates a dynamic group; a query change makes it REBUILDING and rebuilds its membership as
+ * fy_index_dyn_create builds it (old members stay until their chunk is settled).
+ * expected_version < 0 = none. *new_version gets the version after the update. Static group ->
+ * INVALID_REQUEST. */
 FY_NODISCARD fy_err fy_index_dyn_update(struct fy_db *db,
                                         const struct fy_dyn_group *g,
                                         int64_t expected_version,
@@ -210,8 +214,8 @@ FY_NODISCARD fy_err fy_index_dyn_delete(struct fy_db *db,
 
 /* Scheduler hook: brings every dynamic group up to date with the registry, shadow and
  * connectivity changes recorded since the last call (schema/0009_index.sql triggers record
- * the names of changed things). Groups are built in full when created or when their query
- * changes, so they are always ACTIVE. Cheap when nothing changed (one indexed read). Call it
+ * the names of changed things), and continues building groups that are BUILDING or
+ * REBUILDING (in bounded chunks, up to 50 ms per call). Cheap when nothing changed. Call it
  * at least every 500 ms for the one-second membership promise. *changed (may be NULL) gets
  * the number of things re-evaluated. A group whose query no longer compiles under the current
  * indexing configuration keeps its members until the configuration allows it again. */

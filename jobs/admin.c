@@ -7,13 +7,18 @@
 #include "jobs/jobs_int.h"
 
 #define REASON_CODE_MAX 128
+#define FY_STR_(x)      #x
+#define FY_STR(x)       FY_STR_(x)
 
 static const char SQL_CONFIG[] = "SELECT config, description FROM jobs WHERE id = ?1";
 static const char SQL_SET_CONFIG[] =
     "UPDATE jobs SET config = ?2, description = ?3, last_updated_at = ?4 WHERE id = ?1";
+/* At most FY_JOBS_WINDOW unreleased executions per call (the engine cancels the rest of a large
+ * job in later passes; devices never saw them). */
 static const char SQL_CANCEL_UNRELEASED[] =
     "UPDATE job_executions SET status = 'CANCELED', last_updated_at = ?3, version = version + 1 "
-    "WHERE job = ?1 AND released = 0 AND status = 'QUEUED'";
+    "WHERE id IN (SELECT id FROM job_executions WHERE job = ?1 AND released = 0 AND "
+    "status = 'QUEUED' LIMIT " FY_STR(FY_JOBS_WINDOW) ")";
 static const char SQL_RELEASED_PENDING[] =
     "SELECT " FY_EXEC_COLS " FROM job_executions x WHERE x.job = ?1 AND x.released = 1 AND "
     "(x.status = 'QUEUED' OR (?2 = 'force' AND x.status = 'IN_PROGRESS'))";
@@ -145,6 +150,11 @@ static fy_err cancel_released(struct fy_db *db,
             return e;
         }
     }
+}
+
+fy_err fy_jobs_cancel_unreleased(struct fy_db *db, int64_t job, double now, struct fy_errmsg *em)
+{
+    return fy_jobs_run(db, SQL_CANCEL_UNRELEASED, job, NULL, now, em);
 }
 
 fy_err fy_job_cancel_locked(struct fy_db *db,

@@ -435,6 +435,9 @@ static fy_err update_locked(struct fy_db *db, const struct update_args *a, struc
     if (!e) {
         e = device_apply(db, &x, to, a->q, a->now, em);
     }
+    if (!e && fy_exec_terminal(to)) {
+        e = fy_jobs_release_now(db, x.job, a->now, &a->out->changed, em);
+    }
     if (!e) {
         e = fy_jobs_touch_finish(db, &a->out->changed, em);
     }

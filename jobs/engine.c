@@ -66,6 +66,8 @@ static const char SQL_RELEASE[] =
 static const char SQL_PURGE[] =
     "DELETE FROM job_executions WHERE id IN (SELECT id FROM job_executions WHERE job = ?1 "
     "LIMIT " FY_STR(FY_JOBS_PURGE_CHUNK) ")";
+static const char SQL_ONE_JOB[] =
+    "SELECT id, job_id, status, target_selection, rollout_stopped FROM jobs WHERE id = ?1";
 static const char SQL_DROP_JOB[] = "DELETE FROM jobs WHERE id = ?1";
 static const char SQL_DROP_CURSOR[] = "DELETE FROM settings WHERE key = 'jobs.materialize.' || ?1";
 
@@ -288,6 +290,9 @@ static fy_err active_job(struct fy_db *db, const struct pass *p, struct fy_errms
     if (!e && running && !canceled) {
         e = progress(db, p, em);
     }
+    if (!e && strcmp(p->job->status, "CANCELED") == 0) {
+        e = fy_jobs_cancel_unreleased(db, p->job->id, p->now, em); /* the rest of a large job */
+    }
     return e;
 }
 
@@ -325,6 +330,16 @@ static fy_err job_tx(struct fy_db *db, struct pass *p, struct fy_errmsg *em)
     FY_DB_RETURN_IN_TX(db, em, job_pass(db, p, em));
 }
 
+/* A live_job from a row of SQL_LIVE / SQL_ONE_JOB. */
+static void read_live(sqlite3_stmt *st, struct live_job *j)
+{
+    j->id = sqlite3_column_int64(st, 0);
+    snprintf(j->job_id, sizeof(j->job_id), "%s", fy_col_text(st, 1));
+    snprintf(j->status, sizeof(j->status), "%s", fy_col_text(st, 2));
+    snprintf(j->selection, sizeof(j->selection), "%s", fy_col_text(st, 3));
+    j->stopped = sqlite3_column_int(st, 4) != 0;
+}
+
 static fy_err live_jobs(struct fy_db *db, struct live_job *jobs, size_t *n, struct fy_errmsg *em)
 {
     sqlite3_stmt *st = fy_db_stmt(db, SQL_LIVE, em);
@@ -335,12 +350,7 @@ static fy_err live_jobs(struct fy_db *db, struct live_job *jobs, size_t *n, stru
     }
     sqlite3_bind_int(st, 1, ENGINE_JOBS_MAX);
     while (*n < ENGINE_JOBS_MAX && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct live_job *j = &jobs[(*n)++];
-        j->id = sqlite3_column_int64(st, 0);
-        snprintf(j->job_id, sizeof(j->job_id), "%s", fy_col_text(st, 1));
-        snprintf(j->status, sizeof(j->status), "%s", fy_col_text(st, 2));
-        snprintf(j->selection, sizeof(j->selection), "%s", fy_col_text(st, 3));
-        j->stopped = sqlite3_column_int(st, 4) != 0;
+        read_live(st, &jobs[(*n)++]);
     }
     fy_stmt_done(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? FY_ERR_OK : fy_db_err(db, rc, em);
@@ -421,4 +431,42 @@ fy_jobs_tick(struct fy_db *db, double now, struct fy_jobs_changed *changed, stru
     fy_free(last);
     fy_free(jobs);
     return first;
+}
+
+fy_err fy_jobs_release_now(struct fy_db *db,
+                           int64_t job,
+                           double now,
+                           struct fy_jobs_changed *changed,
+                           struct fy_errmsg *em)
+{
+    struct live_job j;
+    struct pass p;
+    struct counts c;
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_ONE_JOB, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    sqlite3_bind_int64(st, 1, job);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_live(st, &j);
+    }
+    fy_stmt_done(st);
+    if (rc != SQLITE_ROW) {
+        return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+    }
+    if (strcmp(j.status, "IN_PROGRESS") != 0 || j.stopped) {
+        return FY_ERR_OK;
+    }
+    memset(&p, 0, sizeof(p));
+    p.job = &j;
+    p.now = now;
+    p.changed = changed;
+    fy_err e = fy_job_load_config(db, job, &p.cfg, em);
+    p.cfg.nabort = 0; /* abort rules are the engine's (they can be costly to count) */
+    if (!e) {
+        e = load_counts(db, &p, &c, em);
+    }
+    int64_t quota = e ? 0 : fy_rollout_quota(&p.cfg, &c.roll);
+    return e ? e : each_id(db, SQL_UNRELEASED, &p, quota < 16 ? quota : 16, release_one, em);
 }

@@ -347,3 +347,33 @@ fy_err fy_jobs_count(
     fy_stmt_done(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
 }
+
+fy_err fy_jobs_page(struct fy_db *db,
+                    sqlite3_stmt *st,
+                    int64_t limit,
+                    const struct fy_site *site,
+                    fy_jobs_row_json_fn fn,
+                    const char *key,
+                    json_t *j_items,
+                    char **next,
+                    struct fy_errmsg *em)
+{
+    int64_t n = 0;
+    int rc = SQLITE_DONE;
+    fy_err e = FY_ERR_OK;
+    *next = NULL;
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (++n > limit) {
+            json_t *last = json_array_get(j_items, json_array_size(j_items) - 1);
+            *next = fy_strdup(json_string_value(json_object_get(last, key)));
+            e = *next ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+            rc = SQLITE_DONE;
+            break;
+        }
+        if (json_array_append_new(j_items, fn(site, st)) != 0) {
+            e = fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+        }
+    }
+    fy_stmt_done(st);
+    return e || rc == SQLITE_DONE ? e : fy_db_err(db, rc, em);
+}

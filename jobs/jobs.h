@@ -157,7 +157,8 @@ struct fy_jobs_changed {
     size_t n, cap;
     struct fy_jobs_thing_change {
         char *thing;       /* owned */
-        char *next_before; /* owned job id of the next execution before, NULL = none */
+        char *next_before; /* owned "<jobId>#<executionNumber>" of the next execution before
+                              the change, NULL = none */
         bool notify;       /* pending list changed: publish notify */
         bool notify_next;  /* next execution changed: publish notify-next */
     } * items;

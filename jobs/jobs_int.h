@@ -154,6 +154,37 @@ FY_NODISCARD fy_err fy_job_template_apply(struct fy_db *db,
                                           json_t **out,
                                           struct fy_errmsg *em);
 
+/* Inside the caller's transaction, releases what job's rollout limits allow now (at most a
+ * few executions; the engine does the rest), recording the things in changed. Used when a
+ * device finishes an execution, so the next queued thing hears at once. */
+FY_NODISCARD fy_err fy_jobs_release_now(struct fy_db *db,
+                                        int64_t job,
+                                        double now,
+                                        struct fy_jobs_changed *changed,
+                                        struct fy_errmsg *em);
+
+/* A listing row (statement positioned on it) as a new JSON object, NULL on OOM. */
+typedef json_t *(*fy_jobs_row_json_fn)(const struct fy_site *site, sqlite3_stmt *st);
+
+/* Steps st (bound, its LIMIT set to limit + 1), appending fn's object for at most limit rows to
+ * j_items; when another row exists *next gets (fy_free) the member key of the last object.
+ * Always ends with fy_stmt_done(st). */
+FY_NODISCARD fy_err fy_jobs_page(struct fy_db *db,
+                                 sqlite3_stmt *st,
+                                 int64_t limit,
+                                 const struct fy_site *site,
+                                 fy_jobs_row_json_fn fn,
+                                 const char *key,
+                                 json_t *j_items,
+                                 char **next,
+                                 struct fy_errmsg *em);
+
+/* Cancels up to FY_JOBS_WINDOW of job's unreleased QUEUED executions (caller's transaction). */
+FY_NODISCARD fy_err fy_jobs_cancel_unreleased(struct fy_db *db,
+                                              int64_t job,
+                                              double now,
+                                              struct fy_errmsg *em);
+
 /* Job row lookup: id and status (into status[32]); NOT_FOUND "Job <id> not found". */
 FY_NODISCARD fy_err fy_job_find(
     struct fy_db *db, const char *job_id, int64_t *id, char status[32], struct fy_errmsg *em);

@@ -1,4 +1,5 @@
 /* Which things must hear `notify` / `notify-next`, and those two payloads. */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -23,15 +24,18 @@ void fy_jobs_changed_clear(struct fy_jobs_changed *c)
     memset(c, 0, sizeof(*c));
 }
 
-/* The job id of the thing's next execution into a new string (*out NULL when none). */
+/* "<jobId>#<executionNumber>" of the thing's next execution into a new string (*out NULL when
+ * none): a retry of the same job is a new next execution. */
 static fy_err next_job(struct fy_db *db, const char *thing, char **out, struct fy_errmsg *em)
 {
     struct fy_exec x;
     bool found = false;
+    char key[FY_JOB_ID_MAX + 32];
     *out = NULL;
     fy_err e = fy_exec_load_next(db, thing, &x, &found, em);
     if (!e && found) {
-        *out = fy_strdup(x.job_id);
+        snprintf(key, sizeof(key), "%s#%lld", x.job_id, (long long)x.execution_number);
+        *out = fy_strdup(key);
         e = *out ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
     if (found) {

@@ -212,9 +212,6 @@ fy_err fy_job_list(struct fy_db *db,
                    struct fy_errmsg *em)
 {
     sqlite3_stmt *st = fy_db_stmt(db, SQL_LIST, em);
-    int64_t n = 0;
-    int rc = SQLITE_DONE;
-    fy_err e = FY_ERR_OK;
     *next = NULL;
     if (!st) {
         return FY_ERR_INTERNAL;
@@ -225,18 +222,5 @@ fy_err fy_job_list(struct fy_db *db,
     fy_bind_text(st, 4, f->group);
     fy_bind_text(st, 6, f->group_id);
     sqlite3_bind_int64(st, 5, limit + 1);
-    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (++n > limit) {
-            json_t *last = json_array_get(j_items, json_array_size(j_items) - 1);
-            *next = fy_strdup(json_string_value(json_object_get(last, "jobId")));
-            e = *next ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
-            rc = SQLITE_DONE;
-            break;
-        }
-        if (json_array_append_new(j_items, summary_to_json(site, st)) != 0) {
-            e = fy_fail(em, FY_ERR_NOMEM, "Out of memory");
-        }
-    }
-    fy_stmt_done(st);
-    return e || rc == SQLITE_DONE ? e : fy_db_err(db, rc, em);
+    return fy_jobs_page(db, st, limit, site, summary_to_json, "jobId", j_items, next, em);
 }

@@ -287,6 +287,15 @@ fy_err fy_job_template_describe(struct fy_db *db,
     return *out ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
 }
 
+static json_t *summary_to_json(const struct fy_site *site, sqlite3_stmt *st)
+{
+    char arn[FY_ARN_MAX + 1];
+    fy_arn_fmt(arn, sizeof(arn), site, "jobtemplate", fy_col_text(st, 0));
+    return json_pack("{s:s, s:s, s:s, s:f}", "jobTemplateArn", arn, "jobTemplateId",
+                     fy_col_text(st, 0), "description", fy_col_text(st, 1), "createdAt",
+                     sqlite3_column_double(st, 2));
+}
+
 fy_err fy_job_template_list(struct fy_db *db,
                             const struct fy_site *site,
                             const char *after,
@@ -296,35 +305,13 @@ fy_err fy_job_template_list(struct fy_db *db,
                             struct fy_errmsg *em)
 {
     sqlite3_stmt *st = fy_db_stmt(db, SQL_LIST, em);
-    int64_t n = 0;
-    int rc = SQLITE_DONE;
-    fy_err e = FY_ERR_OK;
     *next = NULL;
     if (!st) {
         return FY_ERR_INTERNAL;
     }
     fy_bind_text(st, 1, after ? after : "");
     sqlite3_bind_int64(st, 2, limit + 1);
-    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *id = fy_col_text(st, 0);
-        char arn[FY_ARN_MAX + 1];
-        if (++n > limit) {
-            json_t *last = json_array_get(j_items, json_array_size(j_items) - 1);
-            *next = fy_strdup(json_string_value(json_object_get(last, "jobTemplateId")));
-            e = *next ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
-            rc = SQLITE_DONE;
-            break;
-        }
-        fy_arn_fmt(arn, sizeof(arn), site, "jobtemplate", id);
-        json_t *item =
-            json_pack("{s:s, s:s, s:s, s:f}", "jobTemplateArn", arn, "jobTemplateId", id,
-                      "description", fy_col_text(st, 1), "createdAt", sqlite3_column_double(st, 2));
-        if (json_array_append_new(j_items, item) != 0) {
-            e = fy_fail(em, FY_ERR_NOMEM, "Out of memory");
-        }
-    }
-    fy_stmt_done(st);
-    return e || rc == SQLITE_DONE ? e : fy_db_err(db, rc, em);
+    return fy_jobs_page(db, st, limit, site, summary_to_json, "jobTemplateId", j_items, next, em);
 }
 
 static fy_err tpl_delete_locked(struct fy_db *db, const char *template_id, struct fy_errmsg *em)

@@ -192,7 +192,8 @@ struct fy_group_query {
 };
 
 /* CreateDynamicThingGroup: creates root group name (dynamic, status ACTIVE) with props and
- * tags, then runs q->fill for its membership, all in one transaction. An existing group of
+ * tags, then runs q->fill (which computes the membership or, as index/ does, starts building
+ * it and sets the status), all in one transaction. An existing group of
  * that name -> ALREADY_EXISTS; FY_DYNAMIC_GROUPS_MAX reached -> LIMIT_EXCEEDED. */
 FY_NODISCARD fy_err fy_group_create_dynamic(struct fy_db *db,
                                             const char *name,
@@ -203,7 +204,7 @@ FY_NODISCARD fy_err fy_group_create_dynamic(struct fy_db *db,
                                             char id_out[FY_UUID_LEN + 1],
                                             struct fy_errmsg *em);
 
-/* Replaces the query of dynamic group name and recomputes its membership with q->fill, in one
+/* Replaces the query of dynamic group name and runs q->fill (as above), in one
  * transaction. Missing -> NOT_FOUND; a static group -> INVALID_REQUEST. */
 FY_NODISCARD fy_err fy_group_set_query(struct fy_db *db,
                                        const char *name,

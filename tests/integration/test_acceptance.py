@@ -41,13 +41,32 @@ SHADOW_CHECKS = [
 ]
 
 
+# Checks of the issues still open elsewhere: reported, not asserted. Everything else must pass.
+NOT_YET = [
+    r"set-v2-logging-level", r"list-v2-logging-levels", r"logs .*",
+    r"deleted log group is gone",
+]
+
+
+def cli_env_with_jobs_model(server, home):
+    """The walkthrough's environment after the documented one-time set-up
+    (scripts/aws-add-jobs-model.py), in a private HOME so the real ~/.aws is untouched."""
+    env = server.cli_env()
+    env["HOME"] = home
+    p = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "aws-add-jobs-model.py")],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return env
+
+
 @pytest.mark.skipif(not os.path.exists(WALKTHROUGH), reason="shared/acceptance not beside repo")
-def test_lifecycle_walkthrough_registry_and_certificate_steps():
+def test_lifecycle_walkthrough(tmp_path):
     s = Server()
     try:
         s.start()
-        p = subprocess.run(["bash", WALKTHROUGH], capture_output=True, text=True,
-                           env=s.cli_env(), timeout=600)
+        env = cli_env_with_jobs_model(s, str(tmp_path))
+        p = subprocess.run(["bash", WALKTHROUGH], capture_output=True, text=True, env=env,
+                           timeout=900)
         lines = p.stdout.splitlines()
         print(p.stdout[-6000:])
         oks = [l[len("ok   - "):] for l in lines if l.startswith("ok   - ")]
@@ -55,6 +74,10 @@ def test_lifecycle_walkthrough_registry_and_certificate_steps():
             want = 4 if "0[1-4]" in pattern or pattern.startswith("active cert") else 1
             got = [o for o in oks if re.fullmatch(pattern, o)]
             assert len(got) == want, f"walkthrough check '{pattern}' did not pass"
+        fails = [l[len("FAIL - "):].split(":")[0] for l in lines if l.startswith("FAIL - ")]
+        unexpected = [f for f in fails if not any(re.fullmatch(n, f) for n in NOT_YET)]
+        assert not unexpected, f"walkthrough checks failed: {unexpected}"
+        assert len(oks) >= 90, len(oks)
         assert s.sanitizer_report() is None, s.read_log()
     finally:
         s.cleanup()
@@ -72,7 +95,7 @@ JOBS_LAB_CHECKS = [
 
 
 @pytest.mark.skipif(not os.path.exists(JOBS_LAB), reason="shared/acceptance not beside repo")
-def test_jobs_lab_registry_certificate_and_policy_steps():
+def test_jobs_lab():
     s = Server()
     try:
         s.start()
@@ -82,5 +105,8 @@ def test_jobs_lab_registry_certificate_and_policy_steps():
         oks = {l[len("ok   - "):] for l in p.stdout.splitlines() if l.startswith("ok   - ")}
         missing = [c for c in JOBS_LAB_CHECKS if c not in oks]
         assert not missing, f"jobs-lab checks did not pass: {missing}"
+        fails = [l for l in p.stdout.splitlines() if l.startswith("FAIL - ")]
+        assert not fails, fails  # issue 6: the job steps pass too
+        assert s.sanitizer_report() is None, s.read_log()
     finally:
         s.cleanup()

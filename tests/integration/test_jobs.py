@@ -105,6 +105,7 @@ def test_device_flow_over_http(iot, jobs):
     assert ex["statusDetails"] == {"step": "download"} and ex["executionNumber"] == 1
     d = jobs.describe_job_execution(thingName=t, jobId="$next")["execution"]
     assert d["jobId"] == "dj" and d["status"] == "IN_PROGRESS"
+    assert 290 <= d["approximateSecondsBeforeTimedOut"] <= 300
     with pytest.raises(ClientError) as e:
         jobs.update_job_execution(thingName=t, jobId="dj", status="SUCCEEDED", expectedVersion=1)
     assert error_code(e) == "VersionConflictException"

@@ -96,3 +96,69 @@ def test_kill9_loses_nothing_and_releases_nothing_twice():
         assert s.stop() == 0
     finally:
         s.cleanup()
+
+
+def test_twenty_mqtt_devices_never_exceed_the_concurrency_limit(server, iot, wd, devices):  # noqa: F811
+    """20 devices run one job with maxConcurrentExecutions 5 over MQTT (notify-next, update
+    IN_PROGRESS, update SUCCEEDED 0.2 s later) while the test polls how many are working; a
+    device that finishes releases the next thing in the same request."""
+    import threading
+    from test_jobs import iot_server
+    from conftest import signed_request
+    limit, n = 5, 20
+    names = [f"md-{i:02d}" for i in range(n)]
+    iot.create_thing_group(thingGroupName="md")
+    for t in names:
+        iot.create_thing(thingName=t)
+        iot.add_thing_to_thing_group(thingGroupName="md", thingName=t)
+    _, _, crt, key = new_cert(iot, wd, "md")
+    finished_at, notified_at, lock = {}, {}, threading.Lock()
+    devs = []
+
+    def on_message(dev, thing, msg):
+        if not msg.topic.endswith("/notify-next"):
+            return
+        ex = json.loads(msg.payload).get("execution")
+        if not ex or ex["status"] != "QUEUED":
+            return
+        with lock:
+            notified_at.setdefault(thing, time.time())
+        topic = f"$aws/things/{thing}/jobs/{ex['jobId']}/update"
+        dev.c.publish(topic, json.dumps({"status": "IN_PROGRESS"}), qos=1)
+
+        def finish():
+            with lock:
+                finished_at[thing] = time.time()
+            dev.c.publish(topic, json.dumps({"status": "SUCCEEDED"}), qos=1)
+        threading.Timer(0.2, finish).start()
+
+    for t in names:
+        d = devices(crt, key, t)
+        d.c.on_message = (lambda dev, thing: lambda c, u, m: on_message(dev, thing, m))(d, t)
+        assert d.connect() == 0
+        assert d.subscribe(f"$aws/things/{t}/jobs/notify-next") == (1,)
+        devs.append(d)
+    body = {"targets": [iot.describe_thing_group(thingGroupName="md")["thingGroupArn"]],
+            "document": "{}", "jobExecutionsConfig": {"maxConcurrentExecutions": limit}}
+    r = signed_request(iot_server(iot), "PUT", "/jobs/md", json.dumps(body).encode())
+    assert r.status_code == 200, r.text
+    most, deadline = 0, time.time() + 30
+    while time.time() < deadline:
+        # one atomic read: executions working now (devices start theirs as soon as told)
+        working = len(iot.list_job_executions_for_job(jobId="md", status="IN_PROGRESS")[
+            "executionSummaries"])
+        most = max(most, working)
+        if iot.describe_job(jobId="md")["job"]["status"] == "COMPLETED":
+            break
+    assert iot.describe_job(jobId="md")["job"]["status"] == "COMPLETED"
+    assert 0 < most <= limit, most
+    d = iot.describe_job(jobId="md")["job"]["jobProcessDetails"]
+    assert d["numberOfSucceededThings"] == n
+    # each release after the first wave follows some device's finish: the gap is the rollout's
+    # reaction time (the finishing update itself releases the next thing)
+    firsts = sorted(notified_at.values())[limit:]
+    ends = sorted(finished_at.values())
+    gaps = sorted(t - max(e for e in ends if e <= t) for t in firsts if any(e <= t for e in ends))
+    print(f"release after a finish: p50 {gaps[len(gaps) // 2] * 1000:.0f} ms, "
+          f"max {gaps[-1] * 1000:.0f} ms over {len(gaps)} releases; most working at once {most}")
+    assert gaps and gaps[len(gaps) // 2] < 0.1 and gaps[-1] < 1.0, gaps

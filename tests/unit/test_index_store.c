@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "index/index.h"
+#include "index/index_int.h"
 #include "index/search_int.h"
 #include "tests/unit/tap.h"
 
@@ -205,6 +206,47 @@ static void test_upkeep_cost(void)
     ok(n == 1000 && ms < 10, "1000 changed things re-evaluated (%.3f ms each)", ms);
 }
 
+static int64_t scalar(const char *sql)
+{
+    struct fy_errmsg em;
+    sqlite3_stmt *st = fy_db_stmt(db, sql, &em);
+    int64_t v = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    fy_stmt_done(st);
+    return v;
+}
+
+/* A rebuild in chunks: each call settles one chunk of things by id; members beyond the cursor
+ * keep the old answer until their chunk; ACTIVE with the new membership at the end. */
+static void test_chunked_build(void)
+{
+    static const char MEMBERS[] = "SELECT count(*) FROM thing_group_members m JOIN thing_groups g "
+                                  "ON g.id = m.grp WHERE g.name = 'chunky'";
+    static const char STATUS_BUILDING[] =
+        "SELECT count(*) FROM thing_groups WHERE name = 'chunky' AND status = 'REBUILDING'";
+    struct fy_errmsg em;
+    int left = -1, calls = 0;
+    exec("INSERT INTO things(id, name, thing_id, creation_date, modified_date) VALUES "
+         "(0, 'bulk10zero', 'z', 0, 0)"); /* row id 0 is built too */
+    ok(dyn("chunky", "thingName:bulk1*") == FY_ERR_OK && scalar(MEMBERS) == 1001,
+       "built within the call: %lld members", (long long)scalar(MEMBERS));
+    int64_t gid = scalar("SELECT id FROM thing_groups WHERE name = 'chunky'");
+    exec("UPDATE thing_groups SET query_string = 'thingName:bulk10*' WHERE name = 'chunky'");
+    ok(fy_dyn_build_start(db, gid, true, &em) == FY_ERR_OK && scalar(STATUS_BUILDING) == 1,
+       "REBUILDING");
+    ok(fy_dyn_build(db, gid, 100, 0, &left, &em) == FY_ERR_OK && left == 1 &&
+           scalar(MEMBERS) == 1001 && scalar(STATUS_BUILDING) == 1,
+       "one chunk: still REBUILDING, old members beyond the cursor kept");
+    while (left > 0 && calls++ < 50) {
+        if (fy_dyn_build(db, gid, 100, 0, &left, &em) != FY_ERR_OK) {
+            break;
+        }
+    }
+    ok(left == 0 && calls == 10 && scalar(MEMBERS) == 101 && scalar(STATUS_BUILDING) == 0 &&
+           scalar("SELECT count(*) FROM settings WHERE key GLOB 'index.build.*'") == 0,
+       "ACTIVE after %d more chunks of 100 with the 101 new members (got %lld)", calls,
+       (long long)scalar(MEMBERS));
+}
+
 /* The two search plans agree: a zero budget stops the name-order walk at its first check and
  * the set plan answers; a generous one lets the walk finish. */
 static void test_search_plans(void)
@@ -248,6 +290,7 @@ int main(void)
     test_metrics();
     test_upkeep_cost();
     test_search_plans();
+    test_chunked_build();
     fy_db_close(db);
     unlink(path);
     char side[64];

@@ -264,6 +264,20 @@ static void test_notify(void)
        "empty payloads: %s %s", n1, n2);
     fy_free(n1);
     fy_free(n2);
+    ok(create("n2",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thing/t4\"],"
+              "\"document\":\"{}\",\"jobExecutionsRetryConfig\":{\"criteriaList\":[{"
+              "\"failureType\":\"FAILED\",\"numberOfRetries\":1}]}}",
+              T0 + 13, &em) == FY_ERR_OK,
+       "create n2 on t4 with one retry");
+    tick(T0 + 14);
+    dev("update", "t4", "n2", "{\"status\":\"FAILED\"}", T0 + 15, out, sizeof(out), &r);
+    ok(r.changed.n == 1 && r.changed.items[0].notify && r.changed.items[0].notify_next,
+       "a failure retried at once is a new next execution: notify-next");
+    fy_jobs_reply_clear(&r);
+    ok(dev("describe", "t4", "$next", "", T0 + 15, out, sizeof(out), NULL) == FY_ERR_OK &&
+           strstr(out, "\"executionNumber\":2"),
+       "the device's next is attempt 2: %s", out);
 }
 
 /* Things c0..c(n-1) in a new group. */
@@ -276,6 +290,23 @@ static void fleet(const char *group, int n)
         mk_thing(name);
         join(group, name);
     }
+}
+
+/* Released executions of job id not finished yet (the quantity the concurrency limit caps). */
+static int64_t released_unfinished(const char *id)
+{
+    static const char SQL[] = "SELECT count(*) FROM job_executions x JOIN jobs j ON j.id = x.job "
+                              "WHERE j.job_id = ? AND x.released = 1 AND x.status IN "
+                              "('QUEUED','IN_PROGRESS')";
+    struct fy_errmsg em;
+    sqlite3_stmt *st = fy_db_stmt(db, SQL, &em);
+    int64_t n = -1;
+    if (st) {
+        fy_bind_text(st, 1, id);
+        n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+        fy_stmt_done(st);
+    }
+    return n;
 }
 
 /* Executions not yet finished (queued, released or not, and in progress). */
@@ -296,26 +327,33 @@ static void test_concurrency(void)
        "create cc with maxConcurrentExecutions 3: %s", em.msg);
     ok(tick(T0 + 1) == 3, "first pass releases 3");
     ok(tick(T0 + 2) == 0, "no more while 3 are in flight");
-    int done_count = 0, max_seen = 0;
-    for (int round = 0; round < 20; round++) {
-        int seen = 0;
+    int done_count = 0;
+    int64_t most = released_unfinished("cc");
+    struct fy_jobs_reply r;
+    for (int round = 0; round < 20 && done_count < 10; round++) {
         for (int i = 0; i < 10; i++) {
             char name[32];
             snprintf(name, sizeof(name), "cc-%02d", i);
-            if (dev("describe", name, "cc", "", T0 + 3, out, sizeof(out), NULL) == FY_ERR_OK &&
-                strstr(out, "\"status\":\"QUEUED\"")) {
-                seen++;
-                if (seen == 1 && dev("update", name, "cc", "{\"status\":\"SUCCEEDED\"}",
-                                     T0 + 3 + round, out, sizeof(out), NULL) == FY_ERR_OK) {
-                    done_count++;
-                }
+            if (dev("describe", name, "cc", "", T0 + 3, out, sizeof(out), NULL) != FY_ERR_OK ||
+                !strstr(out, "\"status\":\"QUEUED\"")) {
+                continue;
             }
+            if (dev("update", name, "cc", "{\"status\":\"SUCCEEDED\"}", T0 + 3 + round, out,
+                    sizeof(out), &r) == FY_ERR_OK) {
+                done_count++;
+            }
+            int64_t now_flight = released_unfinished("cc");
+            most = now_flight > most ? now_flight : most;
+            fy_jobs_reply_clear(&r);
         }
-        max_seen = seen > max_seen ? seen : max_seen;
         tick(T0 + 4 + round);
+        int64_t now_flight = released_unfinished("cc");
+        most = now_flight > most ? now_flight : most;
     }
-    ok(max_seen <= 3 && done_count == 10, "never more than 3 released (max %d), all %d done",
-       max_seen, done_count);
+    ok(most == 3 && done_count == 10,
+       "released and unfinished never above 3 (max %lld), all %d done; a finish releases the "
+       "next at once",
+       (long long)most, done_count);
     ok(strcmp(job_status("cc"), "COMPLETED") == 0 && in_flight("cc") == 0, "cc completed");
 }
 
@@ -529,6 +567,18 @@ static void test_windows_and_resume(void)
        (long long)counter("wide", "numberOfQueuedThings"));
     tick(T0 + 2);
     ok(counter("wide", "numberOfQueuedThings") == n, "and created nothing twice");
+    struct fy_jobs_changed c = {0, 0, NULL};
+    fy_err ce = fy_job_cancel(db, "wide", false, NULL, NULL, T0 + 3, &c, &em);
+    json_int_t canceled = counter("wide", "numberOfCanceledThings");
+    ok(ce == FY_ERR_OK && canceled > FY_JOBS_WINDOW && canceled < n,
+       "cancel: released executions and %d unreleased ones at once (%lld)", FY_JOBS_WINDOW,
+       (long long)canceled);
+    fy_jobs_changed_clear(&c);
+    tick(T0 + 4);
+    tick(T0 + 5);
+    ok(counter("wide", "numberOfCanceledThings") == n &&
+           counter("wide", "numberOfQueuedThings") == 0,
+       "the engine cancels the rest in windows");
 }
 
 int main(void)

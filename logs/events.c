@@ -1,0 +1,183 @@
+/* The log store's streams and events: append, list, read and filter. */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "logs/logs_int.h"
+
+static const char SQL_STREAM_ENSURE[] =
+    "INSERT OR IGNORE INTO log_streams(grp, name, created) VALUES (?, ?, ?)";
+static const char SQL_STREAM_ADD[] = "INSERT INTO log_streams(grp, name, created) VALUES (?, ?, ?)";
+static const char SQL_EVENT_ADD[] =
+    "INSERT INTO log_events(grp, stream, ts, ingest, message) VALUES (?, ?, ?, ?, ?)";
+static const char SQL_STREAM_PAGE[] =
+    "SELECT s.name, s.created, min(e.ts), max(e.ts), max(e.ingest) FROM log_streams s"
+    " LEFT JOIN log_events e ON e.grp = s.grp AND e.stream = s.name"
+    " WHERE s.grp = ?1 AND s.name > ?2 AND substr(s.name, 1, length(?3)) = ?3"
+    " GROUP BY s.name ORDER BY s.name LIMIT ?4";
+#define EVENTS_WHERE                                                     \
+    " WHERE grp = ?1 AND (?2 IS NULL OR stream = ?2) AND (?3 IS NULL OR" \
+    " substr(stream, 1, length(?3)) = ?3) AND ts >= ?4 AND (?5 = 0 OR ts < ?5)"
+static const char SQL_EVENTS_ASC[] =
+    "SELECT id, stream, ts, ingest, message FROM log_events" EVENTS_WHERE
+    " AND (?7 = 0 OR (ts, id) > (?6, ?7)) ORDER BY ts, id LIMIT ?8";
+static const char SQL_EVENTS_DESC[] =
+    "SELECT id, stream, ts, ingest, message FROM log_events" EVENTS_WHERE
+    " AND (?7 = 0 OR (ts, id) < (?6, ?7)) ORDER BY ts DESC, id DESC LIMIT ?8";
+
+static fy_err stream_row(struct fy_db *db,
+                         const char *sql,
+                         const char *grp,
+                         const char *name,
+                         int64_t now_ms,
+                         struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, sql, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 1, grp);
+    fy_bind_text(st, 2, name);
+    sqlite3_bind_int64(st, 3, now_ms);
+    int rc = sqlite3_step(st);
+    fy_stmt_done(st);
+    if (rc == SQLITE_CONSTRAINT) {
+        return fy_fail(em, FY_ERR_ALREADY_EXISTS, "The specified log stream already exists");
+    }
+    return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+static fy_err
+stream_tx(struct fy_db *db, const char *grp, const char *name, int64_t now_ms, struct fy_errmsg *em)
+{
+    fy_err e = fy_logs_group_exists(db, grp, em);
+    return e ? e : stream_row(db, SQL_STREAM_ADD, grp, name, now_ms, em);
+}
+
+fy_err fy_logs_stream_create(
+    struct fy_db *db, const char *grp, const char *name, int64_t now_ms, struct fy_errmsg *em)
+{
+    FY_DB_RETURN_IN_TX(db, em, stream_tx(db, grp, name, now_ms, em));
+}
+
+fy_err fy_logs_put(struct fy_db *db,
+                   const char *grp,
+                   const char *stream,
+                   int64_t ts,
+                   int64_t now_ms,
+                   const char *message,
+                   struct fy_errmsg *em)
+{
+    fy_err e = stream_row(db, SQL_STREAM_ENSURE, grp, stream, now_ms, em);
+    sqlite3_stmt *st = e ? NULL : fy_db_stmt(db, SQL_EVENT_ADD, em);
+    if (e || !st) {
+        return e ? e : FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 1, grp);
+    fy_bind_text(st, 2, stream);
+    sqlite3_bind_int64(st, 3, ts);
+    sqlite3_bind_int64(st, 4, now_ms);
+    fy_bind_text(st, 5, message);
+    int rc = sqlite3_step(st);
+    fy_stmt_done(st);
+    return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+static json_t *stream_to_json(sqlite3_stmt *st, const void *ctx)
+{
+    (void)ctx;
+    json_t *j = json_pack("{s:s, s:I, s:i}", "logStreamName", fy_col_text(st, 0), "creationTime",
+                          (json_int_t)sqlite3_column_int64(st, 1), "storedBytes", 0);
+    if (j && sqlite3_column_type(st, 2) != SQLITE_NULL) {
+        json_object_set_new(j, "firstEventTimestamp", json_integer(sqlite3_column_int64(st, 2)));
+        json_object_set_new(j, "lastEventTimestamp", json_integer(sqlite3_column_int64(st, 3)));
+        json_object_set_new(j, "lastIngestionTime", json_integer(sqlite3_column_int64(st, 4)));
+    }
+    return j;
+}
+
+fy_err fy_logs_streams_list(struct fy_db *db,
+                            const char *grp,
+                            const char *prefix,
+                            const char *after,
+                            int64_t limit,
+                            json_t *j_items,
+                            char **next,
+                            struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_STREAM_PAGE, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 1, grp);
+    fy_bind_text(st, 2, after ? after : "");
+    fy_bind_text(st, 3, prefix ? prefix : "");
+    sqlite3_bind_int64(st, 4, limit + 1);
+    return fy_logs_page(db, st, limit, stream_to_json, NULL, j_items, next, em);
+}
+
+static json_t *event_to_json(sqlite3_stmt *st, bool with_stream)
+{
+    json_t *j = json_pack("{s:I, s:s, s:I}", "timestamp", (json_int_t)sqlite3_column_int64(st, 2),
+                          "message", fy_col_text(st, 4), "ingestionTime",
+                          (json_int_t)sqlite3_column_int64(st, 3));
+    if (j && with_stream) {
+        json_object_set_new(j, "logStreamName", json_string(fy_col_text(st, 1)));
+        json_object_set_new(j, "eventId", json_sprintf("%lld", sqlite3_column_int64(st, 0)));
+    }
+    return j;
+}
+
+static void bind_query(sqlite3_stmt *st, const struct fy_logs_query *q)
+{
+    fy_bind_text(st, 1, q->grp);
+    fy_bind_text(st, 2, q->stream);
+    fy_bind_text(st, 3, q->stream_prefix);
+    sqlite3_bind_int64(st, 4, q->start);
+    sqlite3_bind_int64(st, 5, q->end);
+    sqlite3_bind_int64(st, 6, q->after_ts);
+    sqlite3_bind_int64(st, 7, q->after_id);
+    sqlite3_bind_int64(st, 8, q->scan_max);
+}
+
+fy_err fy_logs_events(struct fy_db *db,
+                      const struct fy_logs_query *q,
+                      json_t *j_items,
+                      struct fy_logs_pos *first,
+                      struct fy_logs_pos *last,
+                      bool *more,
+                      struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, q->descending ? SQL_EVENTS_DESC : SQL_EVENTS_ASC, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    bind_query(st, q);
+    int rc = SQLITE_DONE;
+    int64_t scanned = 0, matched = 0;
+    memset(first, 0, sizeof(*first));
+    memset(last, 0, sizeof(*last));
+    while (matched < q->limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct fy_logs_pos pos = {sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 0)};
+        if (!first->id) {
+            *first = pos;
+        }
+        *last = pos;
+        scanned++;
+        if (q->filter && !fy_logfilter_match(q->filter, fy_col_text(st, 4))) {
+            continue;
+        }
+        matched++;
+        json_t *j = event_to_json(st, q->with_stream);
+        if (q->descending) {
+            json_array_insert_new(j_items, 0, j);
+        } else {
+            json_array_append_new(j_items, j);
+        }
+    }
+    *more = matched == q->limit || scanned == q->scan_max;
+    fy_stmt_done(st);
+    if (matched < q->limit && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        return fy_db_err(db, rc, em);
+    }
+    return FY_ERR_OK;
+}
