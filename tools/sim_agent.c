@@ -121,7 +121,8 @@ void sim_agent_message(
     json_decref(j);
 }
 
-static void send_update(struct sim_client *c, const char *job, const char *status)
+static void
+send_update(struct sim_devices *f, struct sim_client *c, const char *job, const char *status)
 {
     char topic[SIM_JOB_ID_MAX + 64], payload[160];
     snprintf(topic, sizeof(topic), "%s%s/update", JOBS, job);
@@ -129,6 +130,7 @@ static void send_update(struct sim_client *c, const char *job, const char *statu
              "{\"status\":\"%s\",\"includeJobExecutionState\":true,\"clientToken\":\"sim\"}",
              status);
     sim_fleet_publish(c, topic, payload, 1);
+    sim_agent_event(f, c, "send", job, status);
 }
 
 void sim_agent_finish(struct sim_devices *f, struct sim_client *c)
@@ -150,10 +152,10 @@ void sim_agent_finish(struct sim_devices *f, struct sim_client *c)
         memcpy(d->ignore, d->job, sizeof(d->ignore));
         sim_agent_event(f, c, "silent", d->job, NULL);
     } else if ((r -= o->p_timeout) < o->p_fail) {
-        send_update(c, d->job, "FAILED");
+        send_update(f, c, d->job, "FAILED");
     } else if (r - o->p_fail < o->p_reject) {
-        send_update(c, d->job, "REJECTED");
+        send_update(f, c, d->job, "REJECTED");
     } else {
-        send_update(c, d->job, "SUCCEEDED");
+        send_update(f, c, d->job, "SUCCEEDED");
     }
 }

@@ -7,7 +7,8 @@
  * Each device has one request outstanding. With --rate R it sends R requests/s (latency at a
  * given load); with --rate 0 it sends the next request as soon as the answer arrives (closed
  * loop: the broker's throughput). Measures --duration seconds after every SUBACK arrived; a
- * request unanswered for 5 s counts as a timeout.
+ * request unanswered for 5 s counts as a timeout. With --json a line {"phase":"measuring"} is
+ * printed when the measurement starts, the result when it ends.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 
 struct rr {
     struct sim s;
+    struct sim_opts co; /* the options, connecting without --rate (it is the request rate) */
+    double rate;        /* requests/s per device; 0 = closed loop */
     bool shadow;
     uint64_t *sent_at, *next_at; /* per device; sent_at 0 = nothing outstanding */
     uint64_t *seq;
@@ -63,7 +66,7 @@ static void on_message(struct sim_client *c, const struct mosquitto_message *m)
         sim_hist_record(&r->lat, now - r->sent_at[i]);
     }
     r->sent_at[i] = 0;
-    if (r->measuring && r->s.o->rate <= 0) {
+    if (r->measuring && r->rate <= 0) {
         send_request(r, c, now); /* closed loop */
     }
 }
@@ -100,7 +103,7 @@ static int wait_subscribed(struct rr *r)
 /* Starts requests that are due and expires those unanswered too long. */
 static void pump(struct rr *r, uint64_t now)
 {
-    double rate = r->s.o->rate;
+    double rate = r->rate;
     for (unsigned i = 0; i < r->s.n_clients; i++) {
         struct sim_client *c = &r->s.clients[i];
         if (r->sent_at[i] && now - r->sent_at[i] > RR_TIMEOUT) {
@@ -120,16 +123,20 @@ static void pump(struct rr *r, uint64_t now)
 static void measure(struct rr *r)
 {
     const struct sim_opts *o = r->s.o;
+    if (o->json) { /* a script samples the broker's CPU between this line and the report */
+        sim_report_json(
+            json_pack("{s:s, s:s, s:s}", "mode", "rr", "rr", o->rr, "phase", "measuring"));
+    }
     uint64_t now = sim_now();
     for (unsigned i = 0; i < r->s.n_clients; i++) { /* spread the first requests over 1/rate */
-        r->next_at[i] = o->rate > 0 ? now + (uint64_t)(1e9 / o->rate * i / r->s.n_clients) : 0;
+        r->next_at[i] = r->rate > 0 ? now + (uint64_t)(1e9 / r->rate * i / r->s.n_clients) : 0;
     }
     r->t0 = now;
     r->measuring = true;
     uint64_t end = now + (uint64_t)(o->duration * 1e9);
     while (!sim_stop_requested && (now = sim_now()) < end) {
         pump(r, now);
-        sim_poll(&r->s, o->rate > 0 ? 1 : 0);
+        sim_poll(&r->s, r->rate > 0 ? 1 : 0);
     }
     r->t1 = sim_now();
     r->measuring = false;
@@ -154,7 +161,7 @@ static int report(const struct rr *r)
         lat ? json_pack("{s:s, s:s, s:I, s:f, s:f, s:I, s:I, s:f, s:I, s:I, "
                         "s:o}",
                         "mode", "rr", "rr", kind, "devices", (json_int_t)r->s.n_clients, "rate",
-                        r->s.o->rate, "seconds", secs, "requests", (json_int_t)r->requests,
+                        r->rate, "seconds", secs, "requests", (json_int_t)r->requests,
                         "round_trips", (json_int_t)r->answers, "round_trips_per_s",
                         (double)r->answers / secs, "rejected", (json_int_t)r->rejected, "timeouts",
                         (json_int_t)r->timeouts, "latency", lat)
@@ -172,8 +179,11 @@ int sim_mode_rr(const struct sim_opts *o)
         return 2;
     }
     r.shadow = strcmp(o->rr, "shadow") == 0;
+    r.rate = o->rate;
+    r.co = *o;
+    r.co.rate = 0;
     int rc = 2;
-    if (sim_fleet_init(&r.s, o, &hooks, &r) == 0) {
+    if (sim_fleet_init(&r.s, &r.co, &hooks, &r) == 0) {
         unsigned n = r.s.n_clients;
         r.sent_at = fy_calloc(n, sizeof(uint64_t));
         r.next_at = fy_calloc(n, sizeof(uint64_t));
