@@ -75,6 +75,7 @@ struct sim_opts {
     double telemetry_rate;   /* msgs/s per device; 0 = none */
     bool jobs;               /* run the jobs agent */
     double job_work;         /* seconds a job takes */
+    double job_jitter;       /* fraction: work is uniform in job_work * [1 - j, 1 + j] */
     double p_fail, p_reject, p_timeout, p_drop; /* job outcomes besides SUCCEEDED */
     double backoff_min, backoff_max;            /* reconnect back-off, seconds */
     const char *rr;                             /* rr mode: "shadow" or "echo" */

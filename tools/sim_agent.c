@@ -2,8 +2,9 @@
  *
  * After SUBACK (so also after every reconnect) and on every notify-next that carries an
  * execution while idle, the device publishes start-next. start-next/accepted with an execution
- * starts the work (--job-work seconds); then the device disconnects (--job-drop), stays silent
- * so the job times out (--job-timeout), or sends <jobId>/update FAILED (--job-fail), REJECTED
+ * starts the work (--job-work seconds, +-(--job-jitter)); then the device disconnects (--job-drop),
+ * stays silent so the job times out (--job-timeout), or sends <jobId>/update FAILED (--job-fail),
+ * REJECTED
  * (--job-reject) or SUCCEEDED. update/accepted ends the job; a notify-next seen while busy makes
  * it ask start-next again. Responses go only to the requesting client: no subscription needed.
  */
@@ -73,7 +74,8 @@ static void on_started(struct sim_devices *f, struct sim_client *c, json_t *j)
     memcpy(d->job, job, strlen(job) + 1);
     d->busy = true;
     d->want_next = false;
-    d->job_due = sim_now() + (uint64_t)(f->s.o->job_work * 1e9);
+    double jitter = f->s.o->job_jitter * (2 * sim_rand01(&d->rng) - 1);
+    d->job_due = sim_now() + (uint64_t)(f->s.o->job_work * (1 + jitter) * 1e9);
     f->st.jobs_started++;
     sim_agent_event(f, c, "start", job, NULL);
 }

@@ -114,6 +114,7 @@ static const char usage_text[] =
     "  --telemetry-rate R  messages/s per device on device/<thing>/telemetry (default 0)\n"
     "  --jobs              jobs agent: notify-next -> start-next -> work -> update\n"
     "  --job-work S        seconds a job takes (default 1)\n"
+    "  --job-jitter F      work time uniform in S * [1-F, 1+F] (default 0: exactly S)\n"
     "  --job-fail P, --job-reject P\n"
     "                      probability of finishing FAILED / REJECTED (default 0)\n"
     "  --job-timeout P     probability of never finishing (the job times out on the server)\n"
@@ -210,6 +211,7 @@ static const struct opt_spec specs[] = {
     OPT("telemetry-rate", K_SECS, telemetry_rate, 0, 0),
     OPT("jobs", K_FLAG, jobs, 0, 0),
     OPT("job-work", K_SECS, job_work, 0, 0),
+    OPT("job-jitter", K_SECS, job_jitter, 0, 0),
     OPT("job-fail", K_SECS, p_fail, 0, 0),
     OPT("job-reject", K_SECS, p_reject, 0, 0),
     OPT("job-timeout", K_SECS, p_timeout, 0, 0),
@@ -275,9 +277,9 @@ static int add_file(struct sim_opts *o, enum opt_kind kind, const char *v)
 static int check(const struct sim_opts *o)
 {
     double p = o->p_fail + o->p_reject + o->p_timeout + o->p_drop;
-    if (p > 1 || o->backoff_min <= 0 || o->backoff_max < o->backoff_min) {
+    if (p > 1 || o->backoff_min <= 0 || o->backoff_max < o->backoff_min || o->job_jitter > 1) {
         fprintf(stderr, "fleetyard-sim: --job-fail/-reject/-timeout/-drop must add up to at most "
-                        "1, and 0 < --backoff-min <= --backoff-max\n");
+                        "1, --job-jitter at most 1, and 0 < --backoff-min <= --backoff-max\n");
         return -1;
     }
     return 0;

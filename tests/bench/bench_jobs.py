@@ -4,8 +4,8 @@ jobExecutionsConfig.maxConcurrentExecutions --max (default 500), driven by fleet
 
 Starts fleetyard-server in a temp dir on free ports, provisions the devices with
 `fleetyard-sim provision --csr --group bench-jobs`, connects them all with
-`fleetyard-sim devices --jobs --job-work W --event-log F` (each device: notify-next ->
-start-next -> W seconds of work -> update SUCCEEDED), then creates the job on the group (a
+`fleetyard-sim devices --jobs --job-work W --job-jitter J --event-log F` (each device:
+notify-next -> start-next -> W seconds (+-J) of work -> update SUCCEEDED), then creates the job on the group (a
 signed request: the SDKs do not know jobExecutionsConfig) and polls DescribeJob every
 --poll seconds until every execution SUCCEEDED. Reports:
   - time from CreateJob until all SUCCEEDED, next to the devices' own floor
@@ -78,6 +78,7 @@ class Bench:
     def start_devices(self):
         self.events = os.path.join(self.f.dir, "events.log")
         argv = self.f.device_argv("devices", "--jobs", "--job-work", str(self.a.work),
+                                  "--job-jitter", str(self.a.jitter),
                                   "--duration", "0", "--event-log", self.events,
                                   "--concurrency", "200")
         argv.remove("--quiet")
@@ -158,6 +159,18 @@ def analyze_events(path, t_create, m):
     return ev, first, after, held
 
 
+def update_rtt(path):
+    sent, out = {}, []
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if len(p) >= 3 and p[1] == "send":
+                sent[p[2]] = int(p[0])
+            elif len(p) >= 3 and p[1] == "done" and p[2] in sent:
+                out.append((int(p[0]) - sent.pop(p[2])) / 1e6)
+    return out
+
+
 def run(bench, a):
     f = bench.f
     f.start_server()
@@ -176,9 +189,10 @@ def run(bench, a):
     execs = bench.executions()
     intervals = [(ts(e["startedAt"]), ts(e["lastUpdatedAt"])) for e in execs if e.get("startedAt")]
     ev, first, after, held = analyze_events(bench.events, t_create, a.max)
+    upd = update_rtt(bench.events)
     floor = a.devices / a.max * a.work
-    print("one job, %d devices, maxConcurrentExecutions %d, %.2f s of work per device"
-          % (a.devices, a.max, a.work))
+    print("one job, %d devices, maxConcurrentExecutions %d, %.2f s (+-%.0f%%) of work per device"
+          % (a.devices, a.max, a.work, 100 * a.jitter))
     print("  CreateJob answered in %.2f s" % (t_create - t_create0))
     print("  all SUCCEEDED %.1f s after CreateJob (devices' floor %.1f s: %.2fx)"
           % (total, floor, total / floor if floor else float("nan")))
@@ -189,6 +203,9 @@ def run(bench, a):
           "< %.0f ms: %s)" % (len(after), percentile(after, 0.5), p99,
                              max(after) if after else float("nan"), TARGET_P99_MS,
                              "met" if p99 < TARGET_P99_MS else "NOT met"))
+    print("  a device's update round trip (send -> update/accepted; the release happens in the "
+          "same transaction): p50 %.2f ms, p99 %.2f ms" % (percentile(upd, 0.5),
+                                                         percentile(upd, 0.99)))
     print("  limit %d: devices held at most %d executions (notified, update not yet sent); "
           "DescribeJob numberOfInProgressThings at most %d over %d polls; largest overlap of "
           "ListJobExecutionsForJob startedAt..lastUpdatedAt: %d of %d executions"
@@ -210,6 +227,8 @@ def main():
     ap.add_argument("--devices", type=int, default=10000)
     ap.add_argument("--max", type=int, default=500, help="maxConcurrentExecutions")
     ap.add_argument("--work", type=float, default=1.0, help="seconds each device works")
+    ap.add_argument("--jitter", type=float, default=0.5,
+                    help="work time uniform in work * [1-j, 1+j] (0: devices in lockstep)")
     ap.add_argument("--poll", type=float, default=0.25, help="DescribeJob poll interval")
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--json-out")

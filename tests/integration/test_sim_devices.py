@@ -171,6 +171,39 @@ def test_devices_complete_a_job(fleet):
     assert summary["succeeded"] == N and summary["job_errors"] == 0
 
 
+def test_jobs_agent_outcomes_match_the_server(fleet):
+    """Devices fail, reject and drop their connection mid-job with the given probabilities; a
+    dropped device reconnects and finishes the job it had started. What the devices counted is
+    what DescribeJob counts."""
+    server, state = fleet
+    iot = server.client("iot")
+    group = iot.describe_thing_group(thingGroupName="simfleet")["thingGroupArn"]
+    run = Running(server, device_args(server, state, "--jobs", "--job-work", "0.2",
+                                      "--job-jitter", "0.5", "--job-fail", "0.2",
+                                      "--job-reject", "0.1", "--job-drop", "0.1",
+                                      "--backoff-min", "0.2", "--backoff-max", "1",
+                                      "--duration", "0"))
+    try:
+        assert run.wait_connected(N, 30)
+        iot.create_job(jobId="simjob2", targets=[group], document=json.dumps({"op": "x"}))
+        end = time.time() + 40
+        while time.time() < end:
+            d = iot.describe_job(jobId="simjob2")["job"]
+            if d["status"] == "COMPLETED":
+                break
+            time.sleep(0.5)
+    finally:
+        rc, summary = run.stop()
+    assert rc == 0
+    details = iot.describe_job(jobId="simjob2")["job"]["jobProcessDetails"]
+    assert details["numberOfSucceededThings"] == summary["succeeded"]
+    assert details["numberOfFailedThings"] == summary["failed"]
+    assert details["numberOfRejectedThings"] == summary["rejected"]
+    assert summary["succeeded"] + summary["failed"] + summary["rejected"] == N
+    assert summary["failed"] > 0 and summary["rejected"] > 0 and summary["dropped"] > 0
+    assert summary["reconnects"] >= summary["dropped"]
+
+
 def mosquitto_pid(server):
     out = subprocess.run(["pgrep", "-P", str(server.proc.pid), "-x", "mosquitto"],
                          capture_output=True, text=True).stdout.split()
