@@ -1,0 +1,98 @@
+/* fleetyard-server: the event outbox publisher (see events.h). */
+#include "server/events.h"
+
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/db.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/names.h"
+#include "core/ticker.h"
+#include "registry/events.h"
+#include "server/link.h"
+
+struct fy_events {
+    struct fy_db *db;
+    struct fy_link *link;
+    struct fy_site site;
+    struct fy_ticker *ticker;
+};
+
+/* The payload with "thingArn" added when the row names a thing; new string (fy_free). */
+static char *with_thing_arn(const struct fy_events *ev, const struct fy_event_msg *m)
+{
+    json_t *j = json_loads(m->payload, 0, NULL);
+    char arn[FY_ARN_MAX + 1];
+    char *out = NULL;
+    if (j) {
+        fy_arn_fmt(arn, sizeof(arn), &ev->site, "thing", m->thing_name);
+        json_object_set_new(j, "thingArn", json_string(arn));
+        out = fy_json_dump(j);
+        json_decref(j);
+    }
+    return out;
+}
+
+static fy_err publish_one(void *ctx, const struct fy_event_msg *m)
+{
+    struct fy_events *ev = ctx;
+    char *text = m->thing_name ? with_thing_arn(ev, m) : NULL;
+    const char *payload = m->thing_name ? text : m->payload;
+    fy_err e = payload ? fy_link_publish(ev->link, m->topic, payload, strlen(payload),
+                                         FY_EVENTS_QOS, false)
+                       : FY_ERR_OK; /* an unreadable row is dropped, not retried forever */
+    fy_free(text);
+    return e;
+}
+
+/* One pass: publish while whole batches come out and the link is up. */
+static void drain(void *arg)
+{
+    struct fy_events *ev = arg;
+    size_t taken = FY_EVENTS_TAKE_MAX;
+    struct fy_errmsg em = {""};
+    while (taken == FY_EVENTS_TAKE_MAX && fy_link_connected(ev->link)) {
+        if (fy_events_take(ev->db, publish_one, ev, &taken, &em) != FY_ERR_OK) {
+            fy_log(FY_LOG_WARN, "events", "cannot publish events: %s", em.msg);
+            break;
+        }
+    }
+}
+
+fy_err fy_events_start(const char *db_path,
+                       const struct fy_site *site,
+                       struct fy_link *link,
+                       struct fy_events **out,
+                       struct fy_errmsg *em)
+{
+    struct fy_events *ev = fy_calloc(1, sizeof(*ev));
+    *out = NULL;
+    if (!ev) {
+        return fy_fail(em, FY_ERR_NOMEM, "out of memory");
+    }
+    fy_err e = fy_db_open(db_path, &ev->db, em);
+    if (e) {
+        fy_free(ev);
+        return e;
+    }
+    ev->link = link;
+    ev->site = *site;
+    e = fy_ticker_start(FY_EVENTS_POLL_MS, drain, ev, &ev->ticker, em);
+    if (e) {
+        fy_db_close(ev->db);
+        fy_free(ev);
+        return e;
+    }
+    *out = ev;
+    return FY_ERR_OK;
+}
+
+void fy_events_stop(struct fy_events *ev)
+{
+    if (ev) {
+        fy_ticker_stop(ev->ticker);
+        fy_db_close(ev->db);
+        fy_free(ev);
+    }
+}
