@@ -28,7 +28,7 @@ static const char SQL_GET[] = "SELECT value FROM settings WHERE key = ?1";
 static const char SQL_PUT[] = "INSERT INTO settings(key, value) VALUES(?1, ?2) "
                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
 static const char SQL_TAKE[] =
-    "SELECT id, topic, payload, thing_name FROM event_outbox ORDER BY id LIMIT ?1";
+    "SELECT id, topic, payload, thing_name, enrich FROM event_outbox ORDER BY id LIMIT ?1";
 static const char SQL_DELETE_UPTO[] = "DELETE FROM event_outbox WHERE id <= ?1";
 
 /* The settings value of key into buf ("" when absent). */
@@ -151,6 +151,30 @@ fy_err fy_events_config_update(struct fy_db *db, const json_t *cfg, struct fy_er
     return e ? e : fy_db_run_tx(db, update_tx, (void *)cfg, em);
 }
 
+static const char *nullable(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL : fy_col_text(st, col);
+}
+
+/* The current attributes of thing as a JSON object (new reference; {} when none or gone). */
+json_t *fy_events_thing_attributes(struct fy_db *db, const char *thing)
+{
+    static const char SQL_ATTRS[] =
+        "SELECT a.key, a.value FROM thing_attributes a JOIN things t ON t.id = a.thing "
+        "WHERE t.name = ?1";
+    struct fy_errmsg em;
+    json_t *j = json_object();
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_ATTRS, &em);
+    if (st) {
+        fy_bind_text(st, 1, thing);
+        while (j && sqlite3_step(st) == SQLITE_ROW) {
+            json_object_set_new(j, fy_col_text(st, 0), json_string(fy_col_text(st, 1)));
+        }
+        fy_stmt_done(st);
+    }
+    return j;
+}
+
 struct take_arg {
     fy_err (*fn)(void *ctx, const struct fy_event_msg *m);
     void *ctx;
@@ -168,9 +192,8 @@ static fy_err take_tx(struct fy_db *db, void *arg, struct fy_errmsg *em)
     }
     sqlite3_bind_int(st, 1, FY_EVENTS_TAKE_MAX);
     while (!e && sqlite3_step(st) == SQLITE_ROW) {
-        struct fy_event_msg m = {fy_col_text(st, 1), fy_col_text(st, 2),
-                                 sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL
-                                                                           : fy_col_text(st, 3)};
+        struct fy_event_msg m = {fy_col_text(st, 1), fy_col_text(st, 2), nullable(st, 3),
+                                 nullable(st, 4)};
         e = a->fn(a->ctx, &m);
         if (!e) {
             last = sqlite3_column_int64(st, 0);

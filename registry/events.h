@@ -36,8 +36,14 @@ FY_NODISCARD fy_err fy_events_config_update(struct fy_db *db,
 struct fy_event_msg {
     const char *topic;
     const char *payload;
-    const char *thing_name; /* NULL unless the payload needs "thingArn" */
+    const char *thing_name; /* the thing the event is about, or NULL */
+    const char *enrich;     /* what to add when publishing: NULL (thingArn when thing_name is
+                               set), "account", "thing" or "membership" (schema/0012) */
 };
+
+/* The current attributes of thing as a JSON object (new reference; {} when it has none or is
+ * gone; NULL on OOM). */
+json_t *fy_events_thing_attributes(struct fy_db *db, const char *thing);
 
 /* Calls fn for the oldest outbox rows (at most FY_EVENTS_TAKE_MAX) and deletes them, in one
  * transaction; *taken gets how many. A callback error stops the pass and keeps the rest. */

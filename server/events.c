@@ -1,6 +1,7 @@
 /* fleetyard-server: the event outbox publisher (see events.h). */
 #include "server/events.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -19,26 +20,43 @@ struct fy_events {
     struct fy_ticker *ticker;
 };
 
-/* The payload with "thingArn" added when the row names a thing; new string (fy_free). */
-static char *with_thing_arn(const struct fy_events *ev, const struct fy_event_msg *m)
+/* The payload with what the row asks for added (see struct fy_event_msg); new string. */
+static char *enriched(const struct fy_events *ev, const struct fy_event_msg *m)
 {
     json_t *j = json_loads(m->payload, 0, NULL);
     char arn[FY_ARN_MAX + 1];
     char *out = NULL;
-    if (j) {
+    if (!j) {
+        return NULL;
+    }
+    const char *how = m->enrich ? m->enrich : "";
+    if (m->enrich) {
+        json_object_set_new(j, "accountId", json_string(ev->site.account));
+    }
+    if (m->thing_name && strcmp(how, "thing") != 0) {
         fy_arn_fmt(arn, sizeof(arn), &ev->site, "thing", m->thing_name);
         json_object_set_new(j, "thingArn", json_string(arn));
-        out = fy_json_dump(j);
-        json_decref(j);
     }
+    if (m->thing_name && strcmp(how, "thing") == 0) {
+        json_object_set_new(j, "attributes", fy_events_thing_attributes(ev->db, m->thing_name));
+    }
+    if (strcmp(how, "membership") == 0) {
+        const char *group = json_string_value(json_object_get(j, "groupName"));
+        fy_arn_fmt(arn, sizeof(arn), &ev->site, "thinggroup", group ? group : "");
+        json_object_set_new(j, "groupArn", json_string(arn));
+        json_object_del(j, "groupName");
+    }
+    out = fy_json_dump(j);
+    json_decref(j);
     return out;
 }
 
 static fy_err publish_one(void *ctx, const struct fy_event_msg *m)
 {
     struct fy_events *ev = ctx;
-    char *text = m->thing_name ? with_thing_arn(ev, m) : NULL;
-    const char *payload = m->thing_name ? text : m->payload;
+    bool plain = !m->thing_name && !m->enrich;
+    char *text = plain ? NULL : enriched(ev, m);
+    const char *payload = plain ? m->payload : text;
     fy_err e = payload ? fy_link_publish(ev->link, m->topic, payload, strlen(payload),
                                          FY_EVENTS_QOS, false)
                        : FY_ERR_OK; /* an unreadable row is dropped, not retried forever */

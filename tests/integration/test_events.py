@@ -107,3 +107,63 @@ def test_canceled_job_event(server, iot, watcher):
 def test_no_events_when_disabled(server, iot, watcher):
     run_job(server, iot, "quiet-job", "quiet-thing")
     assert events(watcher, "$aws/events/", timeout=1.5) == []
+
+
+@pytest.fixture
+def registry_watcher(iot, wd, devices):
+    _, _, crt, key = new_cert(iot, wd, "rev")
+    w = devices(crt, key, "registry-watcher")
+    assert w.connect() == 0
+    for t in ("thing", "thingType", "thingTypeAssociation", "thingGroupMembership"):
+        assert w.subscribe(f"$aws/events/{t}/#") == (1,)
+    return w
+
+
+def by_topic(d, want, timeout=5):
+    return dict(events(d, "$aws/events/", timeout=timeout, want=want))
+
+
+def test_registry_events(server, iot, registry_watcher):
+    iot.update_event_configurations(eventConfigurations={
+        t: {"Enabled": True} for t in ("THING", "THING_TYPE", "THING_TYPE_ASSOCIATION",
+                                       "THING_GROUP_MEMBERSHIP")})
+    account = server.env.get("FLEETYARD_ACCOUNT_ID", "123456789012")
+    iot.create_thing_type(thingTypeName="ev-type",
+                          thingTypeProperties={"searchableAttributes": ["loc"]})
+    made = iot.create_thing(thingName="ev-t1", thingTypeName="ev-type",
+                            attributePayload={"attributes": {"loc": "A"}})
+    got = by_topic(registry_watcher, 3)
+    ty = got["$aws/events/thingType/ev-type/created"]
+    assert ty["eventType"] == "THING_TYPE_EVENT" and ty["operation"] == "CREATED"
+    assert ty["searchableAttributes"] == ["loc"] and ty["isDeprecated"] is False
+    th = got["$aws/events/thing/ev-t1/created"]
+    assert th["eventType"] == "THING_EVENT" and th["operation"] == "CREATED"
+    assert th["thingId"] == made["thingId"] and th["thingTypeName"] == "ev-type"
+    assert th["attributes"] == {"loc": "A"} and th["accountId"] == account
+    assert th["versionNumber"] == 1 and th["timestamp"] > 10**12
+    assoc = got["$aws/events/thingTypeAssociation/thing/ev-t1/thingType/ev-type/added"]
+    assert assoc["operation"] == "ADDED" and assoc["thingName"] == "ev-t1"
+
+    iot.update_thing(thingName="ev-t1", attributePayload={"attributes": {"loc": "B"}},
+                     removeThingType=True)
+    got = by_topic(registry_watcher, 2)
+    up = got["$aws/events/thing/ev-t1/updated"]
+    assert up["versionNumber"] == 2 and up["attributes"] == {"loc": "B"}
+    assert "$aws/events/thingTypeAssociation/thing/ev-t1/thingType/ev-type/removed" in got
+
+    iot.create_thing_group(thingGroupName="ev-g")
+    iot.add_thing_to_thing_group(thingGroupName="ev-g", thingName="ev-t1")
+    added = by_topic(registry_watcher, 1)[
+        "$aws/events/thingGroupMembership/thingGroup/ev-g/thing/ev-t1/added"]
+    assert added["operation"] == "ADDED" and added["groupArn"].endswith(":thinggroup/ev-g")
+    assert added["thingArn"] == made["thingArn"] and "groupName" not in added
+    iot.remove_thing_from_thing_group(thingGroupName="ev-g", thingName="ev-t1")
+    assert "$aws/events/thingGroupMembership/thingGroup/ev-g/thing/ev-t1/removed" in by_topic(
+        registry_watcher, 1)
+
+    iot.deprecate_thing_type(thingTypeName="ev-type")
+    dep = by_topic(registry_watcher, 1)["$aws/events/thingType/ev-type/updated"]
+    assert dep["isDeprecated"] is True and dep["deprecationDate"] > 10**12
+    iot.delete_thing(thingName="ev-t1")
+    gone = by_topic(registry_watcher, 1)["$aws/events/thing/ev-t1/deleted"]
+    assert gone["operation"] == "DELETED" and gone["attributes"] == {"loc": "B"}
