@@ -2,6 +2,7 @@
 #include "server/events.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -19,6 +20,36 @@ struct fy_events {
     struct fy_site site;
     struct fy_ticker *ticker;
 };
+
+#define GROUP_CHAIN_MAX 16 /* above AWS's depth of 7: a cycle can never loop forever */
+
+/* [{groupArn, groupId}] of group `name` and its ancestors, root first ([] for no parent). */
+static json_t *ancestors(const struct fy_events *ev, const char *name)
+{
+    static const char SQL_GROUP[] = "SELECT g.group_id, p.name FROM thing_groups g "
+                                    "LEFT JOIN thing_groups p ON p.id = g.parent WHERE g.name = ?1";
+    struct fy_errmsg em;
+    char arn[FY_ARN_MAX + 1], next[FY_NAME_MAX + 1];
+    json_t *chain = json_array();
+    for (int depth = 0; chain && name && depth < GROUP_CHAIN_MAX; depth++) {
+        sqlite3_stmt *st = fy_db_stmt(ev->db, SQL_GROUP, &em);
+        if (!st) {
+            break;
+        }
+        fy_bind_text(st, 1, name);
+        bool found = sqlite3_step(st) == SQLITE_ROW;
+        if (found) {
+            fy_arn_fmt(arn, sizeof(arn), &ev->site, "thinggroup", name);
+            json_array_insert_new(
+                chain, 0, json_pack("{s:s, s:s}", "groupArn", arn, "groupId", fy_col_text(st, 0)));
+            snprintf(next, sizeof(next), "%s", fy_col_text(st, 1));
+        }
+        bool more = found && sqlite3_column_type(st, 1) != SQLITE_NULL;
+        fy_stmt_done(st);
+        name = more ? next : NULL;
+    }
+    return chain;
+}
 
 /* The payload with what the row asks for added (see struct fy_event_msg); new string. */
 static char *enriched(const struct fy_events *ev, const struct fy_event_msg *m)
@@ -39,6 +70,10 @@ static char *enriched(const struct fy_events *ev, const struct fy_event_msg *m)
     }
     if (m->thing_name && strcmp(how, "thing") == 0) {
         json_object_set_new(j, "attributes", fy_events_thing_attributes(ev->db, m->thing_name));
+    }
+    if (strcmp(how, "group") == 0) {
+        const char *parent = json_string_value(json_object_get(j, "parentGroupName"));
+        json_object_set_new(j, "rootToParentThingGroups", ancestors(ev, parent));
     }
     if (strcmp(how, "membership") == 0) {
         const char *group = json_string_value(json_object_get(j, "groupName"));

@@ -167,3 +167,35 @@ def test_registry_events(server, iot, registry_watcher):
     iot.delete_thing(thingName="ev-t1")
     gone = by_topic(registry_watcher, 1)["$aws/events/thing/ev-t1/deleted"]
     assert gone["operation"] == "DELETED" and gone["attributes"] == {"loc": "B"}
+
+
+def test_group_events(server, iot, wd, devices):
+    _, _, crt, key = new_cert(iot, wd, "gev")
+    w = devices(crt, key, "group-watcher")
+    assert w.connect() == 0
+    assert w.subscribe("$aws/events/thingGroup/#") == (1,)
+    assert w.subscribe("$aws/events/thingGroupHierarchy/#") == (1,)
+    iot.update_event_configurations(eventConfigurations={
+        "THING_GROUP": {"Enabled": True}, "THING_GROUP_HIERARCHY": {"Enabled": True}})
+    root = iot.create_thing_group(thingGroupName="ev-root")
+    child = iot.create_thing_group(thingGroupName="ev-child", parentGroupName="ev-root",
+                                   thingGroupProperties={"thingGroupDescription": "d1"})
+    got = by_topic(w, 3)
+    made = got["$aws/events/thingGroup/ev-child/created"]
+    assert made["eventType"] == "THING_GROUP_EVENT" and made["operation"] == "CREATED"
+    assert made["thingGroupId"] == child["thingGroupId"] and made["description"] == "d1"
+    assert made["parentGroupName"] == "ev-root" and made["parentGroupId"] == root["thingGroupId"]
+    assert made["rootToParentThingGroups"] == [{"groupArn": root["thingGroupArn"],
+                                                "groupId": root["thingGroupId"]}]
+    assert got["$aws/events/thingGroup/ev-root/created"]["rootToParentThingGroups"] == []
+    h = got["$aws/events/thingGroupHierarchy/thingGroup/ev-root/childThingGroup/ev-child/added"]
+    assert h["operation"] == "ADDED" and h["childGroupId"] == child["thingGroupId"]
+    iot.update_thing_group(thingGroupName="ev-child",
+                           thingGroupProperties={"thingGroupDescription": "d2"})
+    up = by_topic(w, 1)["$aws/events/thingGroup/ev-child/updated"]
+    assert up["versionNumber"] == 2 and up["description"] == "d2"
+    iot.delete_thing_group(thingGroupName="ev-child")
+    got = by_topic(w, 2)
+    assert got["$aws/events/thingGroup/ev-child/deleted"]["operation"] == "DELETED"
+    assert "$aws/events/thingGroupHierarchy/thingGroup/ev-root/childThingGroup/ev-child/removed" \
+        in got
