@@ -1,8 +1,9 @@
 /* fleetyard-sim: mode cleanup, the reverse of provision (sim_provision.c).
  *
- * For every certificate in --state DIR/certs (*.arn): DetachPolicy (--policy),
- * DetachThingPrincipal, UpdateCertificate INACTIVE, DeleteCertificate, DeleteThing; then the
- * device's files, and devices.txt is rewritten without it. Already-gone resources (404) count
+ * For every device provisioning started in --state DIR (certs/<thing>.thing or .arn):
+ * DetachPolicy (--policy), DetachThingPrincipal, UpdateCertificate INACTIVE, DeleteCertificate,
+ * DeleteThing (only DeleteThing when it never got a certificate); then the device's files, and
+ * devices.txt is rewritten without it. Already-gone resources (404) count
  * as done, so cleanup can be repeated. The policy, thing type and groups are left in place.
  */
 #include <dirent.h>
@@ -62,9 +63,9 @@ static int delete_cert_and_thing(struct sim_api *a, const char *enc, const char 
 
 static void remove_files(const char *dir, const char *name)
 {
-    static const char *const exts[] = {"crt", "key", "arn"};
+    static const char *const exts[] = {"crt", "key", "arn", "thing"};
     char path[PATH_MAX_];
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
         if (sim_state_path(dir, name, exts[i], path, sizeof(path)) == 0) {
             unlink(path);
         }
@@ -73,23 +74,47 @@ static void remove_files(const char *dir, const char *name)
 
 static int cleanup_one(struct sim_api *a, const struct sim_opts *o, const char *name)
 {
-    char arn_path[PATH_MAX_], arn[1024], enc[3 * SIM_NAME_MAX];
+    char arn_path[PATH_MAX_], arn[1024], enc[3 * SIM_NAME_MAX], path[600];
     if (sim_state_path(o->state_dir, name, "arn", arn_path, sizeof(arn_path)) ||
-        sim_read_line(arn_path, arn, sizeof(arn)) ||
         sim_pct_encode(name, false, enc, sizeof(enc))) {
         return -1;
     }
-    if (detach(a, o, enc, arn) || delete_cert_and_thing(a, enc, arn)) {
+    if (sim_read_line(arn_path, arn, sizeof(arn)) != 0) { /* stopped before its certificate */
+        snprintf(path, sizeof(path), "/things/%s", enc);
+        struct sim_http_req t = {.method = "DELETE", .path = path};
+        if (call(a, &t)) {
+            return -1;
+        }
+    } else if (detach(a, o, enc, arn) || delete_cert_and_thing(a, enc, arn)) {
         return -1;
     }
     remove_files(o->state_dir, name);
     return 0;
 }
 
-/* Names of the devices with a certificate (certs/<name>.arn). */
-static int list_certs(const char *dir, struct sim_names *l)
+/* Adds the names of certs/<name><ext> files to l (once each). */
+static int list_ext(DIR *d, const char *ext, struct sim_names *l)
+{
+    size_t k = strlen(ext);
+    rewinddir(d);
+    for (struct dirent *e = readdir(d); e; e = readdir(d)) {
+        size_t n = strlen(e->d_name);
+        if (n > k && n - k < SIM_NAME_MAX && strcmp(e->d_name + n - k, ext) == 0) {
+            e->d_name[n - k] = '\0';
+            if (!sim_names_has(l, e->d_name) && sim_names_add(l, e->d_name)) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Names of the devices provisioning started (certs/<name>.thing, written before CreateThing)
+ * or that have a certificate (certs/<name>.arn). */
+static int list_devices(const char *dir, struct sim_names *l)
 {
     char path[PATH_MAX_];
+    memset(l, 0, sizeof(*l));
     if (sim_state_path(dir, "certs", NULL, path, sizeof(path))) {
         return -1;
     }
@@ -97,19 +122,9 @@ static int list_certs(const char *dir, struct sim_names *l)
     if (!d) {
         return 0;
     }
-    memset(l, 0, sizeof(*l));
-    for (struct dirent *e = readdir(d); e; e = readdir(d)) {
-        size_t n = strlen(e->d_name);
-        if (n > 4 && n - 4 < SIM_NAME_MAX && strcmp(e->d_name + n - 4, ".arn") == 0) {
-            e->d_name[n - 4] = '\0';
-            if (sim_names_add(l, e->d_name)) {
-                closedir(d);
-                return -1;
-            }
-        }
-    }
+    int rc = list_ext(d, ".thing", l) || list_ext(d, ".arn", l) ? -1 : 0;
     closedir(d);
-    return 0;
+    return rc;
 }
 
 int sim_mode_cleanup(const struct sim_opts *o)
@@ -122,7 +137,7 @@ int sim_mode_cleanup(const struct sim_opts *o)
         fprintf(stderr, "fleetyard-sim: --state DIR is required\n");
         return 2;
     }
-    if (sim_api_init(&a, o->endpoint, o->region) || list_certs(o->state_dir, &certs)) {
+    if (sim_api_init(&a, o->endpoint, o->region) || list_devices(o->state_dir, &certs)) {
         return 2;
     }
     for (size_t i = 0; i < certs.n && !sim_stop_requested; i++) {

@@ -211,6 +211,18 @@ static int attach(struct prov *p, const char *name, const char *enc, const char 
     return 0;
 }
 
+/* certs/<thing>.thing, before anything is created: cleanup finds every device it started. */
+static int mark_started(struct prov *p, const char *name)
+{
+    char path[PATH_MAX_];
+    if (sim_state_path(p->o->state_dir, name, "thing", path, sizeof(path)) ||
+        sim_write_file(path, "", 0644)) {
+        fprintf(stderr, "fleetyard-sim: cannot write in %s\n", p->o->state_dir);
+        return -1;
+    }
+    return 0;
+}
+
 static int provision_one(struct prov *p, unsigned idx)
 {
     char name[SIM_NAME_MAX + 16], enc[3 * SIM_NAME_MAX], arn[1024];
@@ -223,8 +235,9 @@ static int provision_one(struct prov *p, unsigned idx)
         return 0;
     }
     sim_pct_encode(name, false, enc, sizeof(enc));
-    if (create_thing(p, enc, idx) || ensure_cert(p, name, arn, sizeof(arn)) ||
-        attach(p, name, enc, arn) || sim_state_mark_done(p->o->state_dir, name)) {
+    if (mark_started(p, name) || create_thing(p, enc, idx) ||
+        ensure_cert(p, name, arn, sizeof(arn)) || attach(p, name, enc, arn) ||
+        sim_state_mark_done(p->o->state_dir, name)) {
         return -1;
     }
     p->created++;

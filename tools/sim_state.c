@@ -2,6 +2,7 @@
  *
  *   <dir>/devices.txt            one thing name per line, appended when a device is fully
  *                                provisioned (thing, certificate, principal, policy, groups)
+ *   <dir>/certs/<thing>.thing    written before the thing is created (for cleanup)
  *   <dir>/certs/<thing>.crt|.key the device's certificate and private key (0600)
  *   <dir>/certs/<thing>.arn      its certificate ARN, written last (the certificate exists)
  *
