@@ -6,13 +6,13 @@
 #include "core/alloc.h"
 
 static const struct api_route *const route_tables[] = {
-    api_routes_admin,        api_routes_things,         api_routes_thing_types,
-    api_routes_thing_groups, api_routes_tags,           api_routes_endpoint,
-    api_routes_principals,   api_routes_certificates,   api_routes_policies,
-    api_routes_shadows,      api_routes_messages,       api_routes_jobs,
-    api_routes_jobs_exec,    api_routes_jobs_data,      api_routes_job_templates,
-    api_routes_index,        api_routes_dynamic_groups, api_routes_fleet_metrics,
-    api_routes_logging,      api_routes_logs,
+    api_routes_admin,         api_routes_things,       api_routes_thing_types,
+    api_routes_thing_groups,  api_routes_tags,         api_routes_endpoint,
+    api_routes_principals,    api_routes_certificates, api_routes_policies,
+    api_routes_shadows,       api_routes_messages,     api_routes_events,
+    api_routes_jobs,          api_routes_jobs_exec,    api_routes_jobs_data,
+    api_routes_job_templates, api_routes_index,        api_routes_dynamic_groups,
+    api_routes_fleet_metrics, api_routes_logging,      api_routes_logs,
 };
 
 enum fy_service api_service_of(const char *s)

@@ -15,6 +15,7 @@ extern const struct api_route api_routes_certificates[];
 extern const struct api_route api_routes_policies[];
 extern const struct api_route api_routes_shadows[];
 extern const struct api_route api_routes_messages[];
+extern const struct api_route api_routes_events[];
 extern const struct api_route api_routes_jobs[];
 extern const struct api_route api_routes_jobs_exec[];
 extern const struct api_route api_routes_jobs_data[];

@@ -20,13 +20,16 @@ struct fy_authz {
     struct fy_identity id; /* policy variables */
     char *source_ip;       /* owned */
     bool persistent;
+    struct fy_pcache *cache; /* where the entries' references go back */
     size_t n;
-    struct fy_policy *set[]; /* n compiled policies (owned) */
+    const struct fy_policy **set;  /* n compiled policies, borrowed from ent[] */
+    struct fy_pcache_entry *ent[]; /* n references into the shared cache */
 };
 
 /* Policies being collected by fy_policy_effective's callback. */
 struct collect {
-    struct fy_policy *set[FY_POLICY_SET_MAX];
+    struct fy_pcache *cache;
+    struct fy_pcache_entry *ent[FY_POLICY_SET_MAX];
     size_t n;
     bool cert_vars; /* a document mentions iot:Certificate.* */
     struct fy_errmsg *em;
@@ -39,7 +42,7 @@ static fy_err collect_one(void *ctx, const struct fy_policy_row *r)
         return fy_fail(c->em, FY_ERR_LIMIT_EXCEEDED, "more than %d policies apply",
                        FY_POLICY_SET_MAX);
     }
-    fy_err e = fy_policy_compile(r->document, strlen(r->document), &c->set[c->n], c->em);
+    fy_err e = fy_pcache_get(c->cache, r->document, &c->ent[c->n], c->em);
     if (e) {
         return e;
     }
@@ -77,7 +80,8 @@ static fy_err assemble(struct collect *c,
                        struct fy_authz **out,
                        struct fy_errmsg *em)
 {
-    struct fy_authz *a = fy_calloc(1, sizeof(*a) + c->n * sizeof(a->set[0]));
+    size_t n = c->n;
+    struct fy_authz *a = fy_calloc(1, sizeof(*a) + n * (sizeof(a->ent[0]) + sizeof(a->set[0])));
     char *ip = fy_strdup(who->source_ip ? who->source_ip : "");
     if (!a || !ip) {
         fy_free(a);
@@ -88,8 +92,13 @@ static fy_err assemble(struct collect *c,
     memset(id, 0, sizeof(*id));
     a->source_ip = ip;
     a->persistent = who->persistent;
-    a->n = c->n;
-    memcpy(a->set, c->set, c->n * sizeof(a->set[0]));
+    a->cache = c->cache;
+    a->n = n;
+    a->set = (const struct fy_policy **)(void *)&a->ent[n];
+    for (size_t i = 0; i < n; i++) {
+        a->ent[i] = c->ent[i];
+        a->set[i] = fy_pcache_policy(c->ent[i]);
+    }
     c->n = 0;
     *out = a;
     return FY_ERR_OK;
@@ -103,6 +112,7 @@ fy_err fy_authz_load(struct fy_plugin *p,
     struct fy_identity id;
     struct collect c;
     memset(&c, 0, sizeof(c));
+    c.cache = &p->pcache;
     c.em = em;
     fy_err e = fy_identity_load(p->db, &p->site, who->cert_id, who->client_id, &id, em);
     if (!e) {
@@ -116,7 +126,7 @@ fy_err fy_authz_load(struct fy_plugin *p,
         e = assemble(&c, &id, who, out, em);
     }
     for (size_t i = 0; i < c.n; i++) {
-        fy_policy_free(c.set[i]);
+        fy_pcache_put(c.cache, c.ent[i]);
     }
     fy_identity_clear(&id);
     return e;
@@ -125,15 +135,14 @@ fy_err fy_authz_load(struct fy_plugin *p,
 bool fy_authz_allows(const struct fy_authz *a, const char *action, const char *resource)
 {
     struct fy_policy_request req = {action, resource, lookup, (void *)a};
-    return a && fy_policy_eval((const struct fy_policy *const *)a->set, a->n, &req, NULL) ==
-                    FY_POLICY_ALLOWED;
+    return a && fy_policy_eval(a->set, a->n, &req, NULL) == FY_POLICY_ALLOWED;
 }
 
 void fy_authz_free(struct fy_authz *a)
 {
     if (a) {
         for (size_t i = 0; i < a->n; i++) {
-            fy_policy_free(a->set[i]);
+            fy_pcache_put(a->cache, a->ent[i]);
         }
         fy_identity_clear(&a->id);
         fy_free(a->source_ip);

@@ -74,6 +74,28 @@ struct fy_conns {
     size_t count;
 };
 
+/* Compiled policies shared by document text (pcache.c). */
+#define FY_PCACHE_BUCKETS 256
+struct fy_pcache_entry;
+struct fy_policy;
+struct fy_pcache {
+    struct fy_pcache_entry *buckets[FY_PCACHE_BUCKETS];
+    size_t count;
+};
+
+/* The compiled policy of doc, shared: a new reference to the cached entry, compiled on first
+ * use. Errors: those of fy_policy_compile, FY_ERR_NOMEM. */
+FY_NODISCARD fy_err fy_pcache_get(struct fy_pcache *c,
+                                  const char *doc,
+                                  struct fy_pcache_entry **out,
+                                  struct fy_errmsg *em);
+
+/* The entry's compiled policy (borrowed while the reference is held). */
+const struct fy_policy *fy_pcache_policy(const struct fy_pcache_entry *e);
+
+/* Drops a reference; the last one frees the entry. NULL is a no-op. */
+void fy_pcache_put(struct fy_pcache *c, struct fy_pcache_entry *e);
+
 /* The plugin instance (mosquitto's userdata). */
 struct fy_plugin {
     void *pid; /* mosquitto_plugin_id_t *, opaque here */
@@ -82,6 +104,7 @@ struct fy_plugin {
     char arn_prefix[64]; /* "arn:aws:iot:<region>:<account>:" */
     size_t arn_prefix_len;
     struct fy_conns conns;
+    struct fy_pcache pcache;
     char link_secret[FY_PLUGIN_SECRET_MAX + 1]; /* "" = no link can connect */
     char ca_dir[FY_PLUGIN_PATH_MAX];            /* the listener's capath, "" = none */
     int64_t security_epoch; /* security_epoch.epoch the connections were last checked at */

@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/fytime.h"
+#include "core/log.h"
 #include "index/index_int.h"
 #include "registry/groups.h"
 
@@ -30,9 +31,13 @@ static fy_err start_build(struct fy_db *db, int64_t group_id, void *ctx, struct 
 
 /* Builds the group inside the request for up to FY_BUILD_SYNC_BUDGET_NS (a small fleet is
  * ACTIVE when the call returns); the scheduler finishes larger ones. */
-static fy_err build_now(struct fy_db *db, int64_t gid, struct fy_errmsg *em)
+static void build_now(struct fy_db *db, int64_t gid)
 {
-    return fy_dyn_build(db, gid, FY_BUILD_CHUNK, FY_BUILD_SYNC_BUDGET_NS, NULL, em);
+    struct fy_errmsg em; /* the group exists: a failed build step is the scheduler's to retry */
+    if (fy_dyn_build(db, gid, FY_BUILD_CHUNK, FY_BUILD_SYNC_BUDGET_NS, NULL, &em) != FY_ERR_OK) {
+        fy_log(FY_LOG_WARN, "index", "dynamic group %lld: build continues later: %s",
+               (long long)gid, em.msg);
+    }
 }
 
 /* Compiles a dynamic group's query against the things index (which must be on). */
@@ -69,7 +74,10 @@ fy_err fy_index_dyn_create(struct fy_db *db,
                                 g->query_version ? g->query_version : FY_INDEX_QUERY_VERSION,
                                 start_build, &st};
     e = fy_group_create_dynamic(db, g->name, &props, g->tags, g->arn, &gq, id_out, em);
-    return e ? e : build_now(db, st.gid, em);
+    if (!e) {
+        build_now(db, st.gid);
+    }
+    return e;
 }
 
 /* Loads group name, checking that it is dynamic; *exists false when missing. */
@@ -106,7 +114,9 @@ fy_err fy_index_dyn_update(struct fy_db *db,
                                     g->query_version ? g->query_version : FY_INDEX_QUERY_VERSION,
                                     start_build, &st};
         e = fy_group_set_query(db, g->name, &gq, em);
-        e = e ? e : build_now(db, st.gid, em);
+        if (!e) {
+            build_now(db, st.gid);
+        }
     }
     fy_index_sql_free(q);
     return e;

@@ -27,6 +27,11 @@ static const char SQL_DROP_UNRELEASED[] =
 static const char SQL_EXPIRED[] =
     "SELECT id FROM job_executions WHERE job = ?1 AND status = 'IN_PROGRESS' AND "
     "min(coalesce(step_deadline, 9e18), coalesce(progress_deadline, 9e18)) <= ?3 LIMIT ?2";
+static const char SQL_ANY_EXPIRED[] =
+    "SELECT EXISTS (SELECT 1 FROM job_executions WHERE job = ?1 AND status = 'IN_PROGRESS' AND "
+    "min(coalesce(step_deadline, 9e18), coalesce(progress_deadline, 9e18)) <= ?3)";
+static const char SQL_ANY_UNRELEASED[] = "SELECT EXISTS (SELECT 1 FROM job_executions WHERE "
+                                         "job = ?1 AND released = 0 AND status = 'QUEUED')";
 /* Rollout counts, each an indexed range read (a job's size does not matter). */
 static const char SQL_C_UNRELEASED[] =
     "SELECT count(*) FROM (SELECT 1 FROM job_executions WHERE job = ?1 AND status = 'QUEUED' "
@@ -325,7 +330,48 @@ static fy_err job_pass(struct fy_db *db, struct pass *p, struct fy_errmsg *em)
     return e ? e : fy_jobs_touch_finish(db, p->changed, em);
 }
 
+static fy_err job_tx_locked(struct fy_db *db, struct pass *p, struct fy_errmsg *em);
+
+/* Whether an IN_PROGRESS or CANCELED job has anything to do this pass, read without a write
+ * lock (the pass itself checks everything again): most passes of a busy rollout find the
+ * concurrency limit reached and nothing expired, and then take no write lock at all, so the
+ * broker's own transactions never wait for them. */
+static fy_err needs_pass(struct fy_db *db, struct pass *p, bool *work, struct fy_errmsg *em)
+{
+    struct counts c;
+    int64_t expired = 0, unreleased = 0;
+    bool running = strcmp(p->job->status, "IN_PROGRESS") == 0;
+    fy_err e = fy_job_load_config(db, p->job->id, &p->cfg, em);
+    *work = p->sync || (running && p->cfg.end_time > 0 && p->now >= p->cfg.end_time);
+    if (!e && !*work) {
+        e = count_of(db, SQL_ANY_EXPIRED, p, &expired, em);
+    }
+    if (!e && !*work && !running) {
+        e = count_of(db, SQL_ANY_UNRELEASED, p, &unreleased, em);
+    }
+    *work = *work || expired || unreleased;
+    if (!e && !*work && running) {
+        e = load_counts(db, p, &c, em);
+        *work = !e && (fy_abort_check(&p->cfg, &c.abort) >= 0 ||
+                       (!p->job->stopped && fy_rollout_quota(&p->cfg, &c.roll) > 0) ||
+                       (c.pending == 0 && strcmp(p->job->selection, "SNAPSHOT") == 0));
+    }
+    return e;
+}
+
 static fy_err job_tx(struct fy_db *db, struct pass *p, struct fy_errmsg *em)
+{
+    bool work = true;
+    bool active =
+        strcmp(p->job->status, "IN_PROGRESS") == 0 || strcmp(p->job->status, "CANCELED") == 0;
+    fy_err e = active ? needs_pass(db, p, &work, em) : FY_ERR_OK;
+    if (e || !work) {
+        return e;
+    }
+    return job_tx_locked(db, p, em);
+}
+
+static fy_err job_tx_locked(struct fy_db *db, struct pass *p, struct fy_errmsg *em)
 {
     FY_DB_RETURN_IN_TX(db, em, job_pass(db, p, em));
 }
@@ -468,5 +514,11 @@ fy_err fy_jobs_release_now(struct fy_db *db,
         e = load_counts(db, &p, &c, em);
     }
     int64_t quota = e ? 0 : fy_rollout_quota(&p.cfg, &c.roll);
-    return e ? e : each_id(db, SQL_UNRELEASED, &p, quota < 16 ? quota : 16, release_one, em);
+    if (!e) {
+        e = each_id(db, SQL_UNRELEASED, &p, quota < 16 ? quota : 16, release_one, em);
+    }
+    if (!e && c.pending == 0 && strcmp(j.selection, "SNAPSHOT") == 0) {
+        e = fy_jobs_run(db, SQL_SET_STATUS, job, "COMPLETED", now, em); /* the last one finished */
+    }
+    return e;
 }

@@ -20,15 +20,6 @@ static const char SQL_GROUP_EXISTS[] = "SELECT count(*) FROM thing_groups WHERE 
 static const char SQL_ADD_TARGET[] = "INSERT OR IGNORE INTO job_targets(job, kind, name) "
                                      "VALUES (?1, ?2, ?3)";
 
-/* The things a job targets now (a CTE named tt(name)). */
-#define TARGET_THINGS                                                                        \
-    "WITH RECURSIVE tg(id) AS (SELECT g.id FROM job_targets jt JOIN thing_groups g "         \
-    "ON g.name = jt.name WHERE jt.job = ?1 AND jt.kind = 'group' "                           \
-    "UNION SELECT c.id FROM thing_groups c JOIN tg ON c.parent = tg.id), "                   \
-    "tt(name) AS (SELECT t.name FROM thing_group_members m JOIN things t ON t.id = m.thing " \
-    "WHERE m.grp IN tg UNION SELECT jt.name FROM job_targets jt JOIN things t ON t.name = "  \
-    "jt.name WHERE jt.job = ?1 AND jt.kind = 'thing') "
-
 /* Targeted things among things.id in (?4, ?4 + FY_JOBS_WINDOW] without a live execution get a
  * QUEUED, unreleased one. */
 static const char SQL_MATERIALIZE[] =
@@ -52,11 +43,17 @@ static const char SQL_GET_CURSOR[] = "SELECT value FROM settings WHERE key = ?2"
 static const char SQL_PUT_CURSOR[] = "INSERT INTO settings(key, value) VALUES (?2, ?1) "
                                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
 static const char SQL_DROP_CURSOR[] = "DELETE FROM settings WHERE key = ?2";
-/* Pending executions of things that are gone, or (continuous) no longer targeted. */
+/* Pending executions of things that are gone, or (continuous) no longer targeted: per row index
+ * probes, so the cost follows the number of pending executions, not the size of the targets. */
 static const char SQL_LEAVERS[] =
+    "WITH RECURSIVE tg(id) AS (SELECT g.id FROM job_targets jt JOIN thing_groups g ON "
+    "g.name = jt.name WHERE jt.job = ?1 AND jt.kind = 'group' UNION SELECT c.id FROM "
+    "thing_groups c JOIN tg ON c.parent = tg.id) "
     "SELECT x.id FROM job_executions x WHERE x.job = ?1 AND x.status IN ('QUEUED','IN_PROGRESS') "
-    "AND (x.thing_name NOT IN (SELECT name FROM things) OR (?2 = 'CONTINUOUS' AND x.thing_name "
-    "NOT IN (" TARGET_THINGS "SELECT name FROM tt))) LIMIT 1000";
+    "AND (NOT EXISTS (SELECT 1 FROM things t WHERE t.name = x.thing_name) OR (?2 = 'CONTINUOUS' "
+    "AND NOT EXISTS (SELECT 1 FROM things t JOIN thing_group_members m ON m.thing = t.id WHERE "
+    "t.name = x.thing_name AND m.grp IN tg) AND NOT EXISTS (SELECT 1 FROM job_targets jt WHERE "
+    "jt.job = ?1 AND jt.kind = 'thing' AND jt.name = x.thing_name))) LIMIT 1000";
 
 fy_err fy_jobs_check_target(struct fy_db *db,
                             const struct fy_site *site,

@@ -18,6 +18,7 @@
 #include "server/broker.h"
 #include "server/config.h"
 #include "server/datadir.h"
+#include "server/events.h"
 #include "server/link.h"
 #include "server/scheduler.h"
 
@@ -75,6 +76,7 @@ struct fy_running {
     struct api_server *srv;
     struct fy_broker *broker;
     struct fy_link *link;
+    struct fy_events *events; /* publishes the event outbox through the link */
     struct fy_scheduler *scheduler;
     char link_dir[64]; /* a private directory for the link socket when the data dir's path is
                           too long for one, else "" */
@@ -147,7 +149,10 @@ static fy_err start_broker(const struct fy_config *cfg,
                                 .link_socket = link_socket,
                                 .link_secret = fy_link_secret(run->link)};
     fy_err e = fy_broker_start(&bo, &run->broker, em);
-    return e ? e : fy_link_start(run->link, em);
+    if (!e) {
+        e = fy_link_start(run->link, em);
+    }
+    return e ? e : fy_events_start(db_path, &cfg->site, run->link, &run->events, em);
 }
 
 /* The link socket's path: <data dir>/link.sock, or a private /tmp directory when that path
@@ -224,6 +229,7 @@ static fy_err start(const struct fy_config *cfg, struct fy_running *run, struct 
 static void stop_all(struct fy_running *run)
 {
     fy_scheduler_stop(run->scheduler);
+    fy_events_stop(run->events);
     fy_link_free(run->link);
     fy_broker_stop(run->broker);
     api_server_stop(run->srv);

@@ -22,8 +22,12 @@
 #define SIM_PATTERN_MAX 256
 #define SIM_PAYLOAD_MIN 16 /* send time (8 bytes) + publisher index (4) + sequence (4) */
 #define SIM_PAYLOAD_MAX (128 * 1024)
+#define SIM_MAX_ATTRS   16
+#define SIM_MAX_GROUPS  8
+#define SIM_NAME_MAX    129 /* thing name (128) + NUL */
 
 struct mosquitto;
+struct mosquitto_message;
 struct ssl_ctx_st;
 
 /* ---- options (sim_main.c) ---- */
@@ -53,6 +57,29 @@ struct sim_opts {
     double connect_timeout; /* seconds */
     bool json;
     bool quiet;
+    /* provisioning (sim_provision.c) and devices (sim_device.c) */
+    const char *state_dir;            /* the simulator's own directory of devices */
+    const char *endpoint;             /* control plane; default $FLEETYARD_ENDPOINT */
+    const char *region;               /* default $AWS_DEFAULT_REGION */
+    const char *name_pattern;         /* thing names, %d = device index (default sim-%d) */
+    const char *thing_type;           /* NULL = none */
+    const char *attrs[SIM_MAX_ATTRS]; /* key=value templates */
+    size_t n_attrs;
+    const char *groups[SIM_MAX_GROUPS];
+    size_t n_groups;
+    const char *policy;      /* policy attached to every certificate */
+    const char *policy_file; /* its document when it must be created; NULL = built in */
+    unsigned count;          /* devices */
+    bool csr;                /* key pair made here, CreateCertificateFromCsr */
+    double shadow_interval;  /* s between shadow reports; 0 = none */
+    double telemetry_rate;   /* msgs/s per device; 0 = none */
+    bool jobs;               /* run the jobs agent */
+    double job_work;         /* seconds a job takes */
+    double job_jitter;       /* fraction: work is uniform in job_work * [1 - j, 1 + j] */
+    double p_fail, p_reject, p_timeout, p_drop; /* job outcomes besides SUCCEEDED */
+    double backoff_min, backoff_max;            /* reconnect back-off, seconds */
+    const char *rr;                             /* rr mode: "shadow" or "echo" */
+    const char *event_log;                      /* devices: job events, one line each */
 };
 
 /* ---- latency histogram (sim_hist.c): HdrHistogram-style log-linear buckets ----
@@ -83,6 +110,10 @@ void sim_hist_format(const struct sim_hist *h, char *buf, size_t n);
  * stderr. */
 int sim_tls_load(const struct sim_opts *o, struct ssl_ctx_st **ctxs, size_t *n);
 void sim_tls_free(struct ssl_ctx_st **ctxs, size_t n);
+struct sim;
+/* One SSL_CTX for the devices of --state: each handshake presents the certificate and key of
+ * the client that owns the socket (s->by_fd), read from the state directory. 0 or -1. */
+int sim_tls_load_devices(struct sim *s);
 
 /* ---- the loop and its clients (sim_loop.c) ---- */
 
@@ -118,8 +149,21 @@ struct sim_stats {
     struct sim_hist msg_lat;
 };
 
+/* A mode's reactions to client events (all optional). */
+struct sim_hooks {
+    void (*connected)(struct sim_client *c);  /* CONNACK accepted */
+    void (*subscribed)(struct sim_client *c); /* SUBACK */
+    void (*message)(struct sim_client *c, const struct mosquitto_message *m);
+};
+
 struct sim {
     const struct sim_opts *o;
+    const struct sim_hooks *hooks; /* NULL: the throughput/storm behaviour */
+    void *mode_data;
+    char (*ids)[SIM_NAME_MAX]; /* client ids (thing names); NULL: --id pattern */
+    struct sim_client **by_fd; /* socket -> client, for the per-device certificate */
+    size_t by_fd_n;
+    struct sim_client *connecting_now; /* set during mosquitto_connect_async */
     struct ssl_ctx_st *ctxs[SIM_MAX_CERTS];
     size_t n_ctxs;
     int epfd;
@@ -160,6 +204,20 @@ uint64_t sim_now(void);
 int sim_mode_throughput(const struct sim_opts *o);
 int sim_mode_storm(const struct sim_opts *o);
 int sim_mode_hold(const struct sim_opts *o);
+int sim_mode_provision(const struct sim_opts *o);
+int sim_mode_cleanup(const struct sim_opts *o);
+int sim_mode_devices(const struct sim_opts *o);
+int sim_mode_rr(const struct sim_opts *o);
+
+/* A progress line on stderr ("what done/total (rate/s, secs)"), at most once a second unless
+ * final; carriage-return updates on a terminal, one line each otherwise; nothing with quiet. */
+void sim_progress(const struct sim_opts *o,
+                  const char *what,
+                  uint64_t done,
+                  uint64_t total,
+                  uint64_t t0,
+                  uint64_t *last,
+                  bool final);
 
 /* ---- report (sim_report.c) ---- */
 

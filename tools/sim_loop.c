@@ -112,7 +112,9 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
     st->connected++;
     st->t_last_connack = now;
     sim_hist_record(&st->connect_lat, now - c->t_start);
-    if (c->role == SIM_ROLE_SUBSCRIBER) {
+    if (c->sim->hooks && c->sim->hooks->connected) {
+        c->sim->hooks->connected(c);
+    } else if (c->role == SIM_ROLE_SUBSCRIBER) {
         subscribe(c);
     }
 }
@@ -130,6 +132,9 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, cons
     (void)mosq;
     (void)mid;
     c->subscribed = n > 0 && granted[0] >= 0 && granted[0] <= 2;
+    if (c->sim->hooks && c->sim->hooks->subscribed) {
+        c->sim->hooks->subscribed(c);
+    }
 }
 
 /* A publisher's window slot comes back: QoS 1 on PUBACK, QoS 0 when a subscriber got the
@@ -159,6 +164,10 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     struct sim_stats *st = &c->sim->st;
     uint64_t sent_at;
     (void)mosq;
+    if (c->sim->hooks && c->sim->hooks->message) {
+        c->sim->hooks->message(c, m);
+        return;
+    }
     if (m->payloadlen < SIM_PAYLOAD_MIN) {
         return;
     }
@@ -198,6 +207,9 @@ void sim_sync_events(struct sim_client *c)
     }
     c->fd = fd;
     c->events = want;
+    if (c->sim->by_fd && (size_t)fd < c->sim->by_fd_n) {
+        c->sim->by_fd[fd] = c;
+    }
 }
 
 /* Gives up on a connection: no more events (mosquitto_destroy closes the socket). */
@@ -260,7 +272,9 @@ int sim_connect(struct sim_client *c)
     c->state = SIM_CONNECTING;
     c->tcp_up = false;
     st->connecting++;
+    c->sim->connecting_now = c;
     int rc = mosquitto_connect_async(c->mosq, o->host, o->port, (int)o->keepalive);
+    c->sim->connecting_now = NULL;
     if (rc != MOSQ_ERR_SUCCESS) {
         if (st->failed == 0) {
             fprintf(stderr, "fleetyard-sim: connect: %s\n", mosquitto_strerror(rc));
@@ -357,7 +371,9 @@ static int new_handles(struct sim *s)
     for (unsigned i = 0; i < s->n_clients && rc == 0; i++) {
         struct sim_client *c = &s->clients[i];
         char id[SIM_PATTERN_MAX];
-        if (sim_expand(s->o->id_pattern, s->o->id_offset + i, id, sizeof(id))) {
+        if (s->ids) {
+            memcpy(id, s->ids[i], SIM_NAME_MAX);
+        } else if (sim_expand(s->o->id_pattern, s->o->id_offset + i, id, sizeof(id))) {
             rc = -1;
             break;
         }
@@ -394,7 +410,13 @@ static void raise_fd_limit(void)
 
 int sim_init(struct sim *s, const struct sim_opts *o, unsigned n)
 {
+    const struct sim_hooks *hooks = s->hooks;
+    void *mode_data = s->mode_data;
+    char(*ids)[SIM_NAME_MAX] = s->ids;
     memset(s, 0, sizeof(*s));
+    s->hooks = hooks;
+    s->mode_data = mode_data;
+    s->ids = ids;
     s->o = o;
     s->epfd = -1;
     sim_hist_init(&s->st.connect_lat);
@@ -403,7 +425,8 @@ int sim_init(struct sim *s, const struct sim_opts *o, unsigned n)
     mosquitto_lib_init();
     s->clients = fy_calloc(n ? n : 1, sizeof(*s->clients));
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (!s->clients || s->epfd < 0 || sim_tls_load(o, s->ctxs, &s->n_ctxs)) {
+    int tls = s->ids ? sim_tls_load_devices(s) : sim_tls_load(o, s->ctxs, &s->n_ctxs);
+    if (!s->clients || s->epfd < 0 || tls) {
         fprintf(stderr, "fleetyard-sim: cannot set up %u clients\n", n);
         return -1;
     }
@@ -450,6 +473,7 @@ void sim_destroy(struct sim *s)
         FY_FREE(s->clients);
     }
     sim_tls_free(s->ctxs, s->n_ctxs);
+    FY_FREE(s->by_fd);
     if (s->epfd >= 0) {
         close(s->epfd);
     }

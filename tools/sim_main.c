@@ -25,6 +25,10 @@ static const struct mode modes[] = {
     {"throughput", sim_mode_throughput},
     {"storm", sim_mode_storm},
     {"hold", sim_mode_hold},
+    {"provision", sim_mode_provision},
+    {"cleanup", sim_mode_cleanup},
+    {"devices", sim_mode_devices},
+    {"rr", sim_mode_rr},
 };
 
 static const char usage_text[] =
@@ -39,6 +43,16 @@ static const char usage_text[] =
     "  storm        connect --clients as fast as possible (or at --rate); prints connections/s\n"
     "               and connect latency (TCP + TLS handshake + CONNACK); holds --hold seconds\n"
     "  hold         like storm, then holds the connections until SIGINT/SIGTERM (or --hold s)\n"
+    "  provision    create --count devices over the HTTP API (SigV4): thing, certificate\n"
+    "               (CreateKeysAndCertificate), thing principal, policy, groups; kept in\n"
+    "               --state DIR; running it again reuses what exists (idempotent)\n"
+    "  cleanup      delete every device of --state DIR (policy and principal detached,\n"
+    "               certificate deactivated and deleted, thing deleted) and its files\n"
+    "  devices      run the devices of --state DIR: client id = thing name, own certificate;\n"
+    "               shadow reports, delta handling, jobs agent, telemetry, reconnects\n"
+    "  rr           request/response round trips from the devices of --state DIR: shadow\n"
+    "               update -> update/accepted (--rr shadow) or a plain MQTT echo on\n"
+    "               device/<thing>/echo (--rr echo); latency percentiles, round trips/s\n"
     "\n"
     "connection:\n"
     "  --host H            broker address (default 127.0.0.1); the server certificate must\n"
@@ -72,9 +86,55 @@ static const char usage_text[] =
     "  --hold S            seconds to keep them open (storm default 0; hold default 0 = until\n"
     "                      SIGINT/SIGTERM)\n"
     "\n"
+    "provision, cleanup (control plane: FLEETYARD_ENDPOINT, AWS_ACCESS_KEY_ID,\n"
+    "AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION from the environment, as . data/env.sh sets):\n"
+    "  --state DIR         the simulator's directory: devices.txt, certs/<thing>.crt|key|arn\n"
+    "  --count N           devices (provision: required; devices, rr: default all in DIR)\n"
+    "  --id-offset N       first device index (provision) or first device of DIR (devices, rr)\n"
+    "  --name PATTERN      thing names, %d = device index (default sim-%d)\n"
+    "  --thing-type T      thing type (created when missing)\n"
+    "  --attr K=TEMPLATE   an attribute, repeatable; in TEMPLATE %d = index, %mN = index mod N,\n"
+    "                      %rN = a pseudo-random 0..N-1 fixed per index, %% = %\n"
+    "  --group G           add every thing to static group G (created when missing), repeatable\n"
+    "  --policy NAME       IoT policy attached to every certificate (default fleetyard-sim;\n"
+    "                      created when missing: connect as the thing, use $aws/things/<thing>/*\n"
+    "                      and device/<thing>/*)\n"
+    "  --policy-file F     document for the policy when it must be created\n"
+    "  --csr               make each device's key here (EC P-256) and get its certificate with\n"
+    "                      CreateCertificateFromCsr instead of CreateKeysAndCertificate (the\n"
+    "                      server then generates no RSA key: much faster for large fleets)\n"
+    "  --endpoint URL      control plane (default $FLEETYARD_ENDPOINT; http:// only)\n"
+    "  --region R          signing region (default $AWS_DEFAULT_REGION)\n"
+    "\n"
+    "devices (with --host, --port, --cafile; no --cert/--key: each device uses its own):\n"
+    "  --duration S        run S seconds (default 10; 0 = until SIGINT/SIGTERM)\n"
+    "  --rate R            (re)connections per second (default 0: as fast as --concurrency\n"
+    "                      allows)\n"
+    "  --shadow-interval S report temperature and battery (drifting) every S s (default 0: no)\n"
+    "  --telemetry-rate R  messages/s per device on device/<thing>/telemetry (default 0)\n"
+    "  --jobs              jobs agent: notify-next -> start-next -> work -> update\n"
+    "  --job-work S        seconds a job takes (default 1)\n"
+    "  --job-jitter F      work time uniform in S * [1-F, 1+F] (default 0: exactly S)\n"
+    "  --job-fail P, --job-reject P\n"
+    "                      probability of finishing FAILED / REJECTED (default 0)\n"
+    "  --job-timeout P     probability of never finishing (the job times out on the server)\n"
+    "  --job-drop P        probability of disconnecting mid-job (then reconnect and resume)\n"
+    "  --backoff-min S, --backoff-max S\n"
+    "                      reconnect delay, doubled per failed attempt, with 50-150% jitter\n"
+    "                      (default 1 and 30)\n"
+    "  --event-log F       job events, one line each: <epoch ns> "
+    "notify|start|send|done|drop|silent\n"
+    "                      <thing> <jobId> <status>\n"
+    "\n"
+    "rr:\n"
+    "  --rr shadow|echo    the round trip (required); --duration S measured (default 10)\n"
+    "  --rate R            requests/s per device (default 0: next request when the answer\n"
+    "                      arrives); --qos Q of the requests (default 0)\n"
+    "\n"
     "output:\n"
     "  --json              one JSON object per line instead of text (hold and storm print one\n"
     "                      when connected, with \"phase\":\"connected\", and one at the end)\n"
+    "  --quiet             no progress lines on stderr\n"
     "  -h, --help          this text\n"
     "\n"
     "Exit status: 0 done, 1 some connections were refused or failed, 2 usage or set-up error.\n"
@@ -87,10 +147,18 @@ static const char usage_text[] =
     "      --cert dev.crt --key dev.key --publishers 10 --subscribers 10 --qos 1 --duration 10\n"
     "  fleetyard-sim storm --clients 2000 --rate 500 --cafile ca.crt --cert a.crt --key a.key \\\n"
     "      --cert b.crt --key b.key --json\n"
-    "  fleetyard-sim hold --clients 5000 --cafile ca.crt --cert dev.crt --key dev.key &\n";
+    "  fleetyard-sim hold --clients 5000 --cafile ca.crt --cert dev.crt --key dev.key &\n"
+    "  fleetyard-sim provision --state sim --count 1000 --thing-type sensor \\\n"
+    "      --attr site=plant-%m4 --attr serial=SN%d --group fleet\n"
+    "  fleetyard-sim devices --state sim --port $FLEETYARD_MQTT_PORT --cafile $FLEETYARD_ROOT_CA "
+    "\\\n"
+    "      --host localhost --shadow-interval 10 --jobs --job-work 5 --job-fail 0.05 --duration 0\n"
+    "  fleetyard-sim rr --state sim --port $FLEETYARD_MQTT_PORT --cafile $FLEETYARD_ROOT_CA \\\n"
+    "      --host localhost --rr shadow --duration 10\n"
+    "  fleetyard-sim cleanup --state sim\n";
 
 /* One row per option: where its value goes and what it may be. */
-enum opt_kind { K_STR, K_UINT, K_INT, K_SECS, K_FLAG, K_CERT, K_KEY };
+enum opt_kind { K_STR, K_UINT, K_INT, K_SECS, K_FLAG, K_CERT, K_KEY, K_ATTR, K_GROUP };
 
 struct opt_spec {
     const char *name;
@@ -127,6 +195,31 @@ static const struct opt_spec specs[] = {
     OPT("clients", K_UINT, clients, 1, 1000000),
     OPT("hold", K_SECS, hold, 0, 0),
     OPT("json", K_FLAG, json, 0, 0),
+    OPT("quiet", K_FLAG, quiet, 0, 0),
+    OPT("state", K_STR, state_dir, 0, 0),
+    OPT("endpoint", K_STR, endpoint, 0, 0),
+    OPT("region", K_STR, region, 0, 0),
+    OPT("name", K_STR, name_pattern, 0, 0),
+    OPT("thing-type", K_STR, thing_type, 0, 0),
+    OPT("attr", K_ATTR, attrs, 0, 0),
+    OPT("group", K_GROUP, groups, 0, 0),
+    OPT("policy", K_STR, policy, 0, 0),
+    OPT("policy-file", K_STR, policy_file, 0, 0),
+    OPT("count", K_UINT, count, 0, 1000000),
+    OPT("csr", K_FLAG, csr, 0, 0),
+    OPT("shadow-interval", K_SECS, shadow_interval, 0, 0),
+    OPT("telemetry-rate", K_SECS, telemetry_rate, 0, 0),
+    OPT("jobs", K_FLAG, jobs, 0, 0),
+    OPT("job-work", K_SECS, job_work, 0, 0),
+    OPT("job-jitter", K_SECS, job_jitter, 0, 0),
+    OPT("job-fail", K_SECS, p_fail, 0, 0),
+    OPT("job-reject", K_SECS, p_reject, 0, 0),
+    OPT("job-timeout", K_SECS, p_timeout, 0, 0),
+    OPT("job-drop", K_SECS, p_drop, 0, 0),
+    OPT("backoff-min", K_SECS, backoff_min, 0, 0),
+    OPT("backoff-max", K_SECS, backoff_max, 0, 0),
+    OPT("rr", K_STR, rr, 0, 0),
+    OPT("event-log", K_STR, event_log, 0, 0),
 };
 
 #define N_SPECS (sizeof(specs) / sizeof(specs[0]))
@@ -147,6 +240,11 @@ static void defaults(struct sim_opts *o)
     o->concurrency = 100;
     o->duration = 10;
     o->connect_timeout = 30;
+    o->name_pattern = "sim-%d";
+    o->policy = "fleetyard-sim";
+    o->job_work = 1;
+    o->backoff_min = 1;
+    o->backoff_max = 30;
 }
 
 /* A non-negative number of seconds (or a rate). */
@@ -161,15 +259,29 @@ static int parse_seconds(const char *v, double *out)
     return 0;
 }
 
-/* Appends v to a --cert or --key list (the count follows the array in struct sim_opts). */
+/* Appends v to a --cert, --key, --attr or --group list. */
 static int add_file(struct sim_opts *o, enum opt_kind kind, const char *v)
 {
-    const char **list = kind == K_CERT ? o->certs : o->keys;
-    size_t *n = kind == K_CERT ? &o->n_certs : &o->n_keys;
-    if (*n == SIM_MAX_CERTS) {
+    const char **lists[] = {o->certs, o->keys, o->attrs, o->groups};
+    size_t *counts[] = {&o->n_certs, &o->n_keys, &o->n_attrs, &o->n_groups};
+    const size_t caps[] = {SIM_MAX_CERTS, SIM_MAX_CERTS, SIM_MAX_ATTRS, SIM_MAX_GROUPS};
+    size_t k = (size_t)(kind - K_CERT);
+    if (*counts[k] == caps[k]) {
         return -1;
     }
-    list[(*n)++] = v;
+    lists[k][(*counts[k])++] = v;
+    return 0;
+}
+
+/* Cross-option checks; -1 with a message. */
+static int check(const struct sim_opts *o)
+{
+    double p = o->p_fail + o->p_reject + o->p_timeout + o->p_drop;
+    if (p > 1 || o->backoff_min <= 0 || o->backoff_max < o->backoff_min || o->job_jitter > 1) {
+        fprintf(stderr, "fleetyard-sim: --job-fail/-reject/-timeout/-drop must add up to at most "
+                        "1, --job-jitter at most 1, and 0 < --backoff-min <= --backoff-max\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -252,7 +364,7 @@ static int parse(int argc, char **argv, struct sim_opts *o)
         fprintf(stderr, "fleetyard-sim: unexpected argument '%s'\n", argv[optind]);
         return -1;
     }
-    return 0;
+    return check(o);
 }
 
 static void on_signal(int sig)

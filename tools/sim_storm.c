@@ -9,6 +9,7 @@
  * Both print a final line with how many connections were still open at the end of the hold.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "tools/sim.h"
 
@@ -44,6 +45,7 @@ static int connect_and_hold(const struct sim_opts *o, double hold, bool forever_
 {
     struct sim s;
     int rc = -1;
+    memset(&s, 0, sizeof(s));
     if (o->clients == 0) {
         fprintf(stderr, "fleetyard-sim: --clients must be at least 1\n");
         return 2;

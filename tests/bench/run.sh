@@ -26,3 +26,14 @@ if [[ -x $ROOT/build/fleetyard-sim ]]; then
     echo; echo "== bench_broker"
     /usr/bin/python3 "$ROOT/tests/bench/bench_broker.py" --build "$ROOT/build"
 fi
+# Shadow update round trip vs a plain MQTT echo round trip, 1,000 simulated devices (issue 5),
+# and one job to simulated devices with maxConcurrentExecutions 500 (issue 6); both need
+# fleetyard-sim and run on their own too.
+if [[ -x $ROOT/build/fleetyard-sim ]]; then
+    echo; echo "== bench_shadow"
+    /usr/bin/python3 "$ROOT/tests/bench/bench_shadow.py" --build "$ROOT/build"
+fi
+if [[ -x $ROOT/build/fleetyard-sim ]]; then
+    echo; echo "== bench_jobs"
+    /usr/bin/python3 "$ROOT/tests/bench/bench_jobs.py" --build "$ROOT/build" --devices "${FY_BENCH_JOB_DEVICES:-10000}"
+fi

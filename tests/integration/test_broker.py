@@ -430,6 +430,23 @@ def test_link_socket_is_private(own_server):
     assert "internal link connected" in s.read_log()
 
 
+@pytest.mark.parametrize("client_id,user,password", [
+    ("$fleetyard-link", "$fleetyard-link", "wrong-secret"),  # the link's name, not its secret
+    ("$fleetyard-link", "$fleetyard-link", ""),
+    ("device-1", "device-1", "x"),  # no certificate on the socket: never a device
+])
+def test_link_socket_refuses_strangers(own_server, client_id, user, password):
+    s = own_server()
+    sock = os.path.join(s.data_dir, "link.sock")
+    args = ["mosquitto_pub", "--unix", sock, "-i", client_id, "-u", user, "-t", "device/x",
+            "-m", "hello", "-q", "1"]
+    if password:
+        args += ["-P", password]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=10)
+    assert p.returncode != 0, p.stdout + p.stderr
+    assert "not authori" in (p.stdout + p.stderr).lower()
+
+
 def test_no_broker(own_server):
     s = own_server("--no-broker")
     assert children(s.proc.pid) == []

@@ -449,3 +449,25 @@ def test_dynamic_group_target(iot, jobs):
     assert wait(lambda: pending(jobs, "dy-1") == [])
     assert iot.describe_job_execution(jobId="dy", thingName="dy-1")["execution"]["status"] == \
         "REMOVED"
+
+
+def test_update_job(iot, jobs):
+    t = fleet(iot, "uj", 1)[0]
+    iot.create_job(jobId="uj", targets=[thing_arn(iot, t)], document="{}", description="v1",
+                   timeoutConfig={"inProgressTimeoutInMinutes": 5})
+    iot.update_job(jobId="uj", description="v2",
+                   jobExecutionsRolloutConfig={"maximumPerMinute": 10},
+                   abortConfig={"criteriaList": [{"failureType": "ALL", "action": "CANCEL",
+                                                  "thresholdPercentage": 50,
+                                                  "minNumberOfExecutedThings": 1}]})
+    job = iot.describe_job(jobId="uj")["job"]
+    assert job["description"] == "v2" and job["timeoutConfig"] == {"inProgressTimeoutInMinutes": 5}
+    assert job["jobExecutionsRolloutConfig"] == {"maximumPerMinute": 10}
+    assert job["abortConfig"]["criteriaList"][0]["failureType"] == "ALL"
+    with pytest.raises(ClientError) as e:
+        iot.update_job(jobId="uj", timeoutConfig={"inProgressTimeoutInMinutes": 0})
+    assert error_code(e) == "InvalidRequestException"
+    assert iot.describe_job(jobId="uj")["job"]["timeoutConfig"] == {"inProgressTimeoutInMinutes": 5}
+    with pytest.raises(ClientError) as e:
+        iot.update_job(jobId="missing", description="x")
+    assert error_code(e) == "ResourceNotFoundException"

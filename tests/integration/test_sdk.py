@@ -82,3 +82,38 @@ def test_sdk_shadow_client(server, iot, wd, aws, tmp_path):
     data = server.client("iot-data")
     doc = json.loads(data.get_thing_shadow(thingName=thing, shadowName="sdk")["payload"].read())
     assert doc["state"]["reported"] == {"firmware": "1.2.3"}
+
+
+@pytest.mark.skipif(not sdk_ready() and not os.environ.get("FY_REQUIRE_SDK"),
+                    reason="scripts/setup.sh installs the SDK into tests/sdk")
+def test_sdk_jobs_client(server, iot, wd):
+    """The SDK's jobs client: notify-next after an operator's CreateJob, start-next, update
+    SUCCEEDED; the operator then sees the execution SUCCEEDED."""
+    thing = "sdk-jobs-device"
+    thing_arn = iot.create_thing(thingName=thing)["thingArn"]
+    _, arn, crt, key = new_cert(iot, wd, thing)
+    iot.attach_thing_principal(thingName=thing, principal=arn)
+    proc = subprocess.Popen(
+        [NODE, os.path.join(SDK_DIR, "jobs_client.js"), "localhost",
+         server.env["FLEETYARD_MQTT_PORT"], server.env["FLEETYARD_ROOT_CA"], crt, key, thing],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=SDK_DIR)
+    try:
+        lines = Lines(proc)
+        lines.wait("subscribed")
+        iot.create_job(jobId="sdk-job", targets=[thing_arn], document='{"action":"blink"}')
+        n = lines.wait("notify-next")
+        assert n["jobId"] == "sdk-job" and n["status"] == "QUEUED"
+        s = lines.wait("started")
+        assert s["status"] == "IN_PROGRESS" and s["document"] == {"action": "blink"}
+        assert s["clientToken"] == "sdk-start"
+        u = lines.wait("updated")
+        assert u["status"] == "SUCCEEDED" and u["clientToken"] == "sdk-done"
+        lines.wait("done")
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    ex = iot.describe_job_execution(jobId="sdk-job", thingName=thing)["execution"]
+    assert ex["status"] == "SUCCEEDED" and ex["statusDetails"]["detailsMap"] == {
+        "progress": "started"}

@@ -581,6 +581,35 @@ static void test_windows_and_resume(void)
        "the engine cancels the rest in windows");
 }
 
+/* FY_JOBS_DELETING_MAX deletions in flight at once, then LimitExceeded until the engine purges. */
+static void test_deleting_limit(void)
+{
+    struct fy_errmsg em = {""};
+    struct fy_jobs_changed c = {0, 0, NULL};
+    char id[16];
+    fy_err e = FY_ERR_OK;
+    mk_thing("del1");
+    for (int i = 0; !e && i <= FY_JOBS_DELETING_MAX; i++) {
+        snprintf(id, sizeof(id), "del%02d", i);
+        e = create(id,
+                   "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thing/del1\"],"
+                   "\"document\":\"{}\"}",
+                   T0, &em);
+    }
+    for (int i = 0; !e && i < FY_JOBS_DELETING_MAX; i++) {
+        snprintf(id, sizeof(id), "del%02d", i);
+        e = fy_job_delete(db, id, true, T0, &c, &em);
+    }
+    ok(e == FY_ERR_OK, "%d jobs being deleted", FY_JOBS_DELETING_MAX);
+    snprintf(id, sizeof(id), "del%02d", FY_JOBS_DELETING_MAX);
+    ok(fy_job_delete(db, id, true, T0, &c, &em) == FY_ERR_LIMIT_EXCEEDED &&
+           strcmp(job_status(id), "IN_PROGRESS") == 0,
+       "one more: LimitExceeded, job unchanged");
+    tick(T0 + 1);
+    ok(fy_job_delete(db, id, true, T0 + 2, &c, &em) == FY_ERR_OK, "accepted once purged");
+    fy_jobs_changed_clear(&c);
+}
+
 int main(void)
 {
     char path[] = "/tmp/fy-test-jobs-XXXXXX";
@@ -602,6 +631,7 @@ int main(void)
     test_cancel_delete_continuous();
     test_scheduled();
     test_windows_and_resume();
+    test_deleting_limit();
     fy_db_close(db);
     char side[64];
     unlink(path);

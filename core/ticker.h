@@ -1,0 +1,22 @@
+/* fleetyard core: a thread that calls a function at a fixed interval until stopped.
+ *
+ * fy_ticker_start runs fn(ctx) every interval_ms (the first call one interval after the
+ * start) on a new thread; fy_ticker_stop wakes it, waits for the call in progress to return and
+ * joins it. fn runs on the ticker's thread only. */
+#ifndef FY_CORE_TICKER_H
+#define FY_CORE_TICKER_H
+
+#include "core/err.h"
+
+struct fy_ticker;
+
+FY_NODISCARD fy_err fy_ticker_start(int interval_ms,
+                                    void (*fn)(void *ctx),
+                                    void *ctx,
+                                    struct fy_ticker **out,
+                                    struct fy_errmsg *em);
+
+/* Stops and frees t (NULL is a no-op). */
+void fy_ticker_stop(struct fy_ticker *t);
+
+#endif
