@@ -224,6 +224,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct http_req *h, 
         }
     }
     MHD_add_response_header(r, "x-amzn-RequestId", req->request_id);
+    api_audit_request(req, h->raw_uri, status, e);
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     fy_log(e ? FY_LOG_INFO : FY_LOG_DEBUG, "http", "%s %.200s -> %u %s (%.2f ms)%s%.200s",

@@ -56,6 +56,14 @@ api_jobs_list_reply(struct api_req *req, const char *key, json_t *items, char *n
  * shadow and jobs operations) when the levels allow it (api/logging.c). */
 void api_iotlog_request(struct api_req *req, fy_err e);
 
+/* True when (method, operation) only reads (GET, or an operation named Get*, List*, Describe*,
+ * Filter*, Search*, Test*); everything else is a change the audit trail records. */
+bool api_audit_is_read(const char *method, const char *op);
+/* Records a finished request that changes something (any outcome) in the log group
+ * fleetyard/audit, stream = access key: {time, accessKey, operation, method, resource (the
+ * path), requestId, status, outcome, errorType?, message?}. Takes a pooled connection itself. */
+void api_audit_request(struct api_req *req, const char *path, unsigned status, fy_err e);
+
 /* ---- shared by api/logs*.c (CloudWatch Logs, awsJson1_1) ---- */
 
 /* The AWS error type of e for the logs service (InvalidParameterException for bad input). */

@@ -23,7 +23,8 @@
 #include "core/site.h"
 
 #define FY_LOGS_IOT_GROUP        "AWSIotLogsV2"
-#define FY_LOGGING_TARGETS_MAX   1000         /* AWS: log targets per account */
+#define FY_AUDIT_GROUP           "fleetyard/audit" /* api/logs_audit.c */
+#define FY_LOGGING_TARGETS_MAX   1000              /* AWS: log targets per account */
 #define FY_LOGGING_NAME_MAX      128          /* target name length (thing group / client id) */
 #define FY_LOGS_GROUP_NAME_MAX   512          /* LogGroupName */
 #define FY_LOGS_STREAM_NAME_MAX  512          /* LogStreamName */

@@ -1,0 +1,101 @@
+/* The audit trail: every control-plane change (any request whose operation does not only read)
+ * is recorded when it finishes, whatever its outcome, in the log group fleetyard/audit (one
+ * stream per access key), readable with `aws logs filter-log-events`. Called from the one place
+ * every request ends (api/http.c respond). */
+#include <string.h>
+
+#include "api/api_int.h"
+#include "api/routes.h"
+#include "core/alloc.h"
+#include "core/fytime.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "logs/logs.h"
+
+static const char SQL_AUDIT_GROUP[] =
+    "INSERT OR IGNORE INTO log_groups(name, created, retention_days) VALUES (?, ?, NULL)";
+
+bool api_audit_is_read(const char *method, const char *op)
+{
+    static const char *const reads[] = {"Get", "List", "Describe", "Filter", "Search", "Test"};
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+        return true;
+    }
+    for (size_t i = 0; op && i < sizeof(reads) / sizeof(reads[0]); i++) {
+        if (strncmp(op, reads[i], strlen(reads[i])) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* What the request changed: the log group for the logs service, else the path (no query). */
+static json_t *resource_of(const struct api_req *req, const char *path)
+{
+    const char *grp = json_string_value(json_object_get(req->j_body, "logGroupName"));
+    if (req->svc == FY_SVC_LOGS && grp) {
+        return json_sprintf("log-group:%.512s", grp);
+    }
+    return json_stringn(path, strcspn(path, "?"));
+}
+
+static json_t *audit_to_json(const struct api_req *req, const char *path, unsigned status, fy_err e)
+{
+    json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:o, s:s, s:i, s:s}", "time",
+                          (json_int_t)fy_now_ms(), "accessKey", req->caller[0] ? req->caller : "-",
+                          "operation", req->op ? req->op : "-", "method", req->method, "resource",
+                          resource_of(req, path), "requestId", req->request_id, "status",
+                          (int)status, "outcome", e ? "Failure" : "Success");
+    if (j && e) {
+        json_object_set_new(j, "errorType", json_string(fy_err_type(e)));
+        json_object_set_new(j, "message", json_string(req->em.msg));
+    }
+    return j;
+}
+
+static fy_err
+record_tx(struct fy_db *db, const char *stream, const char *line, struct fy_errmsg *em)
+{
+    int64_t now = fy_now_ms();
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_AUDIT_GROUP, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 1, FY_AUDIT_GROUP);
+    sqlite3_bind_int64(st, 2, now);
+    int rc = sqlite3_step(st);
+    fy_stmt_done(st);
+    if (rc != SQLITE_DONE) {
+        return fy_db_err(db, rc, em);
+    }
+    return fy_logs_put(db, FY_AUDIT_GROUP, stream, now, now, line, em);
+}
+
+/* One transaction: one commit per audited request. */
+static fy_err record(struct fy_db *db, const char *stream, const char *line, struct fy_errmsg *em)
+{
+    FY_DB_RETURN_IN_TX(db, em, record_tx(db, stream, line, em));
+}
+
+void api_audit_request(struct api_req *req, const char *path, unsigned status, fy_err e)
+{
+    if (api_audit_is_read(req->method, req->op)) {
+        return;
+    }
+    json_t *j = audit_to_json(req, path, status, e);
+    char *line = j ? fy_json_dump(j) : NULL;
+    json_decref(j);
+    struct fy_errmsg em = {""};
+    int slot;
+    struct api_server *srv = (struct api_server *)req->srv;
+    struct fy_db *db = line ? api_pool_get(srv, &slot) : NULL;
+    const char *stream = fy_logs_valid_stream_name(req->caller) ? req->caller : "-";
+    if (!db || record(db, stream, line, &em) != FY_ERR_OK) {
+        fy_log(FY_LOG_ERROR, "audit", "cannot record %s %.200s: %s", req->method, path,
+               line ? em.msg : "out of memory");
+    }
+    if (db) {
+        api_pool_put(srv, slot);
+    }
+    fy_free(line);
+}

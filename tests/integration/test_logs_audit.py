@@ -1,0 +1,111 @@
+"""Issue 9, audit: every control-plane change (any operation that does not only read) is
+recorded when the request finishes, with its outcome, in the log group fleetyard/audit (one
+stream per access key), readable with `aws logs filter-log-events`. Completeness is checked
+against the route tables in api/*.c: every mutating route, called once, leaves a record."""
+import glob
+import json
+import os
+import re
+
+import pytest
+
+from conftest import ROOT, signed_request
+
+AUDIT = "fleetyard/audit"
+SERVICES = {"FY_SVC_IOT": "iot", "FY_SVC_DATA": "iotdata", "FY_SVC_JOBS": "iot-jobs-data",
+            "FY_SVC_LOGS": "logs"}
+READ_PREFIXES = ("Get", "List", "Describe", "Filter", "Search", "Test")
+ROW = re.compile(r'\{(FY_SVC_\w+),\s*"(\w+)",\s*"([^"]+)",\s*(\w+),\s*"(\w+)"\}')
+
+
+@pytest.fixture
+def logs(server, reset):
+    return server.client("logs")
+
+
+def records(logs, pattern=""):
+    out = []
+    pages = logs.get_paginator("filter_log_events").paginate(logGroupName=AUDIT,
+                                                             filterPattern=pattern)
+    for p in pages:
+        out += [dict(json.loads(e["message"]), stream=e["logStreamName"]) for e in p["events"]]
+    return out
+
+
+def routes():
+    rows = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "api", "*.c"))):
+        with open(path) as f:
+            rows += ROW.findall(f.read())
+    return rows
+
+
+def is_read(method, op):
+    return method in ("GET", "HEAD") or op.startswith(READ_PREFIXES)
+
+
+def test_change_recorded_with_outcome(iot, logs, server):
+    iot.create_thing(thingName="aud-1")
+    iot.update_thing(thingName="aud-1", attributePayload={"attributes": {"a": "1"}})
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.update_thing(thingName="aud-missing", attributePayload={"attributes": {"a": "1"}})
+    iot.describe_thing(thingName="aud-1")
+    iot.list_things()
+    rec = records(logs, '"aud-"')
+    ops = [(r["operation"], r["outcome"]) for r in rec]
+    assert ops == [("CreateThing", "Success"), ("UpdateThing", "Success"),
+                   ("UpdateThing", "Failure")]
+    key = server.env["AWS_ACCESS_KEY_ID"]
+    assert all(r["accessKey"] == key and r["stream"] == key for r in rec)
+    assert rec[0]["resource"] == "/things/aud-1" and rec[0]["status"] == 200
+    assert rec[2]["errorType"] == "ResourceNotFoundException" and rec[2]["status"] == 404
+    assert rec[0]["requestId"] and rec[0]["time"] > 0
+
+
+def test_logs_changes_name_the_group(logs):
+    logs.create_log_group(logGroupName="aud-g")
+    logs.put_retention_policy(logGroupName="aud-g", retentionInDays=1)
+    logs.describe_log_groups()
+    rec = records(logs, '"log-group:aud-g"')
+    assert [r["operation"] for r in rec] == ["CreateLogGroup", "PutRetentionPolicy"]
+
+
+def test_unauthenticated_change_is_recorded(server, logs):
+    import requests
+    r = requests.post(server.endpoint + "/things/aud-anon", data=b"{}", timeout=5)
+    assert r.status_code == 403
+    rec = records(logs, '"/things/aud-anon"')
+    assert len(rec) == 1 and rec[0]["outcome"] == "Failure" and rec[0]["status"] == 403
+
+
+def test_cli_reads_audit(aws, iot):
+    iot.create_thing(thingName="aud-cli")
+    r = aws("logs", "filter-log-events", "--log-group-name", AUDIT, "--filter-pattern",
+            '"CreateThing"')
+    assert r.rc == 0, r.err
+    assert any(json.loads(e["message"])["resource"] == "/things/aud-cli" for e in r.json["events"])
+
+
+def test_every_mutating_route_is_audited(server, reset, logs):
+    rows = routes()
+    assert len(rows) > 100
+    logs_ops = []
+    with open(os.path.join(ROOT, "api", "logs.c")) as f:
+        logs_ops = re.findall(r'\{FY_SVC_LOGS, "POST", "/", \w+, "(\w+)"\}', f.read())
+    expected = set()
+    for svc, method, pattern, _, op in rows:
+        if is_read(method, op) or op in ("Logs", "Reset"):
+            continue
+        path = re.sub(r"\{[^}]+\}", "audit-x", pattern)
+        signed_request(server, method, path, b"{}", service=SERVICES[svc])
+        expected.add(op)
+    for op in logs_ops:
+        if is_read("POST", op):
+            continue
+        signed_request(server, "POST", "/", b'{"logGroupName":"audit-x"}', service="logs",
+                       headers={"X-Amz-Target": "Logs_20140328." + op,
+                                "Content-Type": "application/x-amz-json-1.1"})
+        expected.add(op)
+    seen = {r["operation"] for r in records(logs)}
+    assert expected - seen == set(), sorted(expected - seen)
+    assert len(expected) > 50
