@@ -118,6 +118,7 @@ static fy_err run_handler(struct http_req *h, const struct api_route *route)
     req->db = api_pool_get(srv, &slot);
     fy_err e = route->fn(req);
     fy_db_rollback(req->db); /* a handler never leaves a transaction open */
+    api_iotlog_request(req, e);
     api_pool_put(srv, slot);
     req->db = NULL;
     /* a control-plane change may change what connected devices may do: hint the broker to

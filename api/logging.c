@@ -154,3 +154,25 @@ const struct api_route api_routes_logging[] = {
     {FY_SVC_IOT, "DELETE", "/v2LoggingLevel", h_delete_level, "DeleteV2LoggingLevel"},
     {0, NULL, NULL, NULL, NULL},
 };
+
+void api_iotlog_request(struct api_req *req, fy_err e)
+{
+    if (req->svc != FY_SVC_DATA && req->svc != FY_SVC_JOBS) {
+        return; /* v2 logs cover the device-facing data plane, not control-plane calls */
+    }
+    const char *thing = api_param(req, "thingName");
+    struct fy_iotlog_who who = {NULL, req->caller, NULL, thing};
+    json_t *j = json_object();
+    if (j && thing) {
+        json_object_set_new(j, "thingName", json_string(thing));
+    }
+    if (j && api_query(req, "name")) {
+        json_object_set_new(j, "deviceShadowName", json_string(api_query(req, "name")));
+    }
+    if (j && e) {
+        json_object_set_new(j, "reason", json_string(fy_err_type(e)));
+        json_object_set_new(j, "details", json_string(req->em.msg));
+    }
+    fy_iotlog_event(NULL, req->db, req->site, e ? FY_LL_ERROR : FY_LL_INFO,
+                    req->op ? req->op : "Unknown", "HTTP", e ? "Failure" : "Success", &who, j);
+}

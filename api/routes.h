@@ -52,6 +52,10 @@ FY_NODISCARD fy_err api_jobs_enum(struct api_req *req,
 FY_NODISCARD fy_err
 api_jobs_list_reply(struct api_req *req, const char *key, json_t *items, char *next, fy_err e);
 
+/* Records the AWS IoT v2 log event of a finished data-plane request (iot-data, iot-jobs-data:
+ * shadow and jobs operations) when the levels allow it (api/logging.c). */
+void api_iotlog_request(struct api_req *req, fy_err e);
+
 /* ---- shared by api/logs*.c (CloudWatch Logs, awsJson1_1) ---- */
 
 /* The AWS error type of e for the logs service (InvalidParameterException for bad input). */

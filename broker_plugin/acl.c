@@ -15,6 +15,7 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
+#include "broker_plugin/iotlog.h"
 #include "broker_plugin/plugin_int.h"
 #include "core/log.h"
 
@@ -99,13 +100,13 @@ int fy_plugin_on_acl_check(int event, void *event_data, void *userdata)
     }
     switch (ed->access) {
     case MOSQ_ACL_WRITE:
-        rc = check_publish(p, c, ed);
+        rc = fy_iotlog_acl(p, c, ed, check_publish(p, c, ed));
         return rc == MOSQ_ERR_SUCCESS ? rc : forbidden(c);
     case MOSQ_ACL_SUBSCRIBE:
-        rc = check(p, c, "iot:Subscribe", "topicfilter", ed->topic);
+        rc = fy_iotlog_acl(p, c, ed, check(p, c, "iot:Subscribe", "topicfilter", ed->topic));
         return rc == MOSQ_ERR_SUCCESS ? rc : forbidden(c);
     case MOSQ_ACL_READ:
-        return check(p, c, "iot:Receive", "topic", ed->topic);
+        return fy_iotlog_acl(p, c, ed, check(p, c, "iot:Receive", "topic", ed->topic));
     case MOSQ_ACL_UNSUBSCRIBE:
         return MOSQ_ERR_SUCCESS;
     default:

@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "broker_plugin/iotlog.h"
 #include "broker_plugin/plugin_int.h"
 #include "core/codec.h"
 #include "core/log.h"
@@ -167,6 +168,7 @@ int fy_plugin_on_basic_auth(int event, void *event_data, void *userdata)
     }
     fy_conns_drop_offline(&p->conns, client_id); /* this connection takes the session over */
     fy_err e = admit(p, ed->client, client_id, cert_id, &em);
+    fy_iotlog_connect(p, ed->client, client_id, cert_id, e);
     if (e) {
         fy_log(FY_LOG_WARN, "auth", "refused client %.128s from %s (certificate %s): %s", client_id,
                mosquitto_client_address(ed->client), cert_id, em.msg);

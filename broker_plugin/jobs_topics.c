@@ -13,6 +13,7 @@
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 
+#include "broker_plugin/iotlog.h"
 #include "broker_plugin/plugin_int.h"
 #include "core/alloc.h"
 #include "core/fytime.h"
@@ -91,6 +92,7 @@ void fy_jobs_serve(struct fy_plugin *p,
     double now = fy_now();
     memset(&r, 0, sizeof(r));
     fy_err e = run(p, t, ed, now, &r, &em);
+    fy_iotlog_jobs(p, ed, t->thing, (int)t->op, e);
     char *rejection = e ? fy_jobs_rejection(&r, e, em.msg, now) : NULL;
     if ((size_t)snprintf(topic, sizeof(topic), "%s/%s", ed->topic, e ? "rejected" : "accepted") <
         sizeof(topic)) {

@@ -19,6 +19,7 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
+#include "broker_plugin/iotlog.h"
 #include "broker_plugin/plugin_int.h"
 #include "core/alloc.h"
 #include "core/fytime.h"
@@ -94,6 +95,7 @@ static int on_disconnect(int event, void *event_data, void *userdata)
     struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
     if (c && !c->retired && !c->offline && !c->link) {
         fy_presence_disconnected(p, c);
+        fy_iotlog_disconnect(p, c);
     }
     if (c && !c->link && !mosquitto_client_clean_session(ed->client)) {
         fy_conns_offline(&p->conns, c, fy_now_ms());
@@ -144,6 +146,7 @@ static void plugin_destroy(struct fy_plugin *p)
             mosquitto_callback_unregister(p->pid, callbacks[i].event, callbacks[i].cb, NULL);
         }
         fy_conns_clear(&p->conns);
+        fy_iotlog_plugin_cleanup();
         fy_db_close(p->db);
         fy_free(p);
     }

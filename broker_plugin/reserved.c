@@ -15,6 +15,7 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
+#include "broker_plugin/iotlog.h"
 #include "broker_plugin/plugin_int.h"
 #include "core/fytime.h"
 #include "core/log.h"
@@ -58,6 +59,7 @@ static void serve_shadow(struct fy_plugin *p,
         return;
     }
     publish_reply(ed->topic, strlen(ed->topic), r.accepted ? "accepted" : "rejected", r.payload);
+    fy_iotlog_shadow(p, ed, t->thing, t->op, r.accepted);
     if (r.accepted && t->op == FY_SHADOW_OP_UPDATE) {
         /* prefix_len covers ".../update": the event topics hang off it */
         publish_reply(ed->topic, t->prefix_len, "documents", r.documents);

@@ -514,5 +514,11 @@ fy_err fy_jobs_release_now(struct fy_db *db,
         e = load_counts(db, &p, &c, em);
     }
     int64_t quota = e ? 0 : fy_rollout_quota(&p.cfg, &c.roll);
-    return e ? e : each_id(db, SQL_UNRELEASED, &p, quota < 16 ? quota : 16, release_one, em);
+    if (!e) {
+        e = each_id(db, SQL_UNRELEASED, &p, quota < 16 ? quota : 16, release_one, em);
+    }
+    if (!e && c.pending == 0 && strcmp(j.selection, "SNAPSHOT") == 0) {
+        e = fy_jobs_run(db, SQL_SET_STATUS, job, "COMPLETED", now, em); /* the last one finished */
+    }
+    return e;
 }

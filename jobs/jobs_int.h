@@ -155,8 +155,9 @@ FY_NODISCARD fy_err fy_job_template_apply(struct fy_db *db,
                                           struct fy_errmsg *em);
 
 /* Inside the caller's transaction, releases what job's rollout limits allow now (at most a
- * few executions; the engine does the rest), recording the things in changed. Used when a
- * device finishes an execution, so the next queued thing hears at once. */
+ * few executions; the engine does the rest), recording the things in changed, and completes a
+ * SNAPSHOT job whose last execution this was. Used when a device finishes an execution, so the
+ * next queued thing hears at once and DescribeJob is COMPLETED as soon as the last one ends. */
 FY_NODISCARD fy_err fy_jobs_release_now(struct fy_db *db,
                                         int64_t job,
                                         double now,

@@ -1,0 +1,129 @@
+/* AWS IoT v2 log events of MQTT actions: glue between the plugin's callbacks and logs/. */
+#include "broker_plugin/iotlog.h"
+
+#include <string.h>
+
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+
+#include "core/log.h"
+#include "logs/logs.h"
+
+/* The broker thread's level cache (the plugin is single-threaded and has one instance). */
+static struct fy_iotlog *plugin_log;
+static int64_t plugin_log_epoch = -1;
+
+void fy_iotlog_plugin_cleanup(void)
+{
+    fy_iotlog_free(plugin_log);
+    plugin_log = NULL;
+}
+
+static struct fy_iotlog *cache(const struct fy_plugin *p)
+{
+    if (!plugin_log) {
+        plugin_log = fy_iotlog_new();
+    }
+    if (p->security_epoch != plugin_log_epoch) {
+        fy_iotlog_invalidate(plugin_log);
+        plugin_log_epoch = p->security_epoch;
+    }
+    return plugin_log;
+}
+
+/* One event about a connection; j_fields stolen. */
+static void event(struct fy_plugin *p,
+                  const char *client_id,
+                  const char *cert_id,
+                  const struct mosquitto *client,
+                  enum fy_loglevel level,
+                  const char *type,
+                  bool ok,
+                  json_t *j_fields)
+{
+    struct fy_iotlog_who who = {client_id, cert_id && strcmp(cert_id, "-") != 0 ? cert_id : NULL,
+                                client ? mosquitto_client_address(client) : NULL, NULL};
+    fy_iotlog_event(cache(p), p->db, &p->site, level, type, "MQTT", ok ? "Success" : "Failure",
+                    &who, j_fields);
+}
+
+static json_t *failure(const char *details)
+{
+    return json_pack("{s:s, s:s}", "reason", "AUTHORIZATION_FAILURE", "details", details);
+}
+
+void fy_iotlog_connect(struct fy_plugin *p,
+                       const struct mosquitto *client,
+                       const char *client_id,
+                       const char *cert_id,
+                       fy_err e)
+{
+    event(p, client_id, cert_id, client, e ? FY_LL_ERROR : FY_LL_INFO, "Connect", !e,
+          e ? failure("Authorization Failure") : NULL);
+}
+
+void fy_iotlog_disconnect(struct fy_plugin *p, const struct fy_conn *c)
+{
+    static const char *const reasons[] = {"CONNECTION_LOST", "AUTH_ERROR", "FORBIDDEN_ACCESS"};
+    size_t r = (size_t)c->disconnect_reason;
+    json_t *j = json_pack("{s:s}", "disconnectReason",
+                          r < sizeof(reasons) / sizeof(reasons[0]) ? reasons[r] : "UNKNOWN");
+    event(p, c->client_id, c->cert_id, c->client, FY_LL_INFO, "Disconnect", true, j);
+}
+
+int fy_iotlog_acl(struct fy_plugin *p,
+                  const struct fy_conn *c,
+                  const struct mosquitto_evt_acl_check *ed,
+                  int rc)
+{
+    const char *type = ed->access == MOSQ_ACL_WRITE       ? "Publish-In"
+                       : ed->access == MOSQ_ACL_SUBSCRIBE ? "Subscribe"
+                       : ed->access == MOSQ_ACL_READ      ? "Publish-Out"
+                                                          : NULL;
+    bool ok = rc == MOSQ_ERR_SUCCESS;
+    if (!type || (ok && ed->access == MOSQ_ACL_READ)) {
+        return rc; /* successful deliveries are not logged: one event per subscriber */
+    }
+    json_t *j = ok ? json_object() : failure("Authorization Failure");
+    json_object_set_new(j, "topicName", json_string(ed->topic));
+    event(p, c ? c->client_id : mosquitto_client_id(ed->client), c ? c->cert_id : NULL, ed->client,
+          ok ? FY_LL_INFO : FY_LL_ERROR, type, ok, j);
+    return rc;
+}
+
+void fy_iotlog_shadow(struct fy_plugin *p,
+                      const struct mosquitto_evt_message *ed,
+                      const char *thing,
+                      int op,
+                      bool accepted)
+{
+    static const char *const ops[] = {"GetThingShadow", "UpdateThingShadow", "DeleteThingShadow"};
+    const struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
+    struct fy_iotlog_who who = {mosquitto_client_id(ed->client), c ? c->cert_id : NULL,
+                                mosquitto_client_address(ed->client), thing};
+    json_t *j = json_pack("{s:s, s:s}", "topicName", ed->topic, "deviceShadowName", thing);
+    fy_iotlog_event(cache(p), p->db, &p->site, accepted ? FY_LL_INFO : FY_LL_ERROR,
+                    op >= 0 && op < 3 ? ops[op] : "ShadowRequest", "MQTT",
+                    accepted ? "Success" : "Failure", &who, j);
+}
+
+void fy_iotlog_jobs(struct fy_plugin *p,
+                    const struct mosquitto_evt_message *ed,
+                    const char *thing,
+                    int op,
+                    fy_err e)
+{
+    static const char *const ops[] = {"GetPendingJobExecutions", "StartNextPendingJobExecution",
+                                      "DescribeJobExecution", "UpdateJobExecution"};
+    const struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
+    struct fy_iotlog_who who = {mosquitto_client_id(ed->client), c ? c->cert_id : NULL,
+                                mosquitto_client_address(ed->client), thing};
+    json_t *j = json_pack("{s:s, s:s}", "topicName", ed->topic, "thingName", thing);
+    if (j && e) {
+        json_object_set_new(j, "reason", json_string(fy_err_type(e)));
+    }
+    fy_iotlog_event(cache(p), p->db, &p->site, e ? FY_LL_ERROR : FY_LL_INFO,
+                    op >= 0 && op < 4 ? ops[op] : "JobsRequest", "MQTT", e ? "Failure" : "Success",
+                    &who, j);
+}
