@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -45,10 +46,38 @@ fy_err fy_db_exec(struct fy_db *db, const char *sql, struct fy_errmsg *em)
     return rc == SQLITE_OK ? FY_ERR_OK : fy_db_err(db, rc, em);
 }
 
+/* Busy handler: SQLite's own (sqlite3_busy_timeout) sleeps 1, 2, 5, 10... ms between tries,
+ * so a writer that meets another process's sub-millisecond transaction waits at least 1 ms and
+ * often 3-8 ms. Transactions here are short: retry every FY_DB_BUSY_SPIN_US at first, backing
+ * off to FY_DB_BUSY_SLEEP_MAX_US, and give up after about FY_DB_BUSY_TIMEOUT_MS. */
+static int busy_handler(void *arg, int tries)
+{
+    const long spin = FY_DB_BUSY_SPIN_US, slow = 10 * FY_DB_BUSY_SPIN_US;
+    const long n = FY_DB_BUSY_SPIN_TRIES;
+    long us, waited; /* this sleep, and the time slept before it */
+    (void)arg;
+    if (tries < n) {
+        us = spin;
+        waited = tries * spin;
+    } else if (tries < 2 * n) {
+        us = slow;
+        waited = n * spin + (tries - n) * slow;
+    } else {
+        us = FY_DB_BUSY_SLEEP_MAX_US;
+        waited = n * (spin + slow) + (tries - 2 * n) * us;
+    }
+    if (waited / 1000 >= FY_DB_BUSY_TIMEOUT_MS) {
+        return 0;
+    }
+    struct timespec ts = {0, us * 1000};
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
 static fy_err apply_pragmas(struct fy_db *db, struct fy_errmsg *em)
 {
     int on = 1;
-    sqlite3_busy_timeout(db->h, FY_DB_BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(db->h, busy_handler, NULL);
     sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, &on);
     sqlite3_extended_result_codes(db->h, 1);
     return fy_db_exec(db,

@@ -23,8 +23,11 @@
 
 #include "core/err.h"
 
-#define FY_DB_BUSY_TIMEOUT_MS 5000
-#define FY_DB_STMT_CACHE      512
+#define FY_DB_BUSY_TIMEOUT_MS   5000
+#define FY_DB_BUSY_SPIN_US      50 /* first retries when another connection holds the lock */
+#define FY_DB_BUSY_SPIN_TRIES   20 /* then 10x that for as many tries, then the maximum */
+#define FY_DB_BUSY_SLEEP_MAX_US 2000
+#define FY_DB_STMT_CACHE        512
 
 struct fy_db;
 

@@ -220,7 +220,17 @@ fy_err fy_events_take(struct fy_db *db,
                       size_t *taken,
                       struct fy_errmsg *em)
 {
+    static const char SQL_ANY[] = "SELECT 1 FROM event_outbox LIMIT 1";
     struct take_arg a = {fn, ctx, taken};
     *taken = 0;
-    return fy_db_run_tx(db, take_tx, &a, em);
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_ANY, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    int rc = sqlite3_step(st); /* no write lock while there is nothing to send */
+    fy_stmt_done(st);
+    if (rc == SQLITE_DONE) {
+        return FY_ERR_OK;
+    }
+    return rc == SQLITE_ROW ? fy_db_run_tx(db, take_tx, &a, em) : fy_db_err(db, rc, em);
 }
