@@ -36,25 +36,20 @@ static void publish(const char *client_id, const char *topic, const char *text)
     }
 }
 
+/* fy_jobs_notify_fn: publishes a thing's notify / notify-next to its subscribers. */
+static void publish_notify(void *ctx, const char *thing, const char *notify, const char *next)
+{
+    char topic[JOBS_TOPIC_MAX];
+    (void)ctx;
+    snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/notify", thing);
+    publish(NULL, topic, notify);
+    snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/notify-next", thing);
+    publish(NULL, topic, next);
+}
+
 void fy_jobs_publish_changes(struct fy_plugin *p, const struct fy_jobs_changed *c, double now)
 {
-    for (size_t i = 0; i < c->n; i++) {
-        const struct fy_jobs_thing_change *t = &c->items[i];
-        struct fy_errmsg em = {""};
-        char *notify = NULL, *next = NULL, topic[JOBS_TOPIC_MAX];
-        if (fy_jobs_notify_payloads(p->db, t->thing, now, t->notify ? &notify : NULL,
-                                    t->notify_next ? &next : NULL, &em) != FY_ERR_OK) {
-            fy_log(FY_LOG_ERROR, "jobs", "cannot build notifications of %.128s: %s", t->thing,
-                   em.msg);
-            continue;
-        }
-        snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/notify", t->thing);
-        publish(NULL, topic, notify);
-        snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/notify-next", t->thing);
-        publish(NULL, topic, next);
-        fy_free(notify);
-        fy_free(next);
-    }
+    fy_jobs_changed_each(p->db, c, now, publish_notify, NULL);
 }
 
 static fy_err run(struct fy_plugin *p,

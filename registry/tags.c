@@ -12,6 +12,8 @@ static const char SQL_GROUP_EXISTS[] = "SELECT 1 FROM thing_groups WHERE name = 
 static const char SQL_TYPE_EXISTS[] = "SELECT 1 FROM thing_types WHERE name = ?";
 static const char SQL_POLICY_EXISTS[] = "SELECT 1 FROM policies WHERE name = ?";
 static const char SQL_CA_EXISTS[] = "SELECT 1 FROM ca_certificates WHERE cert_id = ?";
+static const char SQL_JOB_EXISTS[] = "SELECT 1 FROM jobs WHERE job_id = ?1";
+static const char SQL_TEMPLATE_EXISTS[] = "SELECT 1 FROM job_templates WHERE template_id = ?1";
 static const char SQL_PUT[] = "INSERT INTO tags(arn, key, value) VALUES (?, ?, ?) "
                               "ON CONFLICT(arn, key) DO UPDATE SET value = excluded.value";
 static const char SQL_COUNT[] = "SELECT count(*) FROM tags WHERE arn = ?";
@@ -29,8 +31,8 @@ static bool valid_cert_id(const char *s)
     return n == 2 * FY_SHA256_LEN && s[n] == '\0';
 }
 
-/* Resource types that take tags (AWS also tags jobs, rules, billing groups... which fleetyard
- * does not have yet), and how to tell that one exists. Things take no tags in AWS IoT. */
+/* Resource types that take tags (AWS also tags rules, billing groups... which fleetyard does
+ * not have yet), and how to tell that one exists. Things take no tags in AWS IoT. */
 static const struct {
     const char *type;
     const char *exists_sql;
@@ -40,6 +42,8 @@ static const struct {
     {"thingtype", SQL_TYPE_EXISTS, fy_valid_thing_name},
     {"policy", SQL_POLICY_EXISTS, fy_valid_policy_name},
     {"cacert", SQL_CA_EXISTS, valid_cert_id},
+    {"job", SQL_JOB_EXISTS, fy_valid_job_id},
+    {"jobtemplate", SQL_TEMPLATE_EXISTS, fy_valid_job_id},
 };
 
 /* Characters (code points) of a UTF-8 string. */
@@ -227,7 +231,7 @@ static fy_err resolve(struct fy_db *db,
     if (t == sizeof(taggable) / sizeof(taggable[0])) {
         return fy_fail(em, FY_ERR_INVALID_REQUEST,
                        "Resources of type %.64s cannot be tagged (taggable here: thinggroup, "
-                       "thingtype, policy, cacert)",
+                       "thingtype, policy, cacert, job, jobtemplate)",
                        a.type);
     }
     if (!taggable[t].valid(a.resource)) {

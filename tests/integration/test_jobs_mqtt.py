@@ -101,3 +101,23 @@ def test_describe_next_and_rejections(agent, iot):
     rej = next_on(agent, p + "/j3/update/rejected")
     assert rej["code"] == "InvalidStateTransition"
     assert rej["executionState"]["status"] == "SUCCEEDED"
+
+
+def test_jobs_and_templates_take_tags(iot):
+    arn = iot.create_thing(thingName="tag-thing")["thingArn"]
+    job = iot.create_job(jobId="tagged", targets=[arn], document="{}",
+                         tags=[{"Key": "team", "Value": "a"}])
+    iot.tag_resource(resourceArn=job["jobArn"], tags=[{"Key": "env", "Value": "prod"}])
+    tags = {t["Key"]: t["Value"] for t in iot.list_tags_for_resource(
+        resourceArn=job["jobArn"])["tags"]}
+    assert tags == {"team": "a", "env": "prod"}
+    iot.untag_resource(resourceArn=job["jobArn"], tagKeys=["team"])
+    assert iot.list_tags_for_resource(resourceArn=job["jobArn"])["tags"] == [
+        {"Key": "env", "Value": "prod"}]
+    tpl = iot.create_job_template(jobTemplateId="tpl", description="d", document="{}")
+    iot.tag_resource(resourceArn=tpl["jobTemplateArn"], tags=[{"Key": "k", "Value": "v"}])
+    assert iot.list_tags_for_resource(resourceArn=tpl["jobTemplateArn"])["tags"] == [
+        {"Key": "k", "Value": "v"}]
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.tag_resource(resourceArn=job["jobArn"].replace("tagged", "nope"),
+                         tags=[{"Key": "k", "Value": "v"}])
