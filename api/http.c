@@ -84,7 +84,8 @@ authenticate(struct http_req *h, const char *path, const char *query, enum fy_se
 {
     struct api_req *req = &h->req;
     const struct api_server *srv = req->srv;
-    if (public_route(req->method, path) || api_health_public(req->method, path)) {
+    if (public_route(req->method, path) || api_health_public(req->method, path) ||
+        api_metrics_public(req->method, path)) {
         snprintf(req->caller, sizeof(req->caller), "public");
         *svc = FY_SVC_IOT;
         return FY_ERR_OK;

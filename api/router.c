@@ -13,7 +13,7 @@ static const struct api_route *const route_tables[] = {
     api_routes_jobs,          api_routes_jobs_exec,    api_routes_jobs_data,
     api_routes_job_templates, api_routes_index,        api_routes_dynamic_groups,
     api_routes_fleet_metrics, api_routes_logging,      api_routes_logs,
-    api_routes_health,
+    api_routes_health,        api_routes_metrics,
 };
 
 enum fy_service api_service_of(const char *s)

@@ -26,6 +26,7 @@ extern const struct api_route api_routes_fleet_metrics[];
 extern const struct api_route api_routes_logging[];
 extern const struct api_route api_routes_logs[];
 extern const struct api_route api_routes_health[];
+extern const struct api_route api_routes_metrics[];
 
 /* Finds the route for (svc, method, path); fills req->params. Returns FY_ERR_OK, or
  * FY_ERR_UNKNOWN_OPERATION / FY_ERR_METHOD_NOT_ALLOWED with req->em filled. svc may be
@@ -55,6 +56,8 @@ api_jobs_list_reply(struct api_req *req, const char *key, json_t *items, char *n
 
 /* True for the unsigned health endpoints (api/health.c). */
 bool api_health_public(const char *method, const char *path);
+/* True for the unsigned GET /fleetyard/metrics (api/metrics.c). */
+bool api_metrics_public(const char *method, const char *path);
 
 /* Records the AWS IoT v2 log event of a finished data-plane request (iot-data, iot-jobs-data:
  * shadow and jobs operations) when the levels allow it (api/logging.c). */

@@ -1,0 +1,61 @@
+"""Issue 9, metrics: GET /fleetyard/metrics, unsigned, Prometheus text format, with gauges read
+from the database at scrape time (connected devices, jobs and executions by status, stored log
+events, logged authorization failures, audited changes by status, database size); the values
+move with the fleet."""
+import re
+
+import requests
+
+from test_broker import devices, new_cert, wait_until, wd  # noqa: F401
+
+LINE = re.compile(r'^([a-z_]+)(\{[a-z_]+="(?:[^"\\]|\\.)*"\})? (-?\d+)$')
+
+
+def scrape(server):
+    r = requests.get(server.endpoint + "/fleetyard/metrics", timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
+    out = {}
+    for line in r.text.splitlines():
+        if line.startswith("#"):
+            assert re.match(r"^# (HELP|TYPE) [a-z_]+ ", line), line
+            continue
+        m = LINE.match(line)
+        assert m, line
+        out[m.group(1) + (m.group(2) or "")] = int(m.group(3))
+    return out
+
+
+def test_metrics_unsigned_and_moving(iot, server, wd, devices):
+    m = scrape(server)
+    assert m["fleetyard_connected_devices"] == 0
+    assert m["fleetyard_database_bytes"] > 0
+    _, _, crt, key = new_cert(iot, wd, "m")
+    d = devices(crt, key, "metrics-dev")
+    assert d.connect() == 0
+    wait_until(lambda: scrape(server)["fleetyard_connected_devices"] == 1)
+    iot.create_thing(thingName="metrics-t")
+    iot.create_job(jobId="metrics-job", targets=[iot.describe_thing(thingName="metrics-t")["thingArn"]],
+                   document="{}")
+    m = scrape(server)
+    assert m['fleetyard_jobs{status="IN_PROGRESS"}'] == 1
+    assert sum(v for k, v in m.items() if k.startswith("fleetyard_job_executions")) == 1
+    assert m['fleetyard_changes{status="200"}'] >= 2
+    assert m['fleetyard_log_events{log_group="fleetyard/audit"}'] >= 2
+    d.close()
+    wait_until(lambda: scrape(server)["fleetyard_connected_devices"] == 0)
+
+
+def test_denials_counted_when_logged(iot, server, wd, devices):
+    iot.set_v2_logging_options(defaultLogLevel="ERROR")
+    out = iot.create_keys_and_certificate(setAsActive=True)  # no policy: Connect refused
+    crt = wd.write("n.crt", out["certificatePem"])
+    key = wd.write("n.key", out["keyPair"]["PrivateKey"])
+    import time
+    time.sleep(1.2)  # the broker's level cache
+    assert devices(crt, key, "metrics-denied").connect() != 0
+    wait_until(lambda: scrape(server).get(
+        'fleetyard_authorization_denials_logged{event="Connect"}', 0) == 1)
+
+
+def test_only_get_is_unsigned(server):
+    assert requests.post(server.endpoint + "/fleetyard/metrics", timeout=5).status_code == 403
