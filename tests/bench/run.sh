@@ -37,3 +37,7 @@ if [[ -x $ROOT/build/fleetyard-sim ]]; then
     echo; echo "== bench_jobs"
     /usr/bin/python3 "$ROOT/tests/bench/bench_jobs.py" --build "$ROOT/build" --devices "${FY_BENCH_JOB_DEVICES:-10000}"
 fi
+# Fleet indexing at 100,000 things (issue 7): SearchIndex latencies next to full scans.
+echo; echo "== bench_index"
+FY_BUILD_DIR="$ROOT/build" /usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
+    "$ROOT/tests/bench/bench_index.py"

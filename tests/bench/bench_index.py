@@ -1,26 +1,27 @@
-"""Fleet indexing benchmark (runs only with FY_INDEX_BENCH=1; prints figures, asserts only that
-the answers are right): 100,000 things with attributes and shadows, SearchIndex latency p50/p99
+"""Fleet indexing benchmark (not part of the test suite; prints figures, asserts only that the
+answers are right): 100,000 things with attributes and shadows, SearchIndex latency p50/p99
 for a selective, a broad and a shadow-range query, each side by side with the same selection
 made by a full scan (a leading-wildcard or non-indexable form of the query), and the server's
 resident memory afterwards.
 
-    FY_INDEX_BENCH=1 FY_BUILD_DIR=build /usr/bin/python3 -m pytest -q -s \\
-        tests/integration/test_index_bench.py
+    FY_BUILD_DIR=build /usr/bin/python3 -m pytest -q -s -p no:cacheprovider \\
+        tests/bench/bench_index.py          (also run by tests/bench/run.sh)
 """
 import json
 import os
 import sqlite3
 import time
 
+import sys
+
 import pytest
 
-from conftest import Server
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from conftest import Server  # noqa: E402
 
 N = int(os.environ.get("FY_INDEX_BENCH_THINGS", "100000"))
 ROUNDS = 50
 
-pytestmark = pytest.mark.skipif(os.environ.get("FY_INDEX_BENCH") != "1",
-                                reason="benchmark: set FY_INDEX_BENCH=1")
 
 
 def populate(server):
