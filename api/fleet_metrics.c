@@ -148,20 +148,7 @@ static fy_err h_datapoints(struct api_req *req)
     return e ? e : api_reply(req, j);
 }
 
-/* GET /metrics: the latest fleet metric values for Prometheus. */
-static fy_err h_prometheus(struct api_req *req)
-{
-    char *text = NULL;
-    size_t len = 0;
-    fy_err e = fy_metric_prometheus(req->db, &text, &len, &req->em);
-    if (!e) {
-        api_reply_raw(req, text, len, "text/plain; version=0.0.4; charset=utf-8");
-    }
-    return e;
-}
-
 const struct api_route api_routes_fleet_metrics[] = {
-    {FY_SVC_IOT, "GET", "/metrics", h_prometheus, "GetFleetMetricsPrometheus"},
     {FY_SVC_IOT, "GET", "/fleet-metrics", h_list, "ListFleetMetrics"},
     {FY_SVC_IOT, "PUT", "/fleet-metric/{metricName}", h_create, "CreateFleetMetric"},
     {FY_SVC_IOT, "GET", "/fleet-metric/{metricName}", h_describe, "DescribeFleetMetric"},

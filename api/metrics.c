@@ -1,11 +1,12 @@
-/* GET /fleetyard/metrics: operational gauges in the Prometheus text format, read from the
- * database at scrape time (unsigned like the health endpoints: scrapers do not sign). The fleet
- * metrics of index/ are served by GET /metrics (api/fleet_metrics.c). */
+/* GET /metrics (and its older name /fleetyard/metrics): operational gauges and the latest
+ * fleet metric values (index/) in the Prometheus text format, read from the database at scrape
+ * time, unsigned like the health endpoints: Prometheus scrapers do not sign. */
 #include <string.h>
 
 #include "api/api.h"
 #include "api/routes.h"
 #include "core/alloc.h"
+#include "index/index.h"
 #include "logs/logs.h"
 
 #define METRICS_MAX (1024 * 1024)
@@ -76,6 +77,15 @@ static fy_err h_metrics(struct api_req *req)
     for (size_t i = 0; !e && i < sizeof(families) / sizeof(families[0]); i++) {
         e = family_out(req, &families[i], &b);
     }
+    char *fleet = NULL;
+    size_t fleet_len = 0;
+    if (!e) {
+        e = fy_metric_prometheus(req->db, &fleet, &fleet_len, &req->em);
+    }
+    if (!e && fy_buf_append(&b, fleet, fleet_len)) {
+        e = fy_fail(&req->em, FY_ERR_NOMEM, "metrics output too large");
+    }
+    fy_free(fleet);
     if (e) {
         fy_buf_free(&b);
         return e;
@@ -86,10 +96,12 @@ static fy_err h_metrics(struct api_req *req)
 
 bool api_metrics_public(const char *method, const char *path)
 {
-    return strcmp(method, "GET") == 0 && strcmp(path, "/fleetyard/metrics") == 0;
+    return strcmp(method, "GET") == 0 &&
+           (strcmp(path, "/metrics") == 0 || strcmp(path, "/fleetyard/metrics") == 0);
 }
 
 const struct api_route api_routes_metrics[] = {
+    {FY_SVC_IOT, "GET", "/metrics", h_metrics, "GetMetrics"},
     {FY_SVC_IOT, "GET", "/fleetyard/metrics", h_metrics, "GetMetrics"},
     {0, NULL, NULL, NULL, NULL},
 };

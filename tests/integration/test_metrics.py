@@ -59,3 +59,13 @@ def test_denials_counted_when_logged(iot, server, wd, devices):
 
 def test_only_get_is_unsigned(server):
     assert requests.post(server.endpoint + "/fleetyard/metrics", timeout=5).status_code == 403
+
+
+def test_metrics_is_the_prometheus_endpoint_with_fleet_metrics(server, iot):
+    """GET /metrics (unsigned) carries the server's gauges and the fleet metrics of index/."""
+    r = requests.get(server.endpoint + "/metrics", timeout=5)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("text/plain")
+    assert "fleetyard_connected_devices" in r.text and "fleetyard_jobs" in r.text
+    assert requests.get(server.endpoint + "/fleetyard/metrics", timeout=5).text.split("\n")[0] \
+        == r.text.split("\n")[0]
