@@ -34,6 +34,54 @@ const char *fy_err_name(fy_err e)
     return err_name[e];
 }
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF), or 0 when the bytes there are not one. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (c < 0x80) {
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        lo = c == 0xe0 ? 0xa0 : 0x80;
+        hi = c == 0xed ? 0x9f : 0xbf;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        lo = c == 0xf0 ? 0x90 : 0x80;
+        hi = c == 0xf4 ? 0x8f : 0xbf;
+    } else {
+        return 0;
+    }
+    if (s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 2; i < n; i++) {
+        if (s[i] < 0x80 || s[i] > 0xbf) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+/* Replaces every byte that is not part of well-formed UTF-8 by '?': a message may quote
+ * client input (and truncation may cut a character in two), and it ends up in JSON. */
+static void utf8_repair(unsigned char *s)
+{
+    while (*s) {
+        size_t n = utf8_seq(s);
+        if (n == 0) {
+            *s++ = '?';
+        } else {
+            s += n;
+        }
+    }
+}
+
 FY_PRINTF(2, 0) static void errmsg_vset(struct fy_errmsg *em, const char *fmt, va_list ap)
 {
     if (!em) {
@@ -45,6 +93,7 @@ FY_PRINTF(2, 0) static void errmsg_vset(struct fy_errmsg *em, const char *fmt, v
             *p = '?';
         }
     }
+    utf8_repair((unsigned char *)em->msg);
 }
 
 void fy_errf(struct fy_errmsg *em, const char *fmt, ...)

@@ -113,6 +113,7 @@ def test_version_conflict_changes_nothing(dev, data):
 
 @pytest.mark.parametrize("body,code,msg", [
     (b"{not json", 400, "Invalid JSON"),
+    (b'"\\\xde\xa1', 400, "Invalid JSON"),  # non-ASCII bytes in malformed JSON
     (b'{"clientToken":"x"}', 400, "Missing required node: state"),
     (b'{"state":[]}', 400, "State node must be an object"),
     (b'{"state":{"desired":{"a":[1,null]}}}', 400, "State contains an invalid node"),

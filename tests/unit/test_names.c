@@ -85,8 +85,32 @@ static void test_numbers(void)
     ok(fy_parse_i64_full("", 0, 10, &v) == -1, "empty rejected");
 }
 
+/* Error messages are always valid UTF-8 (they quote client input and end up in JSON). */
+static void test_errmsg_utf8(void)
+{
+    static const struct {
+        const char *in, *out;
+    } rows[] = {
+        {"plain", "plain"},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+        {"\"\\\xde'", "\"\\?'"},              /* a lead byte, then a non-continuation */
+        {"\xde\xa1", "\xde\xa1"},             /* U+07A1 is fine */
+        {"cut \xe2\x82", "cut ??"},           /* a character cut in two */
+        {"\xc0\xaf overlong", "?? overlong"}, /* overlong form */
+        {"\xed\xa0\x80 surrogate", "??? surrogate"},
+        {"\xf4\x90\x80\x80 too high", "???? too high"},
+        {"tab\tnl\n", "tab?nl?"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct fy_errmsg em;
+        fy_errf(&em, "%s", rows[i].in);
+        ok(strcmp(em.msg, rows[i].out) == 0, "error text repaired: row %zu -> %s", i, em.msg);
+    }
+}
+
 int main(void)
 {
+    test_errmsg_utf8();
     test_things();
     test_others();
     test_arn();
