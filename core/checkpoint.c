@@ -34,7 +34,7 @@ fy_db_checkpointer_start(const char *path, struct fy_db_checkpointer **out, stru
     }
     fy_err e = fy_db_open(path, &c->db, em);
     if (!e) {
-        e = fy_ticker_start(FY_DB_CKPT_INTERVAL_MS, checkpoint_once, c->db, &c->ticker, em);
+        e = fy_ticker_start(FY_DB_CKPT_INTERVAL_MS, false, checkpoint_once, c->db, &c->ticker, em);
     }
     if (e) {
         fy_db_close(c->db);

@@ -15,6 +15,7 @@ struct fy_ticker {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool stop;
+    bool first_now;
 };
 
 static void deadline_in(struct timespec *ts, long ns)
@@ -31,6 +32,9 @@ static void deadline_in(struct timespec *ts, long ns)
 static void *run(void *arg)
 {
     struct fy_ticker *t = arg;
+    if (t->first_now) {
+        t->fn(t->ctx);
+    }
     pthread_mutex_lock(&t->lock);
     while (!t->stop) {
         struct timespec ts;
@@ -47,8 +51,12 @@ static void *run(void *arg)
     return NULL;
 }
 
-fy_err fy_ticker_start(
-    int interval_ms, void (*fn)(void *ctx), void *ctx, struct fy_ticker **out, struct fy_errmsg *em)
+fy_err fy_ticker_start(int interval_ms,
+                       bool first_now,
+                       void (*fn)(void *ctx),
+                       void *ctx,
+                       struct fy_ticker **out,
+                       struct fy_errmsg *em)
 {
     struct fy_ticker *t = fy_calloc(1, sizeof(*t));
     *out = NULL;
@@ -58,6 +66,7 @@ fy_err fy_ticker_start(
     t->fn = fn;
     t->ctx = ctx;
     t->interval_ns = (long)interval_ms * 1000000L;
+    t->first_now = first_now;
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->cond, NULL);
     if (pthread_create(&t->thread, NULL, run, t) != 0) {

@@ -1,16 +1,19 @@
 /* fleetyard core: a thread that calls a function at a fixed interval until stopped.
  *
- * fy_ticker_start runs fn(ctx) every interval_ms (the first call one interval after the
- * start) on a new thread; fy_ticker_stop wakes it, waits for the call in progress to return and
- * joins it. fn runs on the ticker's thread only. */
+ * fy_ticker_start runs fn(ctx) every interval_ms on a new thread (the first call at once when
+ * first_now, else one interval after the start); fy_ticker_stop wakes it, waits for the call in
+ * progress to return and joins it. fn runs on the ticker's thread only. */
 #ifndef FY_CORE_TICKER_H
 #define FY_CORE_TICKER_H
+
+#include <stdbool.h>
 
 #include "core/err.h"
 
 struct fy_ticker;
 
 FY_NODISCARD fy_err fy_ticker_start(int interval_ms,
+                                    bool first_now,
                                     void (*fn)(void *ctx),
                                     void *ctx,
                                     struct fy_ticker **out,

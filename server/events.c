@@ -131,7 +131,7 @@ fy_err fy_events_start(const char *db_path,
     }
     ev->link = link;
     ev->site = *site;
-    e = fy_ticker_start(FY_EVENTS_POLL_MS, drain, ev, &ev->ticker, em);
+    e = fy_ticker_start(FY_EVENTS_POLL_MS, false, drain, ev, &ev->ticker, em);
     if (e) {
         fy_db_close(ev->db);
         fy_free(ev);
