@@ -176,7 +176,9 @@ static void usage(void)
     for (size_t i = 0; i < NOPTIONS; i++) {
         printf("  --%-24s %s\n", options[i].name, options[i].help);
     }
-    printf("\nA config file holds the same options as `name = value` lines.\n");
+    printf("\nA config file holds the same options as `name = value` lines.\n"
+           "Subcommands: fleetyard-server backup --out FILE | restore --from FILE "
+           "(see backup --help).\n");
 }
 
 static fy_err validate(const struct fy_config *cfg, struct fy_errmsg *em)

@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/site.h"
 
+#define FY_VERSION                  "0.1.0"
 #define FY_DEFAULT_HTTP_PORT        8080
 #define FY_DEFAULT_MQTT_PORT        8883
 #define FY_DEFAULT_THREADS          4

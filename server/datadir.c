@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +29,39 @@ fy_err fy_datadir_prepare(const struct fy_config *cfg, struct fy_errmsg *em)
                        cfg->data_dir, strerror(errno));
     }
     return FY_ERR_OK;
+}
+
+fy_err fy_datadir_lock(const struct fy_config *cfg, int *fd, struct fy_errmsg *em)
+{
+    char path[FY_PATH_MAX + 32], pid[32] = "";
+    fy_datadir_path(cfg, "fleetyard.lock", path, sizeof(path));
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (*fd < 0) {
+        return fy_fail(em, FY_ERR_INTERNAL, "cannot open %.200s: %s", path, strerror(errno));
+    }
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        ssize_t n = read(*fd, pid, sizeof(pid) - 1);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(*fd);
+        *fd = -1;
+        return fy_fail(em, FY_ERR_CONFLICT,
+                       "data directory %.200s is in use by another process (pid %s: a running "
+                       "fleetyard-server or a restore)",
+                       cfg->data_dir, pid[0] ? pid : "unknown");
+    }
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    /* The pid only helps a person reading the error above; the flock is what counts. */
+    bool wrote = ftruncate(*fd, 0) == 0 && pwrite(*fd, pid, (size_t)len, 0) == len;
+    (void)wrote;
+    return FY_ERR_OK;
+}
+
+void fy_datadir_unlock(int fd)
+{
+    if (fd >= 0) {
+        close(fd);
+    }
 }
 
 /* Fills out[0..n) with random characters of alphabet. */

@@ -18,6 +18,15 @@ struct fy_credentials {
 /* Creates the data directory (mode 0700) if missing. */
 FY_NODISCARD fy_err fy_datadir_prepare(const struct fy_config *cfg, struct fy_errmsg *em);
 
+/* Takes <data dir>/fleetyard.lock (flock, exclusive, non-blocking) and records the holder's pid
+ * in it. The lock lasts while *fd stays open (close-on-exec: the supervised mosquitto does not
+ * inherit it) and goes with the process, even on SIGKILL. FY_ERR_CONFLICT when another process
+ * (a running fleetyard-server, a restore) holds it. */
+FY_NODISCARD fy_err fy_datadir_lock(const struct fy_config *cfg, int *fd, struct fy_errmsg *em);
+
+/* Releases a lock from fy_datadir_lock (fd < 0: nothing). */
+void fy_datadir_unlock(int fd);
+
 /* Loads <data dir>/credentials, generating it (mode 0600) on first start. */
 FY_NODISCARD fy_err fy_datadir_credentials(const struct fy_config *cfg,
                                            struct fy_credentials *out,

@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "pki/pki.h"
+#include "server/backup.h"
 #include "server/broker.h"
 #include "server/config.h"
 #include "server/datadir.h"
@@ -22,7 +23,6 @@
 #include "server/link.h"
 #include "server/scheduler.h"
 
-#define FY_VERSION       "0.1.0"
 #define FY_UNIX_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) on Linux */
 
 static fy_err migrate(const char *db_path, struct fy_errmsg *em)
@@ -78,6 +78,7 @@ struct fy_running {
     struct fy_link *link;
     struct fy_events *events; /* publishes the event outbox through the link */
     struct fy_scheduler *scheduler;
+    int lock_fd;       /* <data dir>/fleetyard.lock, held while running (-1: not taken) */
     char link_dir[64]; /* a private directory for the link socket when the data dir's path is
                           too long for one, else "" */
 };
@@ -185,6 +186,9 @@ static fy_err start(const struct fy_config *cfg, struct fy_running *run, struct 
     fy_datadir_path(cfg, "fleetyard.db", db_path, sizeof(db_path));
     fy_err e = fy_datadir_prepare(cfg, em);
     if (!e) {
+        e = fy_datadir_lock(cfg, &run->lock_fd, em);
+    }
+    if (!e) {
         e = fy_datadir_credentials(cfg, &creds, em);
     }
     if (!e) {
@@ -240,6 +244,7 @@ static void stop_all(struct fy_running *run)
         rmdir(run->link_dir);
     }
     fy_pki_ca_free(run->ca);
+    fy_datadir_unlock(run->lock_fd);
 }
 
 int main(int argc, char **argv)
@@ -248,9 +253,13 @@ int main(int argc, char **argv)
     struct fy_errmsg em = {""};
     struct fy_running run;
     memset(&run, 0, sizeof(run));
+    run.lock_fd = -1;
     bool exit_now;
     sigset_t set;
     fy_json_init();
+    if (argc > 1 && fy_backup_is_command(argv[1])) {
+        return fy_backup_command(argc - 1, argv + 1);
+    }
     if (fy_config_load(&cfg, argc, argv, &exit_now, &em)) {
         fprintf(stderr, "fleetyard-server: %s\n", em.msg);
         return 2;
