@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/db.h"
 #include "core/json.h"
+#include "core/names.h"
 #include "server/archive.h"
 #include "server/backup_int.h"
 #include "server/datadir.h"
@@ -120,7 +121,8 @@ fy_err fy_backup_verify_db(const char *path, int *version, struct fy_errmsg *em)
 }
 
 /* Copies src (inside its open read transaction) into dst, a step at a time. */
-static fy_err copy_pages(sqlite3 *src, sqlite3 *dst, struct backup_info *bi, struct fy_errmsg *em)
+static fy_err
+copy_pages(sqlite3 *src, sqlite3 *dst, int step, struct backup_info *bi, struct fy_errmsg *em)
 {
     sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
     if (!b) {
@@ -128,7 +130,7 @@ static fy_err copy_pages(sqlite3 *src, sqlite3 *dst, struct backup_info *bi, str
     }
     int rc, busy = 0;
     do {
-        rc = sqlite3_backup_step(b, FY_BACKUP_STEP_PAGES);
+        rc = sqlite3_backup_step(b, step);
         bi->steps++;
         busy += (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
         if (rc != SQLITE_DONE) {
@@ -146,8 +148,11 @@ static fy_err copy_pages(sqlite3 *src, sqlite3 *dst, struct backup_info *bi, str
 }
 
 /* Snapshots the database at src_path into the new file dst_path (see backup.h). */
-static fy_err
-snapshot(const char *src_path, const char *dst_path, struct backup_info *bi, struct fy_errmsg *em)
+static fy_err snapshot(const char *src_path,
+                       const char *dst_path,
+                       int step,
+                       struct backup_info *bi,
+                       struct fy_errmsg *em)
 {
     sqlite3 *src = NULL, *dst = NULL;
     fy_err e = FY_ERR_OK;
@@ -173,7 +178,7 @@ snapshot(const char *src_path, const char *dst_path, struct backup_info *bi, str
         }
     }
     if (!e) {
-        e = copy_pages(src, dst, bi, em);
+        e = copy_pages(src, dst, step, bi, em);
     }
     sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
     sqlite3_close_v2(dst);
@@ -328,7 +333,7 @@ run_backup(const struct fy_backup_cmd *c, struct backup_info *bi, struct fy_errm
     snprintf(db_tmp, sizeof(db_tmp), "%s.db-tmp", c->file);
     unlink(tmp);
     unlink(db_tmp);
-    fy_err e = snapshot(src, db_tmp, bi, em);
+    fy_err e = snapshot(src, db_tmp, c->step_pages, bi, em);
     int version = -1;
     if (!e) {
         e = fy_backup_verify_db(db_tmp, &version, em);
@@ -369,14 +374,16 @@ static int backup_main(const struct fy_backup_cmd *c)
     return e ? 1 : 0;
 }
 
-static void usage(const char *cmd)
+static void usage(void)
 {
-    printf("usage: fleetyard-server backup --out FILE [--data-dir DIR] [--config FILE]\n"
+    printf("usage: fleetyard-server backup --out FILE [--data-dir DIR] [--config FILE] "
+           "[--step-pages N]\n"
            "       fleetyard-server restore --from FILE [--data-dir DIR] [--config FILE]\n\n"
            "backup copies a running or stopped instance (database snapshot, pki/, credentials,\n"
            "the --config file) into one SQLite archive; restore puts one back into a data\n"
-           "directory no server is using. Both print a JSON summary. (%s)\n",
-           cmd);
+           "directory no server is using. Both print a JSON summary. --step-pages: database pages\n"
+           "copied per step, with a 1 ms pause between steps (default %d).\n",
+           FY_BACKUP_STEP_PAGES);
 }
 
 /* Splits our own option (--out or --from) from the server options, which go through the
@@ -385,6 +392,7 @@ static int parse(int argc, char **argv, struct fy_backup_cmd *c, bool *done)
 {
     struct fy_errmsg em = {""};
     const char *own = strcmp(argv[0], "backup") == 0 ? "--out" : "--from";
+    const char *step = NULL;
     char **rest = fy_calloc((size_t)argc + 1, sizeof(char *));
     int n = 0;
     if (!rest) {
@@ -394,10 +402,13 @@ static int parse(int argc, char **argv, struct fy_backup_cmd *c, bool *done)
     memset(c, 0, sizeof(*c));
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(argv[0]);
+            usage();
             *done = true;
         } else if (strcmp(argv[i], own) == 0 && i + 1 < argc) {
             c->file = argv[++i];
+        } else if (strcmp(own, "--out") == 0 && strcmp(argv[i], "--step-pages") == 0 &&
+                   i + 1 < argc) {
+            step = argv[++i];
         } else {
             if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
                 c->config_path = argv[i + 1];
@@ -408,6 +419,12 @@ static int parse(int argc, char **argv, struct fy_backup_cmd *c, bool *done)
     bool exit_now = false;
     fy_err e = *done ? FY_ERR_OK : fy_config_load(&c->cfg, n, rest, &exit_now, &em);
     fy_free(rest);
+    int64_t pages = FY_BACKUP_STEP_PAGES;
+    if (!e && step && fy_parse_i64_full(step, 1, FY_BACKUP_STEP_PAGES_MAX, &pages) != 0) {
+        e = fy_fail(&em, FY_ERR_INVALID_REQUEST, "--step-pages: '%.32s' is not a number in 1..%d",
+                    step, FY_BACKUP_STEP_PAGES_MAX);
+    }
+    c->step_pages = (int)pages;
     if (!e && !*done && !c->file) {
         e = fy_fail(&em, FY_ERR_INVALID_REQUEST, "%s FILE is required (see --help)", own);
     }

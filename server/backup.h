@@ -28,10 +28,11 @@
 
 #include <stdbool.h>
 
-#define FY_BACKUP_FORMAT        1
-#define FY_BACKUP_STEP_PAGES    256  /* pages per sqlite3_backup_step (1 MiB with 4 KiB pages) */
-#define FY_BACKUP_STEP_SLEEP_US 1000 /* pause between steps */
-#define FY_BACKUP_BUSY_TRIES    5000 /* steps that may meet a locked database (~5 s) */
+#define FY_BACKUP_FORMAT         1
+#define FY_BACKUP_STEP_PAGES     256 /* pages per sqlite3_backup_step (1 MiB with 4 KiB pages) */
+#define FY_BACKUP_STEP_PAGES_MAX 1000000 /* --step-pages bound */
+#define FY_BACKUP_STEP_SLEEP_US  1000    /* pause between steps */
+#define FY_BACKUP_BUSY_TRIES     5000    /* steps that may meet a locked database (~5 s) */
 
 /* "backup" or "restore". */
 bool fy_backup_is_command(const char *arg);

@@ -22,6 +22,7 @@ struct fy_backup_cmd {
     struct fy_config cfg;
     const char *file;        /* --out FILE / --from FILE */
     const char *config_path; /* --config FILE, or NULL */
+    int step_pages;          /* --step-pages N (backup): pages per backup step */
 };
 
 /* Checks the database at path: PRAGMA integrity_check must say ok; *version gets its
