@@ -34,18 +34,26 @@ path_in(const struct restore *r, const char *name, const char *suffix, char *buf
     snprintf(buf, n, "%s/%s%s", r->c->cfg.data_dir, name, suffix);
 }
 
-/* Removes a directory holding only files (the staged or replaced pki/); missing is fine. */
-static void remove_flat_dir(const char *dir)
+/* Removes a staged or replaced pki/ directory: its files and the subdirectories up to depth
+ * below it (pki/cas, which the broker plugin rebuilds from the database). Missing is fine;
+ * symbolic links are removed, never followed. */
+static void remove_tree(const char *dir, int depth)
 {
     char path[FY_PATH_MAX + 64 + 260];
+    struct stat st;
     DIR *d = opendir(dir);
     if (!d) {
         return;
     }
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-            snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
+            continue;
+        }
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (depth > 0 && lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            remove_tree(path, depth - 1);
+        } else {
             unlink(path);
         }
     }
@@ -63,9 +71,9 @@ static void clear_stage(const struct restore *r)
         unlink(path);
     }
     path_in(r, FY_BACKUP_PKI, STAGE, path, sizeof(path));
-    remove_flat_dir(path);
+    remove_tree(path, 1);
     path_in(r, FY_BACKUP_PKI, ".old" STAGE, path, sizeof(path));
-    remove_flat_dir(path);
+    remove_tree(path, 1);
 }
 
 /* Every entry must be one fleetyard writes: nothing lands outside the data directory. */
@@ -188,7 +196,7 @@ static fy_err install_pki(const struct restore *r, struct fy_errmsg *em)
     if (!e) {
         e = move(staged, live, em);
     }
-    remove_flat_dir(old);
+    remove_tree(old, 1);
     return e;
 }
 

@@ -207,9 +207,16 @@ def test_restore_refused_while_server_runs(tmp_path):
         s.client("iot").describe_thing(thingName="keep-me")
     finally:
         s.stop()
-    # Once the server is gone the same restore goes through.
+    # Once the server is gone the same restore goes through, replacing pki/ (and the
+    # pki/cas directory the broker keeps there) and leaving nothing staged behind.
+    assert os.path.isdir(os.path.join(s.data_dir, "pki", "cas"))
     r = restore(s.data_dir, tmp_path / "b.fyb")
     assert r.returncode == 0, r.stderr
+    assert not [n for n in os.listdir(s.data_dir) if "restore-tmp" in n]
+    assert os.path.exists(os.path.join(s.data_dir, "pki", "ca.key"))
+    s.start()
+    s.client("iot").describe_thing(thingName="keep-me")
+    s.stop()
     s.cleanup()
 
 
