@@ -1,5 +1,6 @@
-/* SQLite layer: pragmas, migrations by user_version, refusing a newer database, statement
- * cache, constraint mapping. */
+/* SQLite layer: pragmas, migrations by user_version (from every older version; a failing
+ * migration leaves the database as it was), refusing a newer database, statement cache,
+ * constraint mapping. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/db.h"
+#include "core/log.h"
 #include "tests/unit/tap.h"
 
 static int scalar(struct fy_db *db, const char *sql)
@@ -130,6 +132,81 @@ static void test_checkpointer(struct fy_db *db, const char *path)
     ok(scalar(db, "SELECT count(*) FROM settings WHERE key LIKE 'ck%'") == n, "data intact");
 }
 
+/* ---- upgrades (README "Upgrading") ---- */
+
+static void remove_db(const char *path)
+{
+    char p[128];
+    unlink(path);
+    snprintf(p, sizeof(p), "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", path);
+    unlink(p);
+}
+
+/* A database as a binary that knew migrations 1..k left it, with one row written at k. */
+static struct fy_db *db_at(const char *path, int k)
+{
+    struct fy_db *db;
+    struct fy_errmsg em;
+    char bump[64];
+    remove_db(path);
+    if (fy_db_open(path, &db, &em) != FY_ERR_OK) {
+        return NULL;
+    }
+    for (int i = 0; i < fy_migration_count && fy_migrations[i].version <= k; i++) {
+        if (fy_db_exec(db, fy_migrations[i].sql, &em) != FY_ERR_OK) {
+            fy_db_close(db);
+            return NULL;
+        }
+    }
+    snprintf(bump, sizeof(bump), "PRAGMA user_version=%d", k);
+    if (fy_db_exec(db, bump, &em) != FY_ERR_OK ||
+        fy_db_exec(db,
+                   "INSERT INTO things(name, thing_id, creation_date, modified_date) "
+                   "VALUES ('old-thing', 'id-1', 1, 1)",
+                   &em) != FY_ERR_OK) {
+        fy_db_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+static void test_from_each_version(const char *path)
+{
+    struct fy_errmsg em;
+    int latest = fy_db_schema_version();
+    for (int k = 1; k < latest; k++) {
+        struct fy_db *db = db_at(path, k);
+        fy_err e = db ? fy_db_migrate(db, &em) : FY_ERR_INTERNAL;
+        ok(!e && scalar(db, "PRAGMA user_version") == latest &&
+               scalar(db, "SELECT count(*) FROM things WHERE name = 'old-thing'") == 1,
+           "from version %d to %d, data kept", k, latest);
+        fy_db_close(db);
+    }
+}
+
+/* Migration 1 creates thing_types; a table of that name already there makes it fail. */
+static void test_failed_migration_rolls_back(const char *path)
+{
+    struct fy_db *db;
+    struct fy_errmsg em;
+    remove_db(path);
+    if (!ok(fy_db_open(path, &db, &em) == FY_ERR_OK, "open")) {
+        return;
+    }
+    fy_err e =
+        fy_db_exec(db, "CREATE TABLE thing_types(x); INSERT INTO thing_types VALUES (7)", &em);
+    ok(!e, "a conflicting table");
+    ok(fy_db_migrate(db, &em) == FY_ERR_INTERNAL, "the failing migration is reported");
+    ok(scalar(db, "PRAGMA user_version") == 0, "user_version unchanged");
+    ok(scalar(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'things'") == 0,
+       "nothing of the failed migration remains");
+    ok(scalar(db, "SELECT x FROM thing_types") == 7, "the existing table is untouched");
+    ok(sqlite3_get_autocommit(fy_db_handle(db)) == 1, "no transaction left open");
+    fy_db_close(db);
+}
+
 int main(void)
 {
     char path[] = "/tmp/fy-test-db-XXXXXX";
@@ -170,11 +247,16 @@ int main(void)
     ok(fy_db_migrate(db, &em) == FY_ERR_INTERNAL && strstr(em.msg, "newer") != NULL,
        "newer database refused: %s", em.msg);
     fy_db_close(db);
-    unlink(path);
-    char wal[64];
-    snprintf(wal, sizeof(wal), "%s-wal", path);
-    unlink(wal);
-    snprintf(wal, sizeof(wal), "%s-shm", path);
-    unlink(wal);
+
+    fy_log_threshold = FY_LOG_ERROR; /* quiet, but for the expected failure below */
+    int ordered = 1;
+    for (int i = 1; i < fy_migration_count; i++) {
+        ordered &= fy_migrations[i].version > fy_migrations[i - 1].version;
+    }
+    ok(ordered && fy_migrations[fy_migration_count - 1].version == fy_db_schema_version(),
+       "migrations in increasing order up to %d", fy_db_schema_version());
+    test_from_each_version(path);
+    test_failed_migration_rolls_back(path);
+    remove_db(path);
     return done();
 }
