@@ -207,7 +207,7 @@ static fy_err add_if_present(struct fy_archive *a,
 static fy_err
 add_pki(struct fy_archive *a, const char *data_dir, struct backup_info *bi, struct fy_errmsg *em)
 {
-    char dir[FY_PATH_MAX + 16], path[FY_PATH_MAX + 16 + 260], name[FY_BACKUP_NAME_MAX + 8];
+    char dir[FY_PATH_MAX + 16], path[FY_PATH_MAX + 16 + 260], name[sizeof(FY_BACKUP_PKI) + 260];
     snprintf(dir, sizeof(dir), "%s/" FY_BACKUP_PKI, data_dir);
     DIR *d = opendir(dir);
     if (!d) {
