@@ -10,6 +10,7 @@
 #include "api/routes.h"
 #include "core/alloc.h"
 #include "core/codec.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "pki/pki.h"
 #include "registry/certs.h"
@@ -242,7 +243,7 @@ static fy_err store_ca(struct api_req *req,
                        bool auto_reg)
 {
     struct fy_cert_row row;
-    char *config = in->config ? json_dumps(in->config, JSON_COMPACT) : NULL;
+    char *config = in->config ? fy_json_dumps(in->config, JSON_COMPACT) : NULL;
     memset(&row, 0, sizeof(row));
     snprintf(row.cert_id, sizeof(row.cert_id), "%s", fy_pki_cert_id_get(ca));
     snprintf(row.status, sizeof(row.status), "%s", active ? "ACTIVE" : "INACTIVE");
@@ -621,7 +622,7 @@ static fy_err h_update_ca(struct api_req *req)
                              "removeAutoRegistration", &remove_auto) != 0) {
         e = bad_body(req, &err);
     }
-    char *text = !e && config ? json_dumps(config, JSON_COMPACT) : NULL;
+    char *text = !e && config ? fy_json_dumps(config, JSON_COMPACT) : NULL;
     if (!e) {
         e = fy_ca_update(req->db, id, status, remove_auto ? "DISABLE" : auto_reg,
                          remove_auto ? "{}" : text, &req->em);

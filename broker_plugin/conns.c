@@ -7,11 +7,12 @@
 #include "core/alloc.h"
 
 /* Bucket of a client pointer (allocations are 16-byte aligned: drop the low bits). */
+/* Fibonacci hashing of the context pointer: mosquitto's contexts are large allocations at
+ * regular strides, which a plain shift-and-modulo maps onto few buckets. */
 static size_t bucket_of(const struct mosquitto *client)
 {
-    uintptr_t p = (uintptr_t)client >> 4;
-    p ^= p >> 12;
-    return (size_t)(p % FY_PLUGIN_CONN_BUCKETS);
+    uint64_t h = (uint64_t)(uintptr_t)client * UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(h >> 32) % FY_PLUGIN_CONN_BUCKETS;
 }
 
 static void conn_free(struct fy_conn *c)

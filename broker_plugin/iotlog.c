@@ -93,16 +93,17 @@ int fy_iotlog_acl(struct fy_plugin *p,
 }
 
 void fy_iotlog_shadow(struct fy_plugin *p,
-                      const struct mosquitto_evt_message *ed,
+                      const struct mosquitto *client,
+                      const char *topic,
                       const char *thing,
                       int op,
                       bool accepted)
 {
     static const char *const ops[] = {"GetThingShadow", "UpdateThingShadow", "DeleteThingShadow"};
-    const struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
-    struct fy_iotlog_who who = {mosquitto_client_id(ed->client), c ? c->cert_id : NULL,
-                                mosquitto_client_address(ed->client), thing};
-    json_t *j = json_pack("{s:s, s:s}", "topicName", ed->topic, "deviceShadowName", thing);
+    const struct fy_conn *c = fy_conns_get(&p->conns, client);
+    struct fy_iotlog_who who = {mosquitto_client_id(client), c ? c->cert_id : NULL,
+                                mosquitto_client_address(client), thing};
+    json_t *j = json_pack("{s:s, s:s}", "topicName", topic, "deviceShadowName", thing);
     fy_iotlog_event(cache(p), p->db, &p->site, accepted ? FY_LL_INFO : FY_LL_ERROR,
                     op >= 0 && op < 3 ? ops[op] : "ShadowRequest", "MQTT",
                     accepted ? "Success" : "Failure", &who, j);

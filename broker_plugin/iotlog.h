@@ -32,7 +32,8 @@ int fy_iotlog_acl(struct fy_plugin *p,
 
 /* A shadow request over MQTT was answered (op: enum fy_shadow_op). */
 void fy_iotlog_shadow(struct fy_plugin *p,
-                      const struct mosquitto_evt_message *ed,
+                      const struct mosquitto *client,
+                      const char *topic,
                       const char *thing,
                       int op,
                       bool accepted);

@@ -111,6 +111,7 @@ static int on_tick(int event, void *event_data, void *userdata)
     struct fy_plugin *p = userdata;
     (void)event;
     (void)event_data;
+    fy_shadow_batch_flush(p); /* before retired connections go */
     fy_conns_flush(&p->conns);
     fy_conns_expire_offline(&p->conns, fy_now_ms(), FY_PLUGIN_SESSION_EXPIRY_MS);
     fy_security_refresh(p, false);
@@ -145,6 +146,7 @@ static void plugin_destroy(struct fy_plugin *p)
         for (size_t i = 0; i < NCALLBACKS; i++) {
             mosquitto_callback_unregister(p->pid, callbacks[i].event, callbacks[i].cb, NULL);
         }
+        fy_shadow_batch_clear(p);
         fy_conns_clear(&p->conns);
         fy_iotlog_plugin_cleanup();
         fy_db_close(p->db);

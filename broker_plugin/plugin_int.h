@@ -97,6 +97,18 @@ const struct fy_policy *fy_pcache_policy(const struct fy_pcache_entry *e);
 void fy_pcache_put(struct fy_pcache *c, struct fy_pcache_entry *e);
 
 /* The plugin instance (mosquitto's userdata). */
+/* Shadow requests of the current loop pass, served together at TICK (shadow_batch.c). */
+struct fy_shadow_pending;
+struct fy_shadow_call;
+struct fy_shadow_batch {
+    struct fy_shadow_pending *items; /* FY_PLUGIN_SHADOW_BATCH_MAX, allocated on first use */
+    struct fy_shadow_call *calls;    /* as many */
+    size_t n;
+};
+/* Requests served in one transaction at most: a full queue is served at once, so the broker
+ * holds the write lock for at most this many updates (~15 us each). */
+#define FY_PLUGIN_SHADOW_BATCH_MAX 128
+
 struct fy_plugin {
     void *pid; /* mosquitto_plugin_id_t *, opaque here */
     struct fy_db *db;
@@ -109,6 +121,7 @@ struct fy_plugin {
     char ca_dir[FY_PLUGIN_PATH_MAX];            /* the listener's capath, "" = none */
     int64_t security_epoch; /* security_epoch.epoch the connections were last checked at */
     uint64_t next_poll_ns;  /* monotonic time of the next epoch poll */
+    struct fy_shadow_batch shadow_batch;
 };
 
 /* How often TICK reads the security epoch: a change reaches every connection within this
@@ -284,6 +297,29 @@ struct fy_topic_jobs {
     char job_id[FY_TOPIC_JOB_ID_MAX + 1]; /* DESCRIBE and UPDATE; may be "$next" */
     enum fy_topic_jobs_op op;
 };
+
+/* ---- shadow requests (shadow_batch.c) ---- */
+
+/* Queues a shadow request (copies); false when out of memory (nothing queued: serve it now).
+ * Serves the queue at once when it is full. */
+bool fy_shadow_batch_add(struct fy_plugin *p,
+                         const struct mosquitto_evt_message *ed,
+                         const struct fy_topic_shadow *t);
+
+/* Serves and publishes every queued request (TICK). */
+void fy_shadow_batch_flush(struct fy_plugin *p);
+
+/* Drops the queue and frees it (plugin cleanup). */
+void fy_shadow_batch_clear(struct fy_plugin *p);
+
+struct fy_shadow_result;
+/* Publishes the answer r to the request on topic t of client (accepted/rejected, documents,
+ * delta) and logs it. */
+void fy_shadow_publish_answer(struct fy_plugin *p,
+                              const struct mosquitto *client,
+                              const char *topic,
+                              const struct fy_topic_shadow *t,
+                              const struct fy_shadow_result *r);
 
 /* True when topic is a jobs request; fills *out. Responses (accepted, rejected), notify and
  * notify-next, empty or over-long levels and anything else do not match. */

@@ -2,11 +2,11 @@
  * (MOSQ_EVT_MESSAGE), in the same broker loop pass as the request.
  *
  * Shadow requests ($aws/things/<thing>/shadow/[name/<shadow>/]get|update|delete) are served by
- * shadow/ (fy_shadow_request, the code path the HTTP API uses) with the plugin's database
- * connection; the answer goes to <request topic>/accepted or /rejected, and an accepted update
- * also to <prefix>/update/documents and, when there is a delta, <prefix>/update/delta. Answers
- * are published to every subscriber (each delivery passes the iot:Receive check), as on AWS.
- * The request itself continues to its own subscribers.
+ * shadow/ (the code path the HTTP API uses) with the plugin's database connection, queued and
+ * answered together at the end of the loop pass (shadow_batch.c); the answer goes to <request
+ * topic>/accepted or /rejected, and an accepted update also to <prefix>/update/documents and, when
+ * there is a delta, <prefix>/update/delta. Answers are published to every subscriber (each delivery
+ * passes the iot:Receive check), as on AWS. The request itself continues to its own subscribers.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,25 +23,6 @@
 #include "registry/retained.h"
 #include "shadow/shadow.h"
 
-#define REPLY_TOPIC_MAX 512 /* request topic (<= 256 on AWS) plus "/documents" */
-#define REPLY_QOS       1
-
-/* Publishes text on "<base>/<suffix>" to every authorized subscriber. */
-static void publish_reply(const char *base, size_t base_len, const char *suffix, const char *text)
-{
-    char topic[REPLY_TOPIC_MAX];
-    if (!text || (size_t)snprintf(topic, sizeof(topic), "%.*s/%s", (int)base_len, base, suffix) >=
-                     sizeof(topic)) {
-        return;
-    }
-    int rc =
-        mosquitto_broker_publish_copy(NULL, topic, (int)strlen(text), text, REPLY_QOS, false, NULL);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        fy_log(FY_LOG_ERROR, "shadow", "cannot publish on %.300s: %s", topic,
-               mosquitto_strerror(rc));
-    }
-}
-
 static void serve_shadow(struct fy_plugin *p,
                          const struct mosquitto_evt_message *ed,
                          const struct fy_topic_shadow *t)
@@ -52,19 +33,15 @@ static void serve_shadow(struct fy_plugin *p,
                                                                      : NULL;
     if (bad) {
         r.payload = fy_shadow_rejection(FY_ERR_INVALID_REQUEST, bad, ed->payload, ed->payloadlen);
+    } else if (fy_shadow_batch_add(p, ed, t)) {
+        return; /* answered at TICK, with the rest of this loop pass */
     } else if (fy_shadow_request(p->db, t->thing, t->name[0] ? t->name : NULL,
                                  (enum fy_shadow_op)t->op, ed->payload ? ed->payload : "",
                                  ed->payloadlen, &r) != FY_ERR_OK) {
         fy_log(FY_LOG_ERROR, "shadow", "out of memory answering %.300s", ed->topic);
         return;
     }
-    publish_reply(ed->topic, strlen(ed->topic), r.accepted ? "accepted" : "rejected", r.payload);
-    fy_iotlog_shadow(p, ed, t->thing, t->op, r.accepted);
-    if (r.accepted && t->op == FY_SHADOW_OP_UPDATE) {
-        /* prefix_len covers ".../update": the event topics hang off it */
-        publish_reply(ed->topic, t->prefix_len, "documents", r.documents);
-        publish_reply(ed->topic, t->prefix_len, "delta", r.delta);
-    }
+    fy_shadow_publish_answer(p, ed->client, ed->topic, t, &r);
     fy_shadow_result_clear(&r);
 }
 

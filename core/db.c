@@ -295,23 +295,14 @@ const char *fy_col_text(sqlite3_stmt *st, int col)
 
 /* ---- group commit ---- */
 
-struct tx_item {
-    fy_db_tx_fn fn;
-    void *arg;
-    struct fy_errmsg *em;
-    fy_err result;
-    bool done;
-    struct tx_item *next;
-};
-
 static pthread_mutex_t tx_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t tx_cond = PTHREAD_COND_INITIALIZER;
-static struct tx_item *tx_head, *tx_tail;
+static struct fy_db_tx *tx_head, *tx_tail;
 static bool tx_leader;
 
 /* Runs one item inside the open transaction, isolated by a savepoint (a batch of one needs
  * none: its failure rolls the whole transaction back). */
-static void run_item(struct fy_db *db, struct tx_item *it, bool alone)
+static void run_item(struct fy_db *db, struct fy_db_tx *it, bool alone)
 {
     if (alone) {
         it->result = it->fn(db, it->arg, it->em);
@@ -328,12 +319,11 @@ static void run_item(struct fy_db *db, struct tx_item *it, bool alone)
     it->result = e;
 }
 
-/* The leader's work: one BEGIN IMMEDIATE ... COMMIT around every item of the batch. */
-static void run_batch(struct fy_db *db, struct tx_item *batch)
+void fy_db_run_txs(struct fy_db *db, struct fy_db_tx *batch)
 {
     struct fy_errmsg em;
     fy_err e = fy_db_begin(db, &em);
-    for (struct tx_item *it = batch; it; it = it->next) {
+    for (struct fy_db_tx *it = batch; it; it = it->next) {
         if (e) {
             it->result = e;
             fy_errf(it->em, "%s", em.msg);
@@ -350,7 +340,7 @@ static void run_batch(struct fy_db *db, struct tx_item *batch)
     }
     if (e) {
         fy_db_rollback(db);
-        for (struct tx_item *it = batch; it; it = it->next) {
+        for (struct fy_db_tx *it = batch; it; it = it->next) {
             if (!it->result) {
                 it->result = e;
                 fy_errf(it->em, "%s", em.msg);
@@ -361,7 +351,7 @@ static void run_batch(struct fy_db *db, struct tx_item *batch)
 
 fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errmsg *em)
 {
-    struct tx_item it = {fn, arg, em, FY_ERR_OK, false, NULL};
+    struct fy_db_tx it = {fn, arg, em, FY_ERR_OK, false, NULL};
     pthread_mutex_lock(&tx_lock);
     if (tx_tail) {
         tx_tail->next = &it;
@@ -374,13 +364,13 @@ fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errms
             pthread_cond_wait(&tx_cond, &tx_lock);
             continue;
         }
-        struct tx_item *batch = tx_head;
+        struct fy_db_tx *batch = tx_head;
         tx_leader = true;
         tx_head = tx_tail = NULL;
         pthread_mutex_unlock(&tx_lock);
-        run_batch(db, batch);
+        fy_db_run_txs(db, batch);
         pthread_mutex_lock(&tx_lock);
-        for (struct tx_item *b = batch, *next; b; b = next) {
+        for (struct fy_db_tx *b = batch, *next; b; b = next) {
             next = b->next; /* b may return (and vanish) as soon as done is set */
             b->done = true;
         }

@@ -95,6 +95,22 @@ typedef fy_err (*fy_db_tx_fn)(struct fy_db *db, void *arg, struct fy_errmsg *em)
  * not call fy_db_run_tx itself. */
 FY_NODISCARD fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errmsg *em);
 
+/* One unit of work of fy_db_run_txs; result is set when it returns. */
+struct fy_db_tx {
+    fy_db_tx_fn fn;
+    void *arg;
+    struct fy_errmsg *em;
+    fy_err result;
+    bool done; /* for fy_db_run_tx's queue */
+    struct fy_db_tx *next;
+};
+
+/* Runs every unit of the list (linked by next) in one BEGIN IMMEDIATE ... COMMIT on db, in
+ * order, each in its own SAVEPOINT (a unit that fails is rolled back alone and gets its own
+ * error; a failed BEGIN or COMMIT fails every unit). For one thread with several units at hand
+ * (the broker's loop pass); a list of one needs no savepoint. */
+void fy_db_run_txs(struct fy_db *db, struct fy_db_tx *list);
+
 /* Executes SQL with no results (for DDL, pragmas, maintenance). */
 FY_NODISCARD fy_err fy_db_exec(struct fy_db *db, const char *sql, struct fy_errmsg *em);
 

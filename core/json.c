@@ -2,9 +2,16 @@
 
 #include "core/alloc.h"
 
+/* Allocation failures inside jansson on this thread: json_dumps ignores some of them (an
+ * object key whose append failed is written short, jansson 2.14 dump.c), so fy_json_dump
+ * checks this count instead of trusting the result. */
+static _Thread_local unsigned long json_alloc_failures;
+
 static void *json_alloc(size_t n)
 {
-    return fy_malloc(n);
+    void *p = fy_malloc(n);
+    json_alloc_failures += p == NULL;
+    return p;
 }
 
 void fy_json_init(void)
@@ -81,7 +88,18 @@ fy_json_parse(const char *buf, size_t len, size_t max_depth, json_t **out, struc
 
 char *fy_json_dump(const json_t *j)
 {
-    return json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    return fy_json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+char *fy_json_dumps(const json_t *j, size_t flags)
+{
+    unsigned long failures = json_alloc_failures;
+    char *out = json_dumps(j, flags);
+    if (out && json_alloc_failures != failures) {
+        fy_free(out); /* possibly truncated inside: see json_alloc_failures */
+        out = NULL;
+    }
+    return out;
 }
 
 fy_err

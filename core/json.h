@@ -25,6 +25,10 @@ fy_json_parse(const char *buf, size_t len, size_t max_depth, json_t **out, struc
 /* Compact serialization; caller frees with fy_free. NULL on OOM. */
 char *fy_json_dump(const json_t *j);
 
+/* json_dumps(j, flags), but NULL when jansson failed an allocation on the way (it does not
+ * always say so itself). Free with fy_free. */
+char *fy_json_dumps(const json_t *j, size_t flags);
+
 /* Nesting depth of a value (scalars are 0, {} is 1). */
 size_t fy_json_depth(const json_t *j);
 

@@ -4,6 +4,7 @@
 
 #include "core/alloc.h"
 #include "core/fytime.h"
+#include "core/json.h"
 #include "registry/groups.h"
 #include "registry/groups_int.h"
 
@@ -55,7 +56,7 @@ static fy_err
 insert_dyn(struct fy_db *db, const struct dyn_args *a, int64_t *id, struct fy_errmsg *em)
 {
     json_t *empty = a->props->attributes ? NULL : json_object();
-    char *text = json_dumps(empty ? empty : a->props->attributes, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = fy_json_dumps(empty ? empty : a->props->attributes, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(empty);
     sqlite3_stmt *st = text ? fy_db_stmt(db, SQL_INSERT_DYN, em) : NULL;
     if (!st) {

@@ -6,6 +6,7 @@
 
 #include "core/alloc.h"
 #include "core/fytime.h"
+#include "core/json.h"
 #include "registry/groups_int.h"
 
 static const char SQL_GROUP_KEY[] =
@@ -222,7 +223,7 @@ fy_group_describe(struct fy_db *db, const char *name, struct fy_group *out, stru
 static char *attrs_text(const json_t *attrs)
 {
     json_t *empty = attrs ? NULL : json_object();
-    char *s = json_dumps(attrs ? attrs : empty, JSON_COMPACT | JSON_SORT_KEYS);
+    char *s = fy_json_dumps(attrs ? attrs : empty, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(empty);
     return s;
 }

@@ -196,8 +196,8 @@ static fy_err insert_type(struct fy_db *db, const struct create_args *a, struct 
 {
     const json_t *srch = a->spec->searchable;
     json_t *j_empty = srch ? NULL : json_array();
-    char *srch_text = json_dumps(srch ? srch : j_empty, JSON_COMPACT);
-    char *props_text = json_dumps(a->props, JSON_COMPACT | JSON_SORT_KEYS);
+    char *srch_text = fy_json_dumps(srch ? srch : j_empty, JSON_COMPACT);
+    char *props_text = fy_json_dumps(a->props, JSON_COMPACT | JSON_SORT_KEYS);
     sqlite3_stmt *st = srch_text && props_text ? fy_db_stmt(db, SQL_INSERT, em) : NULL;
     fy_err e = FY_ERR_OK;
     json_decref(j_empty);

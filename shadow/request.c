@@ -7,6 +7,7 @@
 #include "core/fytime.h"
 #include "core/json.h"
 #include "shadow/shadow.h"
+#include "shadow/shadow_int.h"
 
 void fy_shadow_result_clear(struct fy_shadow_result *r)
 {
@@ -75,30 +76,88 @@ static fy_err echo_token(char **doc, const char *payload, size_t len, struct fy_
     return e;
 }
 
-static fy_err run(struct fy_db *db,
-                  const char *thing,
-                  const char *name,
-                  enum fy_shadow_op op,
-                  const char *payload,
-                  size_t len,
-                  struct fy_shadow_result *out,
-                  struct fy_errmsg *em)
+/* Turns the outcome e of the call c into its answer in *out. */
+static fy_err
+finish(struct shd_call *c, fy_err e, struct fy_errmsg *em, struct fy_shadow_result *out)
 {
-    if (op == FY_SHADOW_OP_UPDATE) {
-        struct fy_shadow_update u;
-        fy_err e = fy_shadow_update(db, thing, name, payload, len, &u, em);
-        if (!e) {
-            out->payload = u.reply;
-            out->delta = u.delta;
-            out->documents = u.documents;
-            u.reply = u.delta = u.documents = NULL;
-        }
-        fy_shadow_update_clear(&u);
-        return e;
+    memset(out, 0, sizeof(*out));
+    if (!e && c->q.op == FY_SHADOW_OP_UPDATE) {
+        out->payload = c->upd.reply;
+        out->delta = c->upd.delta;
+        out->documents = c->upd.documents;
+        c->upd.reply = c->upd.delta = c->upd.documents = NULL;
+    } else if (!e) {
+        out->payload = c->q.op == FY_SHADOW_OP_GET ? c->doc : shd_delete_reply(c->version);
+        c->doc = NULL;
+        e = out->payload ? echo_token(&out->payload, c->q.payload, c->q.len, em)
+                         : fy_fail(em, FY_ERR_NOMEM, "Internal service failure");
     }
-    fy_err e = op == FY_SHADOW_OP_GET ? fy_shadow_get(db, thing, name, &out->payload, em)
-                                      : fy_shadow_delete(db, thing, name, &out->payload, em);
-    return e ? e : echo_token(&out->payload, payload, len, em);
+    fy_shadow_update_clear(&c->upd);
+    fy_free(c->doc);
+    if (!e) {
+        out->accepted = true;
+        return FY_ERR_OK;
+    }
+    fy_shadow_result_clear(out);
+    if (fy_err_status(e) >= 500) {
+        snprintf(em->msg, sizeof(em->msg), "Internal service failure");
+    }
+    out->payload = fy_shadow_rejection(e, em->msg, c->q.payload, c->q.len);
+    return out->payload ? FY_ERR_OK : FY_ERR_NOMEM;
+}
+
+/* A call's state while its batch runs. */
+struct slot {
+    struct shd_call c;
+    struct fy_db_tx tx;
+    struct fy_errmsg em;
+};
+
+/* Runs every slot: reads alone need no transaction; anything else shares one. */
+static void run_slots(struct fy_db *db, struct slot *s, size_t n)
+{
+    bool reads_only = true;
+    for (size_t i = 0; i < n; i++) {
+        reads_only = reads_only && s[i].c.q.op == FY_SHADOW_OP_GET;
+    }
+    if (reads_only) {
+        for (size_t i = 0; i < n; i++) {
+            s[i].tx.result = shd_call_tx(db, &s[i].c, &s[i].em);
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s[i].tx = (struct fy_db_tx){shd_call_tx, &s[i].c, &s[i].em,
+                                    FY_ERR_OK,   false,   i + 1 < n ? &s[i + 1].tx : NULL};
+    }
+    fy_db_run_txs(db, &s[0].tx);
+}
+
+fy_err fy_shadow_requests(struct fy_db *db, struct fy_shadow_call *calls, size_t n)
+{
+    struct slot one, *s = n == 1 ? &one : fy_calloc(n, sizeof(*s));
+    fy_err rc = FY_ERR_OK;
+    if (!s) {
+        return FY_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s[i] = (struct slot){.c = {.q = calls[i].req}};
+        if (!s[i].c.q.payload) {
+            s[i].c.q.payload = "";
+        }
+    }
+    if (n > 0) {
+        run_slots(db, s, n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (finish(&s[i].c, s[i].tx.result, &s[i].em, &calls[i].result) != FY_ERR_OK) {
+            rc = FY_ERR_NOMEM;
+        }
+    }
+    if (s != &one) {
+        fy_free(s);
+    }
+    return rc;
 }
 
 fy_err fy_shadow_request(struct fy_db *db,
@@ -109,19 +168,10 @@ fy_err fy_shadow_request(struct fy_db *db,
                          size_t len,
                          struct fy_shadow_result *out)
 {
-    struct fy_errmsg em = {""};
-    memset(out, 0, sizeof(*out));
-    fy_err e = run(db, thing, name, op, payload, len, out, &em);
-    if (!e) {
-        out->accepted = true;
-        return FY_ERR_OK;
-    }
-    fy_shadow_result_clear(out);
-    if (fy_err_status(e) >= 500) {
-        snprintf(em.msg, sizeof(em.msg), "Internal service failure");
-    }
-    out->payload = fy_shadow_rejection(e, em.msg, payload, len);
-    return out->payload ? FY_ERR_OK : FY_ERR_NOMEM;
+    struct fy_shadow_call c = {{thing, name, op, payload, len}, {0}};
+    fy_err e = fy_shadow_requests(db, &c, 1);
+    *out = c.result;
+    return e;
 }
 
 bool fy_shadow_topic(char *buf, size_t n, const char *thing, const char *name, const char *suffix)

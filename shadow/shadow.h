@@ -134,6 +134,28 @@ FY_NODISCARD fy_err fy_shadow_request(struct fy_db *db,
                                       size_t len,
                                       struct fy_shadow_result *out);
 
+/* One device request (borrowed strings). */
+struct fy_shadow_req {
+    const char *thing;
+    const char *name; /* NULL or "" = classic */
+    enum fy_shadow_op op;
+    const char *payload;
+    size_t len;
+};
+
+/* One request of fy_shadow_requests, and its answer. */
+struct fy_shadow_call {
+    struct fy_shadow_req req;
+    struct fy_shadow_result result; /* out: as fy_shadow_request fills it */
+};
+
+/* Serves n device requests in order, as n fy_shadow_request calls would, but with one write
+ * transaction for all of them (each in its own savepoint: one request's failure changes
+ * nothing of the others; when the commit fails every accepted answer becomes a 500 rejection).
+ * Later requests see the effect of earlier ones. Returns FY_ERR_OK when every result holds an
+ * answer; FY_ERR_NOMEM otherwise (results that hold one must still be cleared). */
+FY_NODISCARD fy_err fy_shadow_requests(struct fy_db *db, struct fy_shadow_call *calls, size_t n);
+
 /* "$aws/things/<thing>/shadow[/name/<name>]/<suffix>" into buf (size n); false when it does
  * not fit. name NULL or "" = classic. */
 bool fy_shadow_topic(char *buf, size_t n, const char *thing, const char *name, const char *suffix);

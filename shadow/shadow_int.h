@@ -7,7 +7,9 @@
 
 #include <jansson.h>
 
+#include "core/db.h"
 #include "core/err.h"
+#include "shadow/shadow.h"
 
 /* Merges src (a request section, already validated) into the state object dst and its
  * metadata object meta: objects merge recursively, scalars and arrays replace, null deletes.
@@ -30,5 +32,20 @@ bool shd_has_null_in_array(const json_t *v, bool in_array);
 
 /* Nesting depth of v (scalars 0, {} 1). */
 size_t shd_depth(const json_t *v);
+
+/* One request against the store (store.c), run by shd_call_tx inside a write transaction, or
+ * outside one for a lone get. */
+struct shd_call {
+    struct fy_shadow_req q;
+    struct fy_shadow_update upd; /* update: every output (cleared on failure) */
+    char *doc;                   /* get: the get/accepted document without clientToken */
+    int64_t version;             /* delete: the version deleted */
+};
+
+/* Performs c->op on the database (a fy_db_tx_fn). */
+fy_err shd_call_tx(struct fy_db *db, void *arg, struct fy_errmsg *em);
+
+/* The delete/accepted payload {"version","timestamp"} (fy_free), NULL on OOM. */
+char *shd_delete_reply(int64_t version);
 
 #endif

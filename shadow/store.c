@@ -5,6 +5,7 @@
 #include "core/fytime.h"
 #include "core/json.h"
 #include "shadow/shadow.h"
+#include "shadow/shadow_int.h"
 
 static const char SQL_GET[] = "SELECT doc, version, deleted FROM shadows "
                               "WHERE thing_name = ?1 AND name = ?2";
@@ -58,62 +59,102 @@ static fy_err read_row(struct fy_db *db,
     return e;
 }
 
-fy_err fy_shadow_get(
-    struct fy_db *db, const char *thing, const char *name, char **out, struct fy_errmsg *em)
+static fy_err get_call(struct fy_db *db, struct shd_call *c, struct fy_errmsg *em)
 {
     struct shd_row row;
-    *out = NULL;
-    fy_err e = read_row(db, thing, name, &row, em);
+    fy_err e = read_row(db, c->q.thing, c->q.name, &row, em);
     if (!e && !row.doc) {
-        e = not_found(thing, name, em);
+        e = not_found(c->q.thing, c->q.name, em);
     }
     if (!e) {
-        e = fy_shadow_get_doc(row.doc, row.version, (int64_t)fy_now(), NULL, out, em);
+        e = fy_shadow_get_doc(row.doc, row.version, (int64_t)fy_now(), NULL, &c->doc, em);
     }
     fy_free(row.doc);
     return e;
 }
 
-struct shd_update_arg {
-    const char *thing;
-    const char *name;
-    const char *payload;
-    size_t len;
-    struct fy_shadow_update *out;
-};
-
-static fy_err write_row(struct fy_db *db, const struct shd_update_arg *a, struct fy_errmsg *em)
+static fy_err write_row(struct fy_db *db, const struct shd_call *c, struct fy_errmsg *em)
 {
     sqlite3_stmt *st = fy_db_stmt(db, SQL_PUT, em);
     if (!st) {
         return FY_ERR_INTERNAL;
     }
-    fy_bind_text(st, 1, a->thing);
-    fy_bind_text(st, 2, a->name ? a->name : "");
-    fy_bind_text(st, 3, a->out->doc);
-    sqlite3_bind_int64(st, 4, a->out->version);
+    fy_bind_text(st, 1, c->q.thing);
+    fy_bind_text(st, 2, c->q.name ? c->q.name : "");
+    fy_bind_text(st, 3, c->upd.doc);
+    sqlite3_bind_int64(st, 4, c->upd.version);
     sqlite3_bind_double(st, 5, fy_now());
     int rc = sqlite3_step(st);
     fy_stmt_done(st);
     return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
 }
 
-static fy_err update_tx(struct fy_db *db, void *arg, struct fy_errmsg *em)
+static fy_err update_call(struct fy_db *db, struct shd_call *c, struct fy_errmsg *em)
 {
-    struct shd_update_arg *a = arg;
     struct shd_row row;
-    fy_err e = read_row(db, a->thing, a->name, &row, em);
+    if (c->q.len > FY_SHADOW_REQUEST_MAX) {
+        return fy_fail(em, FY_ERR_PAYLOAD_TOO_LARGE,
+                       "The payload exceeds the maximum size allowed");
+    }
+    fy_err e = read_row(db, c->q.thing, c->q.name, &row, em);
     if (!e) {
-        e = fy_shadow_apply(row.doc, row.version, a->payload, a->len, (int64_t)fy_now(), a->out,
-                            em);
+        e = fy_shadow_apply(row.doc, row.version, c->q.payload, c->q.len, (int64_t)fy_now(),
+                            &c->upd, em);
     }
     if (!e) {
-        e = write_row(db, a, em);
+        e = write_row(db, c, em);
     }
     if (e) {
-        fy_shadow_update_clear(a->out);
+        fy_shadow_update_clear(&c->upd);
     }
     fy_free(row.doc);
+    return e;
+}
+
+static fy_err delete_call(struct fy_db *db, struct shd_call *c, struct fy_errmsg *em)
+{
+    struct shd_row row;
+    fy_err e = read_row(db, c->q.thing, c->q.name, &row, em);
+    if (!e && !row.doc) {
+        e = not_found(c->q.thing, c->q.name, em);
+    }
+    fy_free(row.doc);
+    if (e) {
+        return e;
+    }
+    c->version = row.version;
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_DEL, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 1, c->q.thing);
+    fy_bind_text(st, 2, c->q.name ? c->q.name : "");
+    sqlite3_bind_double(st, 3, fy_now());
+    int rc = sqlite3_step(st);
+    fy_stmt_done(st);
+    return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+fy_err shd_call_tx(struct fy_db *db, void *arg, struct fy_errmsg *em)
+{
+    struct shd_call *c = arg;
+    switch (c->q.op) {
+    case FY_SHADOW_OP_GET:
+        return get_call(db, c, em);
+    case FY_SHADOW_OP_UPDATE:
+        return update_call(db, c, em);
+    case FY_SHADOW_OP_DELETE:
+        return delete_call(db, c, em);
+    }
+    return fy_fail(em, FY_ERR_INTERNAL, "Internal service failure");
+}
+
+fy_err fy_shadow_get(
+    struct fy_db *db, const char *thing, const char *name, char **out, struct fy_errmsg *em)
+{
+    struct shd_call c = {.q = {thing, name, FY_SHADOW_OP_GET, NULL, 0}};
+    fy_err e = get_call(db, &c, em); /* a lone read needs no write transaction */
+    *out = c.doc;
     return e;
 }
 
@@ -125,59 +166,32 @@ fy_err fy_shadow_update(struct fy_db *db,
                         struct fy_shadow_update *out,
                         struct fy_errmsg *em)
 {
-    struct shd_update_arg a = {thing, name, payload, len, out};
-    memset(out, 0, sizeof(*out));
-    if (len > FY_SHADOW_REQUEST_MAX) {
-        return fy_fail(em, FY_ERR_PAYLOAD_TOO_LARGE,
-                       "The payload exceeds the maximum size allowed");
-    }
-    return fy_db_run_tx(db, update_tx, &a, em);
+    struct shd_call c = {.q = {thing, name, FY_SHADOW_OP_UPDATE, payload, len}};
+    fy_err e = len > FY_SHADOW_REQUEST_MAX ? update_call(db, &c, em)
+                                           : fy_db_run_tx(db, shd_call_tx, &c, em);
+    *out = c.upd;
+    return e;
 }
 
-struct shd_delete_arg {
-    const char *thing;
-    const char *name;
-    int64_t version;
-};
-
-static fy_err delete_tx(struct fy_db *db, void *arg, struct fy_errmsg *em)
+char *shd_delete_reply(int64_t version)
 {
-    struct shd_delete_arg *a = arg;
-    struct shd_row row;
-    fy_err e = read_row(db, a->thing, a->name, &row, em);
-    if (!e && !row.doc) {
-        e = not_found(a->thing, a->name, em);
-    }
-    fy_free(row.doc);
-    if (e) {
-        return e;
-    }
-    a->version = row.version;
-    sqlite3_stmt *st = fy_db_stmt(db, SQL_DEL, em);
-    if (!st) {
-        return FY_ERR_INTERNAL;
-    }
-    fy_bind_text(st, 1, a->thing);
-    fy_bind_text(st, 2, a->name ? a->name : "");
-    sqlite3_bind_double(st, 3, fy_now());
-    int rc = sqlite3_step(st);
-    fy_stmt_done(st);
-    return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+    json_t *j =
+        json_pack("{s:I, s:I}", "version", (json_int_t)version, "timestamp", (json_int_t)fy_now());
+    char *out = j ? fy_json_dump(j) : NULL;
+    json_decref(j);
+    return out;
 }
 
 fy_err fy_shadow_delete(
     struct fy_db *db, const char *thing, const char *name, char **out, struct fy_errmsg *em)
 {
-    struct shd_delete_arg a = {thing, name, 0};
+    struct shd_call c = {.q = {thing, name, FY_SHADOW_OP_DELETE, NULL, 0}};
     *out = NULL;
-    fy_err e = fy_db_run_tx(db, delete_tx, &a, em);
+    fy_err e = fy_db_run_tx(db, shd_call_tx, &c, em);
     if (e) {
         return e;
     }
-    json_t *j = json_pack("{s:I, s:I}", "version", (json_int_t)a.version, "timestamp",
-                          (json_int_t)fy_now());
-    *out = j ? fy_json_dump(j) : NULL;
-    json_decref(j);
+    *out = shd_delete_reply(c.version);
     return *out ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Internal service failure");
 }
 

@@ -1,8 +1,10 @@
 /* Shadow update and get: request validation, the merged document and every reply AWS sends
  * for it (AWS_IOT_BEHAVIOUR.md §4). No I/O. */
+#include <stdint.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/json.h"
 #include "shadow/shadow.h"
 #include "shadow/shadow_int.h"
@@ -145,16 +147,6 @@ static fy_err apply_section(json_t *j, const struct shd_req *r, int i, int64_t t
     return e;
 }
 
-static fy_err check_size(const json_t *j, struct fy_errmsg *em)
-{
-    size_t n = json_dumpb(json_object_get(j, "state"), NULL, 0, JSON_COMPACT);
-    if (n > FY_SHADOW_DOC_MAX) {
-        return fy_fail(em, FY_ERR_PAYLOAD_TOO_LARGE,
-                       "The payload exceeds the maximum size allowed");
-    }
-    return FY_ERR_OK;
-}
-
 /* Sets j.clientToken when token is non-NULL. */
 static int set_token(json_t *j, const char *token)
 {
@@ -205,44 +197,95 @@ delta_to_str(const json_t *doc, const struct shd_req *r, int64_t version, int64_
     return *out ? FY_ERR_OK : FY_ERR_NOMEM;
 }
 
-/* {"state","metadata","version"} of a stored document (new reference). */
-static json_t *snapshot(const json_t *doc, int64_t version)
+/* Appends a stored document's text (an object, as serialized here) with "version" added:
+ * {"state","metadata","version"} without parsing it again. */
+static fy_err append_snapshot(struct fy_buf *b, const char *doc, int64_t version)
 {
-    return json_pack("{s:O, s:O, s:I}", "state", json_object_get(doc, "state"), "metadata",
-                     json_object_get(doc, "metadata"), "version", (json_int_t)version);
+    size_t n = strlen(doc);
+    while (n > 0 && doc[n - 1] != '}') {
+        n--;
+    }
+    if (n < 2) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_err e = fy_buf_append(b, doc, n - 1);
+    return e ? e : fy_buf_printf(b, ",\"version\":%lld}", (long long)version);
 }
 
-/* update/documents: previous (omitted when the shadow did not exist) and current. */
-static char *documents_to_str(const json_t *prev,
+/* update/documents: previous (omitted when the shadow did not exist: prev NULL), current,
+ * timestamp, clientToken; built from the two stored texts. */
+static char *documents_to_str(const char *prev,
                               int64_t pver,
-                              const json_t *cur,
+                              const char *cur,
                               const struct shd_req *r,
                               int64_t ver,
                               int64_t ts)
 {
-    json_t *j = json_pack("{s:o, s:I}", "current", snapshot(cur, ver), "timestamp", (json_int_t)ts);
-    int rc = j ? set_token(j, r->token) : -1;
-    if (rc == 0 && prev) {
-        rc = json_object_set_new(j, "previous", snapshot(prev, pver));
+    struct fy_buf b;
+    fy_buf_init(&b, SIZE_MAX);
+    fy_err e = fy_buf_append(&b, "{", 1);
+    if (!e && prev) {
+        e = fy_buf_append(&b, "\"previous\":", 11);
+        e = e ? e : append_snapshot(&b, prev, pver);
+        e = e ? e : fy_buf_append(&b, ",", 1);
     }
-    char *out = rc == 0 ? fy_json_dump(j) : NULL;
-    json_decref(j);
-    return out;
+    e = e ? e : fy_buf_append(&b, "\"current\":", 10);
+    e = e ? e : append_snapshot(&b, cur, ver);
+    e = e ? e : fy_buf_printf(&b, ",\"timestamp\":%lld", (long long)ts);
+    if (!e && r->token) {
+        char *tok = fy_json_dump(json_object_get(r->j_req, "clientToken"));
+        e = tok ? fy_buf_printf(&b, ",\"clientToken\":%s", tok) : FY_ERR_NOMEM;
+        fy_free(tok);
+    }
+    e = e ? e : fy_buf_append(&b, "}", 1);
+    if (e) {
+        fy_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* The new stored document {"state":..,"metadata":..} of cur into out->doc; the state's compact
+ * serialization is what the document size limit applies to. */
+static fy_err doc_to_str(const json_t *cur, struct fy_shadow_update *out, struct fy_errmsg *em)
+{
+    char *st = fy_json_dump(json_object_get(cur, "state"));
+    char *md = st && strlen(st) <= FY_SHADOW_DOC_MAX
+                   ? fy_json_dump(json_object_get(cur, "metadata"))
+                   : NULL;
+    fy_err e = FY_ERR_OK;
+    if (st && !md && strlen(st) > FY_SHADOW_DOC_MAX) {
+        e = fy_fail(em, FY_ERR_PAYLOAD_TOO_LARGE, "The payload exceeds the maximum size allowed");
+    } else if (!md) {
+        e = FY_ERR_NOMEM;
+    } else {
+        struct fy_buf b;
+        fy_buf_init(&b, SIZE_MAX);
+        e = fy_buf_printf(&b, "{\"state\":%s,\"metadata\":%s}", st, md);
+        out->doc = b.data;
+    }
+    fy_free(st);
+    fy_free(md);
+    return e;
 }
 
 /* Builds every output string of an accepted update into out. */
-static fy_err build_outputs(const json_t *prev,
+static fy_err build_outputs(const char *prev,
                             int64_t pver,
                             const json_t *cur,
                             const struct shd_req *r,
                             int64_t ts,
-                            struct fy_shadow_update *out)
+                            struct fy_shadow_update *out,
+                            struct fy_errmsg *em)
 {
+    fy_err e = doc_to_str(cur, out, em);
+    if (e) {
+        return e;
+    }
     out->version = pver + 1;
-    out->doc = fy_json_dump(cur);
     out->reply = accepted_to_str(r, out->version, ts);
-    out->documents = documents_to_str(prev, pver, cur, r, out->version, ts);
-    if (!out->doc || !out->reply || !out->documents) {
+    out->documents = documents_to_str(prev, pver, out->doc, r, out->version, ts);
+    if (!out->reply || !out->documents) {
         return FY_ERR_NOMEM;
     }
     return delta_to_str(cur, r, out->version, ts, &out->delta);
@@ -257,7 +300,7 @@ fy_err fy_shadow_apply(const char *doc,
                        struct fy_errmsg *em)
 {
     struct shd_req r = {0};
-    json_t *prev = NULL, *cur = NULL;
+    json_t *cur = NULL;
     memset(out, 0, sizeof(*out));
     fy_err e = parse_payload(payload, len, &r.j_req, em);
     if (!e) {
@@ -269,18 +312,11 @@ fy_err fy_shadow_apply(const char *doc,
     if (!e) {
         e = load_doc(doc, &cur, em);
     }
-    if (!e && doc) {
-        prev = json_deep_copy(cur);
-        e = prev ? FY_ERR_OK : FY_ERR_NOMEM;
-    }
     for (int i = 0; i < 2 && !e; i++) {
         e = apply_section(cur, &r, i, now);
     }
     if (!e) {
-        e = check_size(cur, em);
-    }
-    if (!e) {
-        e = build_outputs(prev, version, cur, &r, now, out);
+        e = build_outputs(doc, version, cur, &r, now, out, em);
     }
     if (e == FY_ERR_NOMEM) {
         fy_errf(em, "Internal service failure");
@@ -288,7 +324,6 @@ fy_err fy_shadow_apply(const char *doc,
     if (e) {
         fy_shadow_update_clear(out);
     }
-    json_decref(prev);
     json_decref(cur);
     json_decref(r.j_req);
     return e;

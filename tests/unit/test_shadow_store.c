@@ -109,6 +109,49 @@ static void test_alloc_failures(struct fy_db *db)
     ok(e == FY_ERR_OK && version_of(db, "t1", NULL) == before + 1, "then the update went through");
 }
 
+/* fy_shadow_requests: one transaction for a batch, each request isolated and in order. */
+static void test_batch(struct fy_db *db)
+{
+    static const char big_tail[] = "\"}}}";
+    char big[FY_SHADOW_REQUEST_MAX + 64];
+    int n = snprintf(big, sizeof(big), "{\"state\":{\"reported\":{\"x\":\"");
+    memset(big + n, 'a', sizeof(big) - (size_t)n - sizeof(big_tail));
+    memcpy(big + sizeof(big) - sizeof(big_tail), big_tail, sizeof(big_tail));
+    struct fy_shadow_call c[] = {
+        {{"b1", NULL, FY_SHADOW_OP_UPDATE, "{\"state\":{\"desired\":{\"p\":1}}}", 32}, {0}},
+        {{"b1", NULL, FY_SHADOW_OP_UPDATE, "{\"state\":{\"reported\":{\"p\":1}},\"version\":9}",
+          45},
+         {0}},
+        {{"b1", NULL, FY_SHADOW_OP_UPDATE, big, strlen(big)}, {0}},
+        {{"b1", NULL, FY_SHADOW_OP_GET, "{\"clientToken\":\"g\"}", 19}, {0}},
+        {{"b1", "n", FY_SHADOW_OP_DELETE, "", 0}, {0}},
+        {{"b1", NULL, FY_SHADOW_OP_UPDATE, "{\"state\":{\"reported\":{\"p\":2}},\"version\":1}",
+          45},
+         {0}},
+    };
+    size_t k = sizeof(c) / sizeof(c[0]);
+    for (size_t i = 0; i < k; i++) {
+        c[i].req.len = strlen(c[i].req.payload);
+    }
+    ok(fy_shadow_requests(db, c, k) == FY_ERR_OK, "a batch of %zu requests is answered", k);
+    ok(c[0].result.accepted && strstr(c[0].result.payload, "\"version\":1"), "first update: v1");
+    ok(!c[1].result.accepted && strstr(c[1].result.payload, "\"code\":409"),
+       "version conflict rejected alone: %s", c[1].result.payload);
+    ok(!c[2].result.accepted && strstr(c[2].result.payload, "\"code\":413"),
+       "oversized update rejected alone");
+    ok(c[3].result.accepted && strstr(c[3].result.payload, "\"desired\":{\"p\":1}") &&
+           strstr(c[3].result.payload, "\"clientToken\":\"g\""),
+       "a get sees the earlier update of its batch: %s", c[3].result.payload);
+    ok(!c[4].result.accepted && strstr(c[4].result.payload, "\"code\":404"),
+       "delete of a missing named shadow: 404");
+    ok(c[5].result.accepted && strstr(c[5].result.payload, "\"version\":2") &&
+           version_of(db, "b1", NULL) == 2,
+       "the last update (expecting v1) committed as v2");
+    for (size_t i = 0; i < k; i++) {
+        fy_shadow_result_clear(&c[i].result);
+    }
+}
+
 int main(void)
 {
     char path[] = "/tmp/fy-test-shadow-XXXXXX";
@@ -125,6 +168,7 @@ int main(void)
     test_lifecycle(db);
     test_list(db);
     test_alloc_failures(db);
+    test_batch(db);
     fy_db_close(db);
     unlink(path);
     char side[64];
