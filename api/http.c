@@ -25,6 +25,7 @@ struct http_req {
     bool started;
     bool too_large;
     uint64_t t0;
+    struct api_audit_ctx audit; /* the rider's context (api_audit_begin) */
 };
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -117,6 +118,7 @@ static fy_err run_handler(struct http_req *h, const struct api_route *route)
     struct api_server *srv = (struct api_server *)req->srv;
     int slot;
     req->db = api_pool_get(srv, &slot);
+    api_audit_begin(req, h->raw_uri, &h->audit);
     fy_err e = route->fn(req);
     fy_db_rollback(req->db); /* a handler never leaves a transaction open */
     api_iotlog_request(req, e);

@@ -1,7 +1,9 @@
 /* The audit trail: every control-plane change (any request whose operation does not only read)
- * is recorded when it finishes, whatever its outcome, in the log group fleetyard/audit (one
- * stream per access key), readable with `aws logs filter-log-events`. Called from the one place
- * every request ends (api/http.c respond). */
+ * is recorded, whatever its outcome, in the log group fleetyard/audit (one stream per access
+ * key), readable with `aws logs filter-log-events`. A change's success record rides in the
+ * change's own transaction (fy_db_rider_set, armed by api_audit_begin before the handler runs):
+ * the change and its record commit together. Anything else is recorded when the request ends
+ * (api_audit_request, from api/http.c respond). */
 #include <string.h>
 
 #include "api/api_int.h"
@@ -53,9 +55,14 @@ static json_t *audit_to_json(const struct api_req *req, const char *path, unsign
     return j;
 }
 
-static fy_err
-record_tx(struct fy_db *db, const char *stream, const char *line, struct fy_errmsg *em)
+struct audit_rec {
+    const char *stream;
+    const char *line;
+};
+
+static fy_err record_tx(struct fy_db *db, void *arg, struct fy_errmsg *em)
 {
+    const struct audit_rec *a = arg;
     int64_t now = fy_now_ms();
     sqlite3_stmt *st = fy_db_stmt(db, SQL_AUDIT_GROUP, em);
     if (!st) {
@@ -68,18 +75,49 @@ record_tx(struct fy_db *db, const char *stream, const char *line, struct fy_errm
     if (rc != SQLITE_DONE) {
         return fy_db_err(db, rc, em);
     }
-    return fy_logs_put(db, FY_AUDIT_GROUP, stream, now, now, line, em);
+    return fy_logs_put(db, FY_AUDIT_GROUP, a->stream, now, now, a->line, em);
 }
 
-/* One transaction: one commit per audited request. */
+/* A record of its own (a request that failed, or changed nothing through fy_db_run_tx): group
+ * commit shares the commit with whatever other threads write meanwhile. */
 static fy_err record(struct fy_db *db, const char *stream, const char *line, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, record_tx(db, stream, line, em));
+    struct audit_rec a = {stream, line};
+    return fy_db_run_tx(db, record_tx, &a, em);
+}
+
+static const char *stream_of(const struct api_req *req)
+{
+    return fy_logs_valid_stream_name(req->caller) ? req->caller : "-";
+}
+
+/* The rider: the success record, written in the transaction of the change. */
+static fy_err rider_tx(struct fy_db *db, void *arg, struct fy_errmsg *em)
+{
+    struct api_audit_ctx *c = arg;
+    json_t *j = audit_to_json(c->req, c->path, fy_err_status(FY_ERR_OK), FY_ERR_OK);
+    char *line = j ? fy_json_dump(j) : NULL;
+    json_decref(j);
+    struct audit_rec a = {stream_of(c->req), line};
+    fy_err e = line ? record_tx(db, &a, em) : fy_fail(em, FY_ERR_NOMEM, "out of memory");
+    fy_free(line);
+    return e;
+}
+
+void api_audit_begin(struct api_req *req, const char *path, struct api_audit_ctx *ctx)
+{
+    fy_db_rider_clear();
+    if (!api_audit_is_read(req->method, req->op)) {
+        *ctx = (struct api_audit_ctx){req, path};
+        fy_db_rider_set(rider_tx, ctx);
+    }
 }
 
 void api_audit_request(struct api_req *req, const char *path, unsigned status, fy_err e)
 {
-    if (api_audit_is_read(req->method, req->op)) {
+    bool recorded = fy_db_rider_done() && !e; /* a failure after the commit is recorded too */
+    fy_db_rider_clear();
+    if (recorded || api_audit_is_read(req->method, req->op)) {
         return;
     }
     json_t *j = audit_to_json(req, path, status, e);
@@ -89,7 +127,7 @@ void api_audit_request(struct api_req *req, const char *path, unsigned status, f
     int slot;
     struct api_server *srv = (struct api_server *)req->srv;
     struct fy_db *db = line ? api_pool_get(srv, &slot) : NULL;
-    const char *stream = fy_logs_valid_stream_name(req->caller) ? req->caller : "-";
+    const char *stream = stream_of(req);
     if (!db || record(db, stream, line, &em) != FY_ERR_OK) {
         fy_log(FY_LOG_ERROR, "audit", "cannot record %s %.200s: %s", req->method, path,
                line ? em.msg : "out of memory");

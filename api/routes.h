@@ -66,9 +66,17 @@ void api_iotlog_request(struct api_req *req, fy_err e);
 /* True when (method, operation) only reads (GET, or an operation named Get*, List*, Describe*,
  * Filter*, Search*, Test*); everything else is a change the audit trail records. */
 bool api_audit_is_read(const char *method, const char *op);
+/* Arms the audit record of a change for the handler's next write transaction (see
+ * api/logs_audit.c); ctx must live until api_audit_request. */
+struct api_audit_ctx {
+    struct api_req *req;
+    const char *path;
+};
+void api_audit_begin(struct api_req *req, const char *path, struct api_audit_ctx *ctx);
 /* Records a finished request that changes something (any outcome) in the log group
  * fleetyard/audit, stream = access key: {time, accessKey, operation, method, resource (the
- * path), requestId, status, outcome, errorType?, message?}. Takes a pooled connection itself. */
+ * path), requestId, status, outcome, errorType?, message?}. Takes a pooled connection itself,
+ * unless the record already committed with the change. */
 void api_audit_request(struct api_req *req, const char *path, unsigned status, fy_err e);
 
 /* ---- shared by api/logs*.c (CloudWatch Logs, awsJson1_1) ---- */

@@ -300,17 +300,49 @@ static pthread_cond_t tx_cond = PTHREAD_COND_INITIALIZER;
 static struct fy_db_tx *tx_head, *tx_tail;
 static bool tx_leader;
 
+/* The thread's rider (fy_db_rider_set). */
+static _Thread_local struct {
+    fy_db_tx_fn fn;
+    void *arg;
+    bool done;
+} rider;
+
+void fy_db_rider_set(fy_db_tx_fn fn, void *arg)
+{
+    rider.fn = fn;
+    rider.arg = arg;
+    rider.done = false;
+}
+
+bool fy_db_rider_done(void)
+{
+    return rider.done;
+}
+
+void fy_db_rider_clear(void)
+{
+    rider.fn = NULL;
+    rider.arg = NULL;
+    rider.done = false;
+}
+
+static fy_err run_unit(struct fy_db *db, struct fy_db_tx *it)
+{
+    fy_err e = it->fn(db, it->arg, it->em);
+    return e || !it->rider ? e : it->rider(db, it->rider_arg, it->em);
+}
+
 /* Runs one item inside the open transaction, isolated by a savepoint (a batch of one needs
  * none: its failure rolls the whole transaction back). */
 static void run_item(struct fy_db *db, struct fy_db_tx *it, bool alone)
 {
     if (alone) {
-        it->result = it->fn(db, it->arg, it->em);
+        it->result = run_unit(db, it);
         return;
     }
     fy_err e = exec_cached(db, SQL_SAVEPOINT, it->em);
     if (!e) {
-        e = it->fn(db, it->arg, it->em);
+        e = run_unit(db, it);
         if (e) {
             (void)exec_cached(db, SQL_ROLLBACK_TO, NULL);
         }
@@ -351,7 +383,7 @@ void fy_db_run_txs(struct fy_db *db, struct fy_db_tx *batch)
 
 fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errmsg *em)
 {
-    struct fy_db_tx it = {fn, arg, em, FY_ERR_OK, false, NULL};
+    struct fy_db_tx it = {fn, arg, em, FY_ERR_OK, false, NULL, rider.fn, rider.arg};
     pthread_mutex_lock(&tx_lock);
     if (tx_tail) {
         tx_tail->next = &it;
@@ -378,5 +410,9 @@ fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errms
         pthread_cond_broadcast(&tx_cond);
     }
     pthread_mutex_unlock(&tx_lock);
+    if (it.rider && !it.result) {
+        rider.fn = NULL; /* committed with this work: once only */
+        rider.done = true;
+    }
     return it.result;
 }

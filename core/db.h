@@ -103,6 +103,8 @@ struct fy_db_tx {
     fy_err result;
     bool done; /* for fy_db_run_tx's queue */
     struct fy_db_tx *next;
+    fy_db_tx_fn rider; /* run after fn succeeded, in the same savepoint (fy_db_rider_set) */
+    void *rider_arg;
 };
 
 /* Runs every unit of the list (linked by next) in one BEGIN IMMEDIATE ... COMMIT on db, in
@@ -110,6 +112,15 @@ struct fy_db_tx {
  * error; a failed BEGIN or COMMIT fails every unit). For one thread with several units at hand
  * (the broker's loop pass); a list of one needs no savepoint. */
 void fy_db_run_txs(struct fy_db *db, struct fy_db_tx *list);
+
+/* A thread's rider: work that joins the next fy_db_run_tx of the calling thread (the audit
+ * record of an HTTP request joins the transaction of the change it records, so the two commit
+ * together or not at all). fn(arg) runs right after that call's work succeeded, inside the
+ * same savepoint; its failure fails the work. It runs in one committed transaction at most:
+ * fy_db_rider_done() is true once it has; fy_db_rider_clear() detaches it (and resets done). */
+void fy_db_rider_set(fy_db_tx_fn fn, void *arg);
+bool fy_db_rider_done(void);
+void fy_db_rider_clear(void);
 
 /* Executes SQL with no results (for DDL, pragmas, maintenance). */
 FY_NODISCARD fy_err fy_db_exec(struct fy_db *db, const char *sql, struct fy_errmsg *em);

@@ -127,8 +127,8 @@ static void run_slots(struct fy_db *db, struct slot *s, size_t n)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        s[i].tx = (struct fy_db_tx){shd_call_tx, &s[i].c, &s[i].em,
-                                    FY_ERR_OK,   false,   i + 1 < n ? &s[i + 1].tx : NULL};
+        s[i].tx = (struct fy_db_tx){.fn = shd_call_tx, .arg = &s[i].c, .em = &s[i].em};
+        s[i].tx.next = i + 1 < n ? &s[i + 1].tx : NULL;
     }
     fy_db_run_txs(db, &s[0].tx);
 }

@@ -97,6 +97,30 @@ static void test_group_commit(struct fy_db *db, const char *path)
     ok(scalar(db, "SELECT count(*) FROM settings") == unique, "group commit: rows match");
 }
 
+/* The rider joins the thread's next transaction: committed with it, once; failing with it. */
+static void test_rider(struct fy_db *db)
+{
+    struct fy_errmsg em;
+    fy_db_rider_set(insert_key, "rider-1");
+    ok(fy_db_run_tx(db, insert_key, "work-1", &em) == FY_ERR_OK && fy_db_rider_done() &&
+           scalar(db, "SELECT count(*) FROM settings WHERE key IN ('work-1','rider-1')") == 2,
+       "rider: committed with the work");
+    ok(fy_db_run_tx(db, insert_key, "work-2", &em) == FY_ERR_OK && fy_db_rider_done() &&
+           scalar(db, "SELECT count(*) FROM settings WHERE key = 'work-2'") == 1,
+       "rider: runs once (a second transaction goes alone)");
+    fy_db_rider_clear();
+    fy_db_rider_set(insert_key, "rider-1"); /* exists: the rider fails */
+    ok(fy_db_run_tx(db, insert_key, "work-3", &em) == FY_ERR_ALREADY_EXISTS &&
+           !fy_db_rider_done() &&
+           scalar(db, "SELECT count(*) FROM settings WHERE key = 'work-3'") == 0,
+       "rider: its failure rolls the work back");
+    ok(fy_db_run_tx(db, insert_key, "work-1", &em) == FY_ERR_ALREADY_EXISTS &&
+           !fy_db_rider_done() &&
+           scalar(db, "SELECT count(*) FROM settings WHERE key LIKE 'rider-%'") == 1,
+       "rider: a failed work leaves it unwritten");
+    fy_db_rider_clear();
+}
+
 static long file_size(const char *path, const char *suffix)
 {
     char name[96];
@@ -239,6 +263,7 @@ int main(void)
     ok(sqlite3_get_autocommit(fy_db_handle(db)) == 1, "rolled back");
 
     test_group_commit(db, path);
+    test_rider(db);
     test_checkpointer(db, path);
 
     char bump[64];
