@@ -178,12 +178,15 @@ static fy_err
 delta_to_str(const json_t *doc, const struct shd_req *r, int64_t version, int64_t ts, char **out)
 {
     json_t *st = json_object_get(doc, "state"), *md = json_object_get(doc, "metadata");
-    json_t *delta = shd_delta(json_object_get(st, "desired"), json_object_get(st, "reported"));
     *out = NULL;
+    if (!r->sent[0]) {
+        return FY_ERR_OK; /* AWS sends update/delta only for updates that set desired */
+    }
+    json_t *delta = shd_delta(json_object_get(st, "desired"), json_object_get(st, "reported"));
     if (!delta) {
         return FY_ERR_NOMEM;
     }
-    if (json_object_size(delta) == 0 || !r->sent[0]) {
+    if (json_object_size(delta) == 0) {
         json_decref(delta);
         return FY_ERR_OK;
     }
