@@ -240,3 +240,32 @@ def test_http_rejection_publishes_nothing(dev, data):
     with pytest.raises(data.exceptions.InvalidRequestException):
         data.update_thing_shadow(thingName="shadow-dev", payload=b'{"state":[]}')
     assert nothing_on(dev, p + "/update/rejected")
+
+
+def test_burst_served_together(dev):
+    """A burst of requests arrives within one broker loop pass and is served in one transaction
+    (broker_plugin/shadow_batch.c): each still gets its own answer, in order, with its own
+    version, and a conflicting or invalid one is rejected alone."""
+    p = P.format("shadow-dev")
+    n = 300  # more than FY_PLUGIN_SHADOW_BATCH_MAX (128): a full queue is served at once too
+    for i in range(n):
+        body = {"state": {"reported": {"i": i}}, "clientToken": "b%d" % i}
+        if i == 100:
+            body["version"] = 1  # long past: 409
+        request(dev, p + "/update", body if i != 200 else "{not json")
+    accepted, rejected = [], []
+    deadline = time.time() + 20
+    while len(accepted) + len(rejected) < n and time.time() < deadline:
+        m = dev.receive(timeout=1)
+        if m and m[0] == p + "/update/accepted":
+            accepted.append(json.loads(m[1]))
+        elif m and m[0] == p + "/update/rejected":
+            rejected.append(json.loads(m[1]))
+    assert len(accepted) == n - 2 and len(rejected) == 2
+    assert [a["version"] for a in accepted] == list(range(1, n - 1))
+    assert [a["clientToken"] for a in accepted] == ["b%d" % i for i in range(n) if i not in (100, 200)]
+    assert sorted(r["code"] for r in rejected) == [400, 409]
+    assert [r.get("clientToken") for r in rejected if r["code"] == 409] == ["b100"]
+    request(dev, p + "/get", {"clientToken": "last"})
+    got = next_on(dev, p + "/get/accepted")
+    assert got["version"] == n - 2 and got["state"]["reported"] == {"i": n - 1}
