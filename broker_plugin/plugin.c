@@ -114,6 +114,7 @@ static int on_tick(int event, void *event_data, void *userdata)
     fy_conns_flush(&p->conns);
     fy_conns_expire_offline(&p->conns, fy_now_ms(), FY_PLUGIN_SESSION_EXPIRY_MS);
     fy_security_refresh(p, false);
+    fy_bstats_flush(p, false);
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -185,6 +186,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier,
         return MOSQ_ERR_UNKNOWN;
     }
     *userdata = p;
+    fy_bstats_load(p);
     fy_presence_reset(p);
     fy_cadir_sync(p);
     fy_log(FY_LOG_INFO, "plugin", "ready (database %.200s, %s/%s)", db_path, p->site.region,
@@ -196,6 +198,9 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int 
 {
     (void)options;
     (void)option_count;
+    if (userdata) {
+        fy_bstats_flush(userdata, true);
+    }
     plugin_destroy(userdata);
     return MOSQ_ERR_SUCCESS;
 }

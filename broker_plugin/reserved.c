@@ -60,6 +60,9 @@ static void serve_shadow(struct fy_plugin *p,
     }
     publish_reply(ed->topic, strlen(ed->topic), r.accepted ? "accepted" : "rejected", r.payload);
     fy_iotlog_shadow(p, ed, t->thing, t->op, r.accepted);
+    if (t->op == FY_SHADOW_OP_UPDATE) {
+        fy_bstat_inc(p, r.accepted ? FY_BSTAT_SHADOW_UPDATE_OK : FY_BSTAT_SHADOW_UPDATE_REJECTED);
+    }
     if (r.accepted && t->op == FY_SHADOW_OP_UPDATE) {
         /* prefix_len covers ".../update": the event topics hang off it */
         publish_reply(ed->topic, t->prefix_len, "documents", r.documents);
@@ -87,8 +90,11 @@ int fy_plugin_on_message(int event, void *event_data, void *userdata)
     struct fy_topic_shadow t;
     struct fy_topic_jobs j;
     (void)event;
+    const struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
+    if (!c || !c->link) {
+        fy_bstat_inc(p, FY_BSTAT_MSG_IN);
+    }
     if (strncmp(ed->topic, FY_LINK_CONTROL_PREFIX, strlen(FY_LINK_CONTROL_PREFIX)) == 0) {
-        const struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
         if (c && c->link && strcmp(ed->topic, FY_LINK_TOPIC_REFRESH) == 0) {
             fy_security_refresh(p, true);
         }
