@@ -115,6 +115,7 @@ static int on_tick(int event, void *event_data, void *userdata)
     fy_conns_expire_offline(&p->conns, fy_now_ms(), FY_PLUGIN_SESSION_EXPIRY_MS);
     fy_security_refresh(p, false);
     fy_bstats_flush(p, false);
+    fy_iotlog_plugin_flush(p, false);
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -147,6 +148,7 @@ static void plugin_destroy(struct fy_plugin *p)
             mosquitto_callback_unregister(p->pid, callbacks[i].event, callbacks[i].cb, NULL);
         }
         fy_conns_clear(&p->conns);
+        fy_iotlog_plugin_flush(p, true);
         fy_iotlog_plugin_cleanup();
         fy_db_close(p->db);
         fy_free(p);

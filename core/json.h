@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 #define FY_JSON_MAX_DEPTH 32
@@ -24,6 +25,13 @@ fy_json_parse(const char *buf, size_t len, size_t max_depth, json_t **out, struc
 
 /* Compact serialization; caller frees with fy_free. NULL on OOM. */
 char *fy_json_dump(const json_t *j);
+
+/* Writes s as a JSON string literal at w (quoted; '"', '\\' and control characters escaped;
+ * bytes that are not well-formed UTF-8 become '?') and returns the end. w must have room for
+ * FY_JSON_STRING_MAX(strlen(s)) bytes. For hot paths that write one flat object per event
+ * without building a json_t (logs/iotlog.c). */
+#define FY_JSON_STRING_MAX(n) (6 * (n) + 2)
+char *fy_json_write_string(char *w, const char *s);
 
 /* Nesting depth of a value (scalars are 0, {} is 1). */
 size_t fy_json_depth(const json_t *j);
