@@ -15,7 +15,8 @@ static fy_err h_ping(struct api_req *req)
 static fy_err wipe_all(struct fy_db *db, struct fy_errmsg *em)
 {
     static const char SQL_TABLES[] = "SELECT name FROM sqlite_schema WHERE type='table' AND "
-                                     "name NOT LIKE 'sqlite_%' AND name <> 'security_epoch'";
+                                     "name NOT LIKE 'sqlite_%' AND name <> 'security_epoch'"
+                                     " AND name <> 'broker_stats'"; /* counters never go back */
     fy_err e = fy_db_begin(db, em);
     if (e) {
         return e;

@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "api/server.h"
 #include "api/sigv4.h"
+#include "core/stats.h"
 
 struct api_server {
     struct fy_site site;
@@ -26,6 +27,7 @@ struct api_server {
     int64_t thing_type_delete_wait;
     uint16_t port;
     struct MHD_Daemon *mhd;
+    struct api_stats *stats; /* request metrics (reqstats.c) */
     /* connection pool: one SQLite connection per request at a time */
     struct fy_db **dbs;
     struct fy_db_checkpointer *checkpointer; /* WAL checkpoints off the request path */
@@ -51,6 +53,24 @@ FY_NODISCARD fy_err api_parse_query(struct api_req *req, const char *raw_query);
 
 /* Frees everything the request owns (params, query, body, JSON in and out, raw reply). */
 void api_req_release(struct api_req *req);
+
+/* ---- request metrics (reqstats.c) ----
+ * Counters per (operation, error code) and a latency histogram per operation, in arrays made
+ * once at start (one slot per distinct operation name of the route tables, plus "none" for
+ * requests that reached no route); every pool thread updates them with relaxed atomics. */
+struct api_stats;
+
+/* NULL on allocation failure. */
+struct api_stats *api_stats_new(void);
+void api_stats_free(struct api_stats *s);
+/* Records one finished request: route NULL when none matched; e its outcome; ns its duration.
+ * Any thread, lock-free. */
+void api_stats_observe(struct api_stats *s, const struct api_route *route, fy_err e, uint64_t ns);
+/* Requests of operation op so far that succeeded (ok) or failed (!ok). */
+uint64_t api_stats_count(struct api_stats *s, const char *op, bool ok);
+/* Appends fleetyard_http_requests_total and fleetyard_http_request_duration_seconds (HELP, TYPE
+ * and every series observed so far). Errors of fy_buf_printf. */
+FY_NODISCARD fy_err api_stats_prometheus(struct api_stats *s, struct fy_buf *b);
 
 /* Service family of a SigV4 scope name; FY_SVC__COUNT when unknown. */
 enum fy_service api_service_of(const char *scope_service);

@@ -25,7 +25,8 @@ struct http_req {
     bool started;
     bool too_large;
     uint64_t t0;
-    struct api_audit_ctx audit; /* the rider's context (api_audit_begin) */
+    struct api_audit_ctx audit;    /* the rider's context (api_audit_begin) */
+    const struct api_route *route; /* the matched route (NULL until found) */
 };
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -157,6 +158,7 @@ static fy_err dispatch(struct http_req *h)
     }
     if (!e) {
         req->svc = route->svc;
+        h->route = route;
         e = run_handler(h, route);
     }
     if (qmark) {
@@ -220,7 +222,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct http_req *h, 
     struct MHD_Response *r = e ? error_response(req, e) : ok_response(req);
     unsigned status = (unsigned)fy_err_status(e);
     if (!r) {
-        r = error_response(req, FY_ERR_NOMEM);
+        e = FY_ERR_NOMEM;
+        r = error_response(req, e);
         status = 500;
         if (!r) {
             return MHD_NO;
@@ -230,9 +233,11 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct http_req *h, 
     api_audit_request(req, h->raw_uri, status, e);
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
+    uint64_t ns = fy_mono_ns() - h->t0;
+    api_stats_observe(req->srv->stats, h->route, e, ns);
     fy_log(e ? FY_LOG_INFO : FY_LOG_DEBUG, "http", "%s %.200s -> %u %s (%.2f ms)%s%.200s",
-           req->method, h->raw_uri, status, req->op ? req->op : "-",
-           (double)(fy_mono_ns() - h->t0) / 1e6, e ? ": " : "", e ? req->em.msg : "");
+           req->method, h->raw_uri, status, req->op ? req->op : "-", (double)ns / 1e6,
+           e ? ": " : "", e ? req->em.msg : "");
     return rc;
 }
 
@@ -374,7 +379,9 @@ fy_err api_server_start(const struct api_config *cfg, struct api_server **out, s
     }
     copy_config(srv, cfg);
     int threads = cfg->threads > 0 ? cfg->threads : 4;
-    fy_err e = api_pool_open(srv, threads, em);
+    srv->stats = api_stats_new();
+    fy_err e =
+        srv->stats ? api_pool_open(srv, threads, em) : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     if (!e) {
         e = start_mhd(srv, threads, em);
     }
@@ -395,6 +402,7 @@ void api_server_stop(struct api_server *srv)
         MHD_stop_daemon(srv->mhd);
     }
     api_pool_close(srv);
+    api_stats_free(srv->stats);
     OPENSSL_cleanse(srv->secret_key, sizeof(srv->secret_key));
     fy_free(srv);
 }

@@ -162,17 +162,12 @@ void api_iotlog_request(struct api_req *req, fy_err e)
     }
     const char *thing = api_param(req, "thingName");
     struct fy_iotlog_who who = {NULL, req->caller, NULL, thing};
-    json_t *j = json_object();
-    if (j && thing) {
-        json_object_set_new(j, "thingName", json_string(thing));
-    }
-    if (j && api_query(req, "name")) {
-        json_object_set_new(j, "deviceShadowName", json_string(api_query(req, "name")));
-    }
-    if (j && e) {
-        json_object_set_new(j, "reason", json_string(fy_err_type(e)));
-        json_object_set_new(j, "details", json_string(req->em.msg));
-    }
-    fy_iotlog_event(NULL, req->db, req->site, e ? FY_LL_ERROR : FY_LL_INFO,
-                    req->op ? req->op : "Unknown", "HTTP", e ? "Failure" : "Success", &who, j);
+    const struct fy_iotlog_field f[] = {{"thingName", thing},
+                                        {"deviceShadowName", api_query(req, "name")},
+                                        {"reason", e ? fy_err_type(e) : NULL},
+                                        {"details", e ? req->em.msg : NULL}};
+    struct fy_iotlog_event_info ev = {req->site, e ? FY_LL_ERROR : FY_LL_INFO,
+                                      req->op ? req->op : "Unknown", "HTTP",
+                                      e ? "Failure" : "Success"};
+    fy_iotlog_event(NULL, req->db, &ev, &who, f, sizeof(f) / sizeof(f[0]));
 }

@@ -1,4 +1,5 @@
 /* Route lookup: (service, method, path) -> handler, capturing path labels. */
+#include <stdint.h>
 #include <string.h>
 
 #include "api/api_int.h"
@@ -15,6 +16,53 @@ static const struct api_route *const route_tables[] = {
     api_routes_fleet_metrics, api_routes_logging,      api_routes_logs,
     api_routes_health,        api_routes_metrics,
 };
+
+#define NTABLES (sizeof(route_tables) / sizeof(route_tables[0]))
+
+static size_t table_len(const struct api_route *t)
+{
+    size_t n = 0;
+    while (t[n].pattern) {
+        n++;
+    }
+    return n;
+}
+
+size_t api_route_count(void)
+{
+    size_t n = 0;
+    for (size_t t = 0; t < NTABLES; t++) {
+        n += table_len(route_tables[t]);
+    }
+    return n;
+}
+
+const struct api_route *api_route_at(size_t i)
+{
+    for (size_t t = 0; t < NTABLES; t++) {
+        size_t n = table_len(route_tables[t]);
+        if (i < n) {
+            return &route_tables[t][i];
+        }
+        i -= n;
+    }
+    return NULL;
+}
+
+size_t api_route_index(const struct api_route *r)
+{
+    size_t base = 0;
+    uintptr_t a = (uintptr_t)r;
+    for (size_t t = 0; t < NTABLES; t++) {
+        size_t n = table_len(route_tables[t]);
+        uintptr_t lo = (uintptr_t)route_tables[t], hi = (uintptr_t)(route_tables[t] + n);
+        if (a >= lo && a < hi) {
+            return base + (size_t)(r - route_tables[t]);
+        }
+        base += n;
+    }
+    return base;
+}
 
 enum fy_service api_service_of(const char *s)
 {
@@ -110,7 +158,7 @@ static void drop_params(struct api_req *req)
 static const struct api_route *
 find_in(struct api_req *req, enum fy_service svc, const char *path, int *path_seen)
 {
-    for (size_t t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++) {
+    for (size_t t = 0; t < NTABLES; t++) {
         for (const struct api_route *r = route_tables[t]; r->pattern; r++) {
             if (svc != FY_SVC__COUNT && r->svc != svc) {
                 continue;

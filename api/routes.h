@@ -36,6 +36,12 @@ FY_NODISCARD fy_err api_route_find(struct api_req *req,
                                    const char *raw_path,
                                    const struct api_route **out);
 
+/* Every route of every table, numbered in table order: how many, the route of number i (NULL
+ * past the end), and the number of route r (api_route_count() when r is in no table). */
+size_t api_route_count(void);
+const struct api_route *api_route_at(size_t i);
+size_t api_route_index(const struct api_route *r);
+
 /* ---- shared by api/jobs*.c and api/job_templates.c ---- */
 struct fy_jobs_changed;
 

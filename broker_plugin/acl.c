@@ -79,9 +79,11 @@ static int check_publish(struct fy_plugin *p,
     return rc;
 }
 
-/* A denied PUBLISH or SUBSCRIBE: mosquitto closes the connection (FORBIDDEN_ACCESS). */
-static int forbidden(struct fy_conn *c)
+/* A denied PUBLISH or SUBSCRIBE (counted as what): mosquitto closes the connection
+ * (FORBIDDEN_ACCESS). */
+static int forbidden(struct fy_plugin *p, struct fy_conn *c, enum fy_bstat what)
 {
+    fy_bstat_inc(p, what);
     if (c && !c->retired) {
         c->disconnect_reason = FY_DISCONNECT_FORBIDDEN_ACCESS;
     }
@@ -101,12 +103,14 @@ int fy_plugin_on_acl_check(int event, void *event_data, void *userdata)
     switch (ed->access) {
     case MOSQ_ACL_WRITE:
         rc = fy_iotlog_acl(p, c, ed, check_publish(p, c, ed));
-        return rc == MOSQ_ERR_SUCCESS ? rc : forbidden(c);
+        return rc == MOSQ_ERR_SUCCESS ? rc : forbidden(p, c, FY_BSTAT_DENY_PUBLISH);
     case MOSQ_ACL_SUBSCRIBE:
         rc = fy_iotlog_acl(p, c, ed, check(p, c, "iot:Subscribe", "topicfilter", ed->topic));
-        return rc == MOSQ_ERR_SUCCESS ? rc : forbidden(c);
+        return rc == MOSQ_ERR_SUCCESS ? rc : forbidden(p, c, FY_BSTAT_DENY_SUBSCRIBE);
     case MOSQ_ACL_READ:
-        return fy_iotlog_acl(p, c, ed, check(p, c, "iot:Receive", "topic", ed->topic));
+        rc = fy_iotlog_acl(p, c, ed, check(p, c, "iot:Receive", "topic", ed->topic));
+        fy_bstat_inc(p, rc == MOSQ_ERR_SUCCESS ? FY_BSTAT_MSG_OUT : FY_BSTAT_DENY_RECEIVE);
+        return rc;
     case MOSQ_ACL_UNSUBSCRIBE:
         return MOSQ_ERR_SUCCESS;
     default:

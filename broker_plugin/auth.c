@@ -149,14 +149,11 @@ static int admit_reserved_id(struct fy_plugin *p,
     return MOSQ_ERR_SUCCESS;
 }
 
-int fy_plugin_on_basic_auth(int event, void *event_data, void *userdata)
+static int basic_auth(struct fy_plugin *p, struct mosquitto_evt_basic_auth *ed)
 {
-    struct mosquitto_evt_basic_auth *ed = event_data;
-    struct fy_plugin *p = userdata;
     struct fy_errmsg em = {""};
     char cert_id[FY_PLUGIN_CERT_ID_LEN + 1] = "-";
     const char *client_id = mosquitto_client_id(ed->client);
-    (void)event;
     if (!client_id || strlen(client_id) > FY_PLUGIN_CLIENT_ID_MAX) {
         fy_log(FY_LOG_WARN, "auth", "refused connection from %s: client id missing or too long",
                mosquitto_client_address(ed->client));
@@ -176,6 +173,22 @@ int fy_plugin_on_basic_auth(int event, void *event_data, void *userdata)
     }
     fy_log(FY_LOG_INFO, "auth", "client %.128s connected with certificate %s", client_id, cert_id);
     return MOSQ_ERR_SUCCESS;
+}
+
+/* Counts every CONNECT: admitted, or refused (an authorization denial of iot:Connect). */
+int fy_plugin_on_basic_auth(int event, void *event_data, void *userdata)
+{
+    struct fy_plugin *p = userdata;
+    (void)event;
+    struct mosquitto_evt_basic_auth *ed = event_data;
+    int rc = basic_auth(p, ed);
+    const struct fy_conn *c = rc == MOSQ_ERR_SUCCESS ? fy_conns_get(&p->conns, ed->client) : NULL;
+    if (rc == MOSQ_ERR_AUTH) {
+        fy_bstat_inc(p, FY_BSTAT_DENY_CONNECT);
+    } else if (c && !c->link) {
+        fy_bstat_inc(p, FY_BSTAT_CONNECTS);
+    }
+    return rc;
 }
 
 fy_err fy_auth_recheck(struct fy_plugin *p, struct fy_conn *c, struct fy_errmsg *em)

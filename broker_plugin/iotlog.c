@@ -14,6 +14,11 @@
 static struct fy_iotlog *plugin_log;
 static int64_t plugin_log_epoch = -1;
 
+void fy_iotlog_plugin_flush(struct fy_plugin *p, bool force)
+{
+    fy_iotlog_flush(plugin_log, p->db, force);
+}
+
 void fy_iotlog_plugin_cleanup(void)
 {
     fy_iotlog_free(plugin_log);
@@ -32,7 +37,7 @@ static struct fy_iotlog *cache(const struct fy_plugin *p)
     return plugin_log;
 }
 
-/* One event about a connection; j_fields stolen. */
+/* One event about a connection, with nf fields. */
 static void event(struct fy_plugin *p,
                   const char *client_id,
                   const char *cert_id,
@@ -40,18 +45,16 @@ static void event(struct fy_plugin *p,
                   enum fy_loglevel level,
                   const char *type,
                   bool ok,
-                  json_t *j_fields)
+                  const struct fy_iotlog_field *f,
+                  size_t nf)
 {
     struct fy_iotlog_who who = {client_id, cert_id && strcmp(cert_id, "-") != 0 ? cert_id : NULL,
                                 client ? mosquitto_client_address(client) : NULL, NULL};
-    fy_iotlog_event(cache(p), p->db, &p->site, level, type, "MQTT", ok ? "Success" : "Failure",
-                    &who, j_fields);
+    struct fy_iotlog_event_info ev = {&p->site, level, type, "MQTT", ok ? "Success" : "Failure"};
+    fy_iotlog_event(cache(p), p->db, &ev, &who, f, nf);
 }
 
-static json_t *failure(const char *details)
-{
-    return json_pack("{s:s, s:s}", "reason", "AUTHORIZATION_FAILURE", "details", details);
-}
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
 void fy_iotlog_connect(struct fy_plugin *p,
                        const struct mosquitto *client,
@@ -59,17 +62,19 @@ void fy_iotlog_connect(struct fy_plugin *p,
                        const char *cert_id,
                        fy_err e)
 {
-    event(p, client_id, cert_id, client, e ? FY_LL_ERROR : FY_LL_INFO, "Connect", !e,
-          e ? failure("Authorization Failure") : NULL);
+    const struct fy_iotlog_field f[] = {{"reason", e ? "AUTHORIZATION_FAILURE" : NULL},
+                                        {"details", e ? "Authorization Failure" : NULL}};
+    event(p, client_id, cert_id, client, e ? FY_LL_ERROR : FY_LL_INFO, "Connect", !e, f,
+          NFIELDS(f));
 }
 
 void fy_iotlog_disconnect(struct fy_plugin *p, const struct fy_conn *c)
 {
     static const char *const reasons[] = {"CONNECTION_LOST", "AUTH_ERROR", "FORBIDDEN_ACCESS"};
     size_t r = (size_t)c->disconnect_reason;
-    json_t *j = json_pack("{s:s}", "disconnectReason",
-                          r < sizeof(reasons) / sizeof(reasons[0]) ? reasons[r] : "UNKNOWN");
-    event(p, c->client_id, c->cert_id, c->client, FY_LL_INFO, "Disconnect", true, j);
+    const struct fy_iotlog_field f[] = {
+        {"disconnectReason", r < NFIELDS(reasons) ? reasons[r] : "UNKNOWN"}};
+    event(p, c->client_id, c->cert_id, c->client, FY_LL_INFO, "Disconnect", true, f, NFIELDS(f));
 }
 
 int fy_iotlog_acl(struct fy_plugin *p,
@@ -85,11 +90,29 @@ int fy_iotlog_acl(struct fy_plugin *p,
     if (!type || (ok && ed->access == MOSQ_ACL_READ)) {
         return rc; /* successful deliveries are not logged: one event per subscriber */
     }
-    json_t *j = ok ? json_object() : failure("Authorization Failure");
-    json_object_set_new(j, "topicName", json_string(ed->topic));
+    const struct fy_iotlog_field f[] = {{"reason", ok ? NULL : "AUTHORIZATION_FAILURE"},
+                                        {"details", ok ? NULL : "Authorization Failure"},
+                                        {"topicName", ed->topic}};
     event(p, c ? c->client_id : mosquitto_client_id(ed->client), c ? c->cert_id : NULL, ed->client,
-          ok ? FY_LL_INFO : FY_LL_ERROR, type, ok, j);
+          ok ? FY_LL_INFO : FY_LL_ERROR, type, ok, f, NFIELDS(f));
     return rc;
+}
+
+/* A shadow or jobs request answered over MQTT: the requester is the subject. */
+static void request_event(struct fy_plugin *p,
+                          const struct mosquitto *client,
+                          const char *thing,
+                          const char *op,
+                          bool ok,
+                          const struct fy_iotlog_field *f,
+                          size_t nf)
+{
+    const struct fy_conn *c = fy_conns_get(&p->conns, client);
+    struct fy_iotlog_who who = {mosquitto_client_id(client), c ? c->cert_id : NULL,
+                                mosquitto_client_address(client), thing};
+    struct fy_iotlog_event_info ev = {&p->site, ok ? FY_LL_INFO : FY_LL_ERROR, op, "MQTT",
+                                      ok ? "Success" : "Failure"};
+    fy_iotlog_event(cache(p), p->db, &ev, &who, f, nf);
 }
 
 void fy_iotlog_shadow(struct fy_plugin *p,
@@ -100,13 +123,9 @@ void fy_iotlog_shadow(struct fy_plugin *p,
                       bool accepted)
 {
     static const char *const ops[] = {"GetThingShadow", "UpdateThingShadow", "DeleteThingShadow"};
-    const struct fy_conn *c = fy_conns_get(&p->conns, client);
-    struct fy_iotlog_who who = {mosquitto_client_id(client), c ? c->cert_id : NULL,
-                                mosquitto_client_address(client), thing};
-    json_t *j = json_pack("{s:s, s:s}", "topicName", topic, "deviceShadowName", thing);
-    fy_iotlog_event(cache(p), p->db, &p->site, accepted ? FY_LL_INFO : FY_LL_ERROR,
-                    op >= 0 && op < 3 ? ops[op] : "ShadowRequest", "MQTT",
-                    accepted ? "Success" : "Failure", &who, j);
+    const struct fy_iotlog_field f[] = {{"topicName", topic}, {"deviceShadowName", thing}};
+    request_event(p, client, thing, op >= 0 && op < 3 ? ops[op] : "ShadowRequest", accepted, f,
+                  NFIELDS(f));
 }
 
 void fy_iotlog_jobs(struct fy_plugin *p,
@@ -117,14 +136,8 @@ void fy_iotlog_jobs(struct fy_plugin *p,
 {
     static const char *const ops[] = {"GetPendingJobExecutions", "StartNextPendingJobExecution",
                                       "DescribeJobExecution", "UpdateJobExecution"};
-    const struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
-    struct fy_iotlog_who who = {mosquitto_client_id(ed->client), c ? c->cert_id : NULL,
-                                mosquitto_client_address(ed->client), thing};
-    json_t *j = json_pack("{s:s, s:s}", "topicName", ed->topic, "thingName", thing);
-    if (j && e) {
-        json_object_set_new(j, "reason", json_string(fy_err_type(e)));
-    }
-    fy_iotlog_event(cache(p), p->db, &p->site, e ? FY_LL_ERROR : FY_LL_INFO,
-                    op >= 0 && op < 4 ? ops[op] : "JobsRequest", "MQTT", e ? "Failure" : "Success",
-                    &who, j);
+    const struct fy_iotlog_field f[] = {
+        {"topicName", ed->topic}, {"thingName", thing}, {"reason", e ? fy_err_type(e) : NULL}};
+    request_event(p, ed->client, thing, op >= 0 && op < 4 ? ops[op] : "JobsRequest", !e, f,
+                  NFIELDS(f));
 }

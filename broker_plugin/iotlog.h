@@ -1,7 +1,8 @@
 /* fleetyard broker plugin: AWS IoT v2 log events of MQTT actions (iotlog.c), one call from each
  * place that knows an event. Broker thread only. Each call resolves the configured level from a
  * cache (logs/ fy_iotlog: re-read every FY_LOGS_CACHE_MS and when the security epoch moves)
- * and records with prepared statements on the plugin's connection; nothing is returned. */
+ * and adds the event to the cache's batch, which TICK writes (stdout and the log store, one
+ * transaction) every FY_IOTLOG_FLUSH_MS; nothing is returned. */
 #ifndef FY_BROKER_PLUGIN_IOTLOG_H
 #define FY_BROKER_PLUGIN_IOTLOG_H
 
@@ -45,7 +46,10 @@ void fy_iotlog_jobs(struct fy_plugin *p,
                     int op,
                     fy_err e);
 
-/* Frees the cache (plugin cleanup). */
+/* Writes the batched events (TICK: when FY_IOTLOG_FLUSH_MS passed; cleanup: force). */
+void fy_iotlog_plugin_flush(struct fy_plugin *p, bool force);
+
+/* Frees the cache (plugin cleanup, after a forced flush). */
 void fy_iotlog_plugin_cleanup(void);
 
 #endif

@@ -24,16 +24,18 @@
 #define JOBS_TOPIC_MAX 512
 #define JOBS_QOS       1
 
-static void publish(const char *client_id, const char *topic, const char *text)
+/* Publishes text to client_id (NULL: to every subscriber); true when queued. */
+static bool publish(const char *client_id, const char *topic, const char *text)
 {
     if (!text) {
-        return;
+        return false;
     }
     int rc = mosquitto_broker_publish_copy(client_id, topic, (int)strlen(text), text, JOBS_QOS,
                                            false, NULL);
     if (rc != MOSQ_ERR_SUCCESS) {
         fy_log(FY_LOG_ERROR, "jobs", "cannot publish on %.300s: %s", topic, mosquitto_strerror(rc));
     }
+    return rc == MOSQ_ERR_SUCCESS;
 }
 
 /* fy_jobs_notify_fn: publishes a thing's notify / notify-next to its subscribers. */
@@ -42,9 +44,9 @@ static void publish_notify(void *ctx, const char *thing, const char *notify, con
     char topic[JOBS_TOPIC_MAX];
     (void)ctx;
     snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/notify", thing);
-    publish(NULL, topic, notify);
+    (void)publish(NULL, topic, notify);
     snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/notify-next", thing);
-    publish(NULL, topic, next);
+    (void)publish(NULL, topic, next);
 }
 
 void fy_jobs_publish_changes(struct fy_plugin *p, const struct fy_jobs_changed *c, double now)
@@ -91,7 +93,11 @@ void fy_jobs_serve(struct fy_plugin *p,
     char *rejection = e ? fy_jobs_rejection(&r, e, em.msg, now) : NULL;
     if ((size_t)snprintf(topic, sizeof(topic), "%s/%s", ed->topic, e ? "rejected" : "accepted") <
         sizeof(topic)) {
-        publish(mosquitto_client_id(ed->client), topic, e ? rejection : r.payload);
+        /* addressed to one client: mosquitto queues it without the iot:Receive check that
+         * counts the other deliveries */
+        if (publish(mosquitto_client_id(ed->client), topic, e ? rejection : r.payload)) {
+            fy_bstat_inc(p, FY_BSTAT_MSG_OUT);
+        }
     }
     if (!e) {
         fy_jobs_publish_changes(p, &r.changed, now);

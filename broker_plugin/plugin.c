@@ -115,6 +115,8 @@ static int on_tick(int event, void *event_data, void *userdata)
     fy_conns_flush(&p->conns);
     fy_conns_expire_offline(&p->conns, fy_now_ms(), FY_PLUGIN_SESSION_EXPIRY_MS);
     fy_security_refresh(p, false);
+    fy_bstats_flush(p, false);
+    fy_iotlog_plugin_flush(p, false);
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -148,6 +150,7 @@ static void plugin_destroy(struct fy_plugin *p)
         }
         fy_shadow_batch_clear(p);
         fy_conns_clear(&p->conns);
+        fy_iotlog_plugin_flush(p, true);
         fy_iotlog_plugin_cleanup();
         fy_db_close(p->db);
         fy_free(p);
@@ -187,6 +190,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier,
         return MOSQ_ERR_UNKNOWN;
     }
     *userdata = p;
+    fy_bstats_load(p);
     fy_presence_reset(p);
     fy_cadir_sync(p);
     fy_log(FY_LOG_INFO, "plugin", "ready (database %.200s, %s/%s)", db_path, p->site.region,
@@ -198,6 +202,9 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int 
 {
     (void)options;
     (void)option_count;
+    if (userdata) {
+        fy_bstats_flush(userdata, true);
+    }
     plugin_destroy(userdata);
     return MOSQ_ERR_SUCCESS;
 }

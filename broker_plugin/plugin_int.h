@@ -23,6 +23,7 @@
 #include "core/db.h"
 #include "core/err.h"
 #include "core/site.h"
+#include "core/stats.h"
 
 #define FY_PLUGIN_CERT_ID_LEN   64
 #define FY_PLUGIN_CLIENT_ID_MAX 128 /* AWS: client ids are at most 128 bytes */
@@ -96,6 +97,17 @@ const struct fy_policy *fy_pcache_policy(const struct fy_pcache_entry *e);
 /* Drops a reference; the last one frees the entry. NULL is a no-op. */
 void fy_pcache_put(struct fy_pcache *c, struct fy_pcache_entry *e);
 
+/* The plugin's counters (stats.c): live counts since this process started, and the values
+ * broker_stats held then (base), which the live counts add to. */
+struct fy_bstats {
+    uint64_t live[FY_BSTAT__COUNT];
+    uint64_t base[FY_BSTAT__COUNT];
+    uint64_t hist_base[FY_HIST_SLOTS]; /* commit latency per slot, not cumulative */
+    uint64_t hist_sum_base;
+    uint64_t next_flush_ns; /* monotonic */
+    uint64_t flushed_gen;   /* what had been counted at the last write */
+};
+
 /* The plugin instance (mosquitto's userdata). */
 /* Shadow requests of the current loop pass, served together at TICK (shadow_batch.c). */
 struct fy_shadow_pending;
@@ -122,11 +134,30 @@ struct fy_plugin {
     int64_t security_epoch; /* security_epoch.epoch the connections were last checked at */
     uint64_t next_poll_ns;  /* monotonic time of the next epoch poll */
     struct fy_shadow_batch shadow_batch;
+    struct fy_bstats stats;
 };
 
 /* How often TICK reads the security epoch: a change reaches every connection within this
  * (plus the re-check itself); the link's refresh hint makes it immediate. */
 #define FY_PLUGIN_SECURITY_POLL_MS 250
+
+/* ---- counters (stats.c) ---- */
+
+/* How often TICK writes the counters to broker_stats (when they changed). */
+#define FY_PLUGIN_STATS_FLUSH_MS 1000
+
+/* Counts one event. Broker thread. */
+static inline void fy_bstat_inc(struct fy_plugin *p, enum fy_bstat s)
+{
+    p->stats.live[s]++;
+}
+
+/* Reads the stored values into the base (plugin start). Errors are logged. */
+void fy_bstats_load(struct fy_plugin *p);
+
+/* Writes every counter to broker_stats in one short transaction when FY_PLUGIN_STATS_FLUSH_MS
+ * passed since the last write (or force) and something changed. Errors are logged. */
+void fy_bstats_flush(struct fy_plugin *p, bool force);
 
 /* ---- connection table (conns.c) ---- */
 

@@ -64,8 +64,11 @@ int fy_plugin_on_message(int event, void *event_data, void *userdata)
     struct fy_topic_shadow t;
     struct fy_topic_jobs j;
     (void)event;
+    const struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
+    if (!c || !c->link) {
+        fy_bstat_inc(p, FY_BSTAT_MSG_IN);
+    }
     if (strncmp(ed->topic, FY_LINK_CONTROL_PREFIX, strlen(FY_LINK_CONTROL_PREFIX)) == 0) {
-        const struct fy_conn *c = fy_conns_get(&p->conns, ed->client);
         if (c && c->link && strcmp(ed->topic, FY_LINK_TOPIC_REFRESH) == 0) {
             fy_security_refresh(p, true);
         }

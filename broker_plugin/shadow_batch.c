@@ -58,6 +58,9 @@ void fy_shadow_publish_answer(struct fy_plugin *p,
 {
     publish_reply(topic, strlen(topic), r->accepted ? "accepted" : "rejected", r->payload);
     fy_iotlog_shadow(p, client, topic, t->thing, t->op, r->accepted);
+    if (t->op == FY_SHADOW_OP_UPDATE) {
+        fy_bstat_inc(p, r->accepted ? FY_BSTAT_SHADOW_UPDATE_OK : FY_BSTAT_SHADOW_UPDATE_REJECTED);
+    }
     if (r->accepted && t->op == FY_SHADOW_OP_UPDATE) {
         /* prefix_len covers ".../update": the event topics hang off it */
         publish_reply(topic, t->prefix_len, "documents", r->documents);

@@ -13,7 +13,7 @@ void fy_buf_init(struct fy_buf *b, size_t max)
     b->max = max;
 }
 
-fy_err fy_buf_append(struct fy_buf *b, const void *p, size_t n)
+fy_err fy_buf_reserve(struct fy_buf *b, size_t n)
 {
     if (n > b->max - b->len) {
         return FY_ERR_PAYLOAD_TOO_LARGE;
@@ -29,6 +29,15 @@ fy_err fy_buf_append(struct fy_buf *b, const void *p, size_t n)
         }
         b->data = d;
         b->cap = ncap;
+    }
+    return FY_ERR_OK;
+}
+
+fy_err fy_buf_append(struct fy_buf *b, const void *p, size_t n)
+{
+    fy_err e = fy_buf_reserve(b, n);
+    if (e) {
+        return e;
     }
     memcpy(b->data + b->len, p, n);
     b->len += n;

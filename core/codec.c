@@ -25,16 +25,27 @@ void fy_sha256_hex(const void *data, size_t len, char out[2 * FY_SHA256_LEN + 1]
     fy_hex(md, sizeof(md), out);
 }
 
+fy_err fy_random_bytes(void *out, size_t n)
+{
+    return RAND_bytes(out, (int)n) == 1 ? FY_ERR_OK : FY_ERR_INTERNAL;
+}
+
 fy_err fy_uuid4(char out[FY_UUID_LEN + 1])
 {
     unsigned char b[16];
-    char h[33];
-    if (RAND_bytes(b, sizeof(b)) != 1) {
+    if (fy_random_bytes(b, sizeof(b)) != FY_ERR_OK) {
         return FY_ERR_INTERNAL;
     }
+    fy_uuid_format(b, out);
+    return FY_ERR_OK;
+}
+
+void fy_uuid_format(unsigned char b[16], char out[FY_UUID_LEN + 1])
+{
+    char h[33];
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    fy_hex(b, sizeof(b), h);
+    fy_hex(b, 16, h);
     memcpy(out, h, 8);
     out[8] = '-';
     memcpy(out + 9, h + 8, 4);
@@ -45,7 +56,6 @@ fy_err fy_uuid4(char out[FY_UUID_LEN + 1])
     out[23] = '-';
     memcpy(out + 24, h + 20, 12);
     out[36] = '\0';
-    return FY_ERR_OK;
 }
 
 char *fy_b64_new(const void *in, size_t n)

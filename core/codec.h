@@ -20,6 +20,12 @@ void fy_sha256_hex(const void *data, size_t len, char out[2 * FY_SHA256_LEN + 1]
 /* Random version-4 UUID text into out[37]. Returns FY_ERR_INTERNAL if the RNG fails. */
 FY_NODISCARD fy_err fy_uuid4(char out[FY_UUID_LEN + 1]);
 
+/* n bytes from the system's CSPRNG (OpenSSL). FY_ERR_INTERNAL if it fails. */
+FY_NODISCARD fy_err fy_random_bytes(void *out, size_t n);
+
+/* 16 random bytes as version-4 UUID text into out[37] (sets b's version and variant bits). */
+void fy_uuid_format(unsigned char b[16], char out[FY_UUID_LEN + 1]);
+
 /* Unpadded base64url of n bytes into a new string (caller frees with fy_free); NULL on OOM. */
 char *fy_b64url_new(const void *in, size_t n);
 

@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/fytime.h"
 #include "core/log.h"
+#include "core/stats.h"
 
 struct stmt_slot {
     const char *sql;
@@ -17,6 +19,7 @@ struct stmt_slot {
 
 struct fy_db {
     sqlite3 *h;
+    uint64_t tx_start_ns; /* when the open fy_db_begin transaction began (commit latency) */
     struct stmt_slot cache[FY_DB_STMT_CACHE];
 };
 
@@ -264,12 +267,19 @@ static fy_err exec_cached(struct fy_db *db, const char *sql, struct fy_errmsg *e
 
 fy_err fy_db_begin(struct fy_db *db, struct fy_errmsg *em)
 {
+    db->tx_start_ns = fy_mono_ns();
     return exec_cached(db, SQL_BEGIN, em);
 }
 
+/* Commits and records the transaction's duration, BEGIN (with its wait for the write lock) to
+ * the end of COMMIT, in this process's fy_db_commit_hist. */
 fy_err fy_db_commit(struct fy_db *db, struct fy_errmsg *em)
 {
-    return exec_cached(db, SQL_COMMIT, em);
+    fy_err e = exec_cached(db, SQL_COMMIT, em);
+    if (!e) {
+        fy_hist_observe(&fy_db_commit_hist, fy_mono_ns() - db->tx_start_ns);
+    }
+    return e;
 }
 
 void fy_db_rollback(struct fy_db *db)

@@ -34,9 +34,7 @@ const char *fy_err_name(fy_err e)
     return err_name[e];
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong forms, no surrogates,
- * nothing above U+10FFFF), or 0 when the bytes there are not one. */
-static size_t utf8_seq(const unsigned char *s)
+size_t fy_utf8_seq(const unsigned char *s)
 {
     unsigned char c = s[0];
     unsigned char lo = 0x80, hi = 0xbf;
@@ -73,7 +71,7 @@ static size_t utf8_seq(const unsigned char *s)
 static void utf8_repair(unsigned char *s)
 {
     while (*s) {
-        size_t n = utf8_seq(s);
+        size_t n = fy_utf8_seq(s);
         if (n == 0) {
             *s++ = '?';
         } else {

@@ -76,4 +76,8 @@ void fy_errf(struct fy_errmsg *em, const char *fmt, ...) FY_PRINTF(2, 3);
  * `return fy_fail(em, FY_ERR_NOT_FOUND, "Thing %.128s cannot be found", name);`. */
 fy_err fy_fail(struct fy_errmsg *em, fy_err code, const char *fmt, ...) FY_PRINTF(3, 4);
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF), or 0 when the bytes there are not one (a NUL byte ends s). */
+size_t fy_utf8_seq(const unsigned char *s);
+
 #endif

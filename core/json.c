@@ -1,5 +1,8 @@
 #include "core/json.h"
 
+#include <stdbool.h>
+#include <string.h>
+
 #include "core/alloc.h"
 
 /* Allocation failures inside jansson on this thread: json_dumps ignores some of them (an
@@ -115,4 +118,42 @@ fy_json_opt_string(const json_t *obj, const char *key, const char **out, struct 
     }
     *out = json_string_value(v);
     return FY_ERR_OK;
+}
+
+/* True for a byte that goes into a JSON string as it is. */
+static bool json_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+char *fy_json_write_string(char *w, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    *w++ = '"';
+    while (*p) {
+        if (json_plain(*p)) {
+            *w++ = (char)*p++;
+        } else if (*p >= 0x80) {
+            size_t n = fy_utf8_seq(p);
+            if (n == 0) {
+                *w++ = '?';
+                p++;
+            }
+            for (; n > 0; n--) {
+                *w++ = (char)*p++;
+            }
+        } else if (*p == '"' || *p == '\\') {
+            *w++ = '\\';
+            *w++ = (char)*p++;
+        } else {
+            memcpy(w, "\\u00", 4);
+            w[4] = hex[*p >> 4];
+            w[5] = hex[*p & 15];
+            w += 6;
+            p++;
+        }
+    }
+    *w++ = '"';
+    return w;
 }

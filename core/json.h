@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 #define FY_JSON_MAX_DEPTH 32
@@ -28,6 +29,13 @@ char *fy_json_dump(const json_t *j);
 /* json_dumps(j, flags), but NULL when jansson failed an allocation on the way (it does not
  * always say so itself). Free with fy_free. */
 char *fy_json_dumps(const json_t *j, size_t flags);
+
+/* Writes s as a JSON string literal at w (quoted; '"', '\\' and control characters escaped;
+ * bytes that are not well-formed UTF-8 become '?') and returns the end. w must have room for
+ * FY_JSON_STRING_MAX(strlen(s)) bytes. For hot paths that write one flat object per event
+ * without building a json_t (logs/iotlog.c). */
+#define FY_JSON_STRING_MAX(n) (6 * (n) + 2)
+char *fy_json_write_string(char *w, const char *s);
 
 /* Nesting depth of a value (scalars are 0, {} is 1). */
 size_t fy_json_depth(const json_t *j);

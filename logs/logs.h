@@ -118,28 +118,57 @@ enum fy_loglevel fy_logging_resolve(const struct fy_logging_levels *l,
 
 /* ---- IoT events (iotlog.c) ---- */
 
-struct fy_iotlog; /* a level cache for one thread */
+struct fy_iotlog; /* a level cache and event batch for one thread */
+
+/* Events recorded through a cache are batched: kept in memory and written by fy_iotlog_flush
+ * (stdout lines in one write, store rows in one transaction), which the owner calls at least
+ * every FY_IOTLOG_FLUSH_MS; a batch that reaches FY_IOTLOG_BATCH_MAX events or
+ * FY_IOTLOG_BATCH_BYTES is written at once. A batch the store refuses is dropped (logged). */
+#define FY_IOTLOG_FLUSH_MS    250
+#define FY_IOTLOG_BATCH_MAX   4096
+#define FY_IOTLOG_BATCH_BYTES (2 * 1024 * 1024)
 
 /* A new cache (levels read on first use). NULL on allocation failure. */
 struct fy_iotlog *fy_iotlog_new(void);
+/* Frees lg (writing nothing: flush first). NULL is a no-op. */
 void fy_iotlog_free(struct fy_iotlog *lg);
+/* Writes the batched events when FY_IOTLOG_FLUSH_MS passed since the oldest (or force). */
+void fy_iotlog_flush(struct fy_iotlog *lg, struct fy_db *db, bool force);
 /* Makes the next event re-read the levels (the security epoch moved). */
 void fy_iotlog_invalidate(struct fy_iotlog *lg);
 
-/* The event writer: records an AWS IoT v2 log event of level when the level resolved for who
- * allows it: one JSON line on stdout and one event in AWSIotLogsV2 (stream = protocol). status
- * "Success" or "Failure"; j_fields (stolen, may be NULL) adds members (topicName, reason, ...).
- * lg may be NULL (levels read from db each time). Errors are logged, never returned: logging
- * never fails the operation. */
+/* What happened: level, eventType ("Publish-In", an operation name), protocol ("MQTT",
+ * "HTTP"; a static string), status ("Success" or "Failure"), in the account of site. */
+struct fy_iotlog_event_info {
+    const struct fy_site *site;
+    enum fy_loglevel level;
+    const char *event_type;
+    const char *protocol;
+    const char *status;
+};
+
+/* An event's own member (topicName, reason, ...); NULL or "" values are left out. */
+struct fy_iotlog_field {
+    const char *key;
+    const char *value;
+};
+
+/* Room kept free in a batch's text before an event is added (larger events flush first). */
+#define FY_IOTLOG_LINE_ROOM (64 * 1024)
+
+/* The event writer: records an AWS IoT v2 log event when the level resolved for who allows
+ * ev->level: one JSON line on stdout and one event in AWSIotLogsV2 (stream = protocol);
+ * through lg, batched (see above), else at once. The line holds timestamp, logLevel, traceId,
+ * accountId, status, eventType, protocol, who's members (clientId, principalId, sourceIp,
+ * thingName) and the nfields fields (a field replaces who's member of the same name). lg may be
+ * NULL (levels read from db each time). Nothing is built before the level check. Errors are
+ * logged, never returned: logging never fails the operation. */
 void fy_iotlog_event(struct fy_iotlog *lg,
                      struct fy_db *db,
-                     const struct fy_site *site,
-                     enum fy_loglevel level,
-                     const char *event_type,
-                     const char *protocol,
-                     const char *status,
+                     const struct fy_iotlog_event_info *ev,
                      const struct fy_iotlog_who *who,
-                     json_t *j_fields);
+                     const struct fy_iotlog_field *fields,
+                     size_t nfields);
 
 /* ---- filter patterns (filter.c): plain terms, "quoted phrases", ?optional, -excluded ---- */
 
@@ -206,6 +235,23 @@ FY_NODISCARD fy_err fy_logs_put(struct fy_db *db,
                                 int64_t now_ms,
                                 const char *message,
                                 struct fy_errmsg *em);
+
+/* One event of a batch: message is len bytes (not necessarily NUL-terminated). */
+struct fy_logs_item {
+    int64_t ts;
+    const char *message;
+    size_t len;
+};
+
+/* Appends n events to one stream (created when absent; group must exist), all with ingestion
+ * time now_ms; no transaction of its own (the caller's, for one commit per batch). */
+FY_NODISCARD fy_err fy_logs_put_many(struct fy_db *db,
+                                     const char *grp,
+                                     const char *stream,
+                                     int64_t now_ms,
+                                     const struct fy_logs_item *items,
+                                     size_t n,
+                                     struct fy_errmsg *em);
 
 /* A query over events: grp required; stream (GetLogEvents) or stream_prefix (NULL = any);
  * ts in [start, end) (end 0 = open); events ordered by (ts, id), read after the key

@@ -103,6 +103,61 @@ def rss_kb(pid):
     raise RuntimeError("no VmRSS for %d" % pid)
 
 
+def iot_client(env):
+    """boto3 iot client of a server's env.sh (no retries: a failure shows)."""
+    return boto3.client("iot", endpoint_url=env["FLEETYARD_ENDPOINT"],
+                        region_name=env["AWS_DEFAULT_REGION"],
+                        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                        config=Config(retries={"max_attempts": 1}))
+
+
+def throughput_args(ap, rounds_help):
+    """The options every MQTT benchmark shares (build dir, rounds, fleetyard-sim throughput,
+    --json-out, --keep)."""
+    ap.add_argument("--build", default=os.environ.get("FY_BUILD_DIR", os.path.join(ROOT, "build")),
+                    help="build dir with fleetyard-server, fleetyard_plugin.so, fleetyard-sim")
+    ap.add_argument("--rounds", type=int, default=3, help=rounds_help)
+    ap.add_argument("--duration", type=float, default=5, help="seconds per throughput run")
+    ap.add_argument("--publishers", type=int, default=10)
+    ap.add_argument("--subscribers", type=int, default=10)
+    ap.add_argument("--size", type=int, default=64, help="payload bytes")
+    ap.add_argument("--json-out", help="write every measurement to this file")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
+
+
+def save_json(a, res):
+    """Writes the measurements to --json-out, when given."""
+    if a.json_out:
+        with open(a.json_out, "w") as f:
+            json.dump(res, f, indent=1)
+
+
+def run_bench(bench, run, a, name):
+    """Runs run(bench, a) with the file limit raised and SIGINT/SIGTERM turned into Stop; stops
+    everything the bench started and removes its temp dir (kept with --keep or on failure).
+    Returns the exit status."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by the brokers
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    rc = 0
+    try:
+        run(bench, a)
+    except (Stop, RuntimeError, subprocess.TimeoutExpired) as e:
+        print("%s: %s" % (name, e), file=sys.stderr)
+        rc = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        bench.stop_all()
+        if a.keep or rc:
+            print("logs kept in %s" % bench.dir, file=sys.stderr)
+        else:
+            shutil.rmtree(bench.dir, ignore_errors=True)
+    return rc
+
+
 class Bench:
     def __init__(self, args):
         self.a = args
@@ -182,11 +237,7 @@ class Bench:
 
     # ---- provisioning ----
     def provision(self):
-        iot = boto3.client("iot", endpoint_url=self.env["FLEETYARD_ENDPOINT"],
-                           region_name=self.env["AWS_DEFAULT_REGION"],
-                           aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
-                           aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
-                           config=Config(retries={"max_attempts": 1}))
+        iot = iot_client(self.env)
         self.cert_args = []
         arns = []
         for i in range(self.a.certs):
@@ -374,48 +425,19 @@ def run(bench, a):
                                                 r["failed"], cpu_note(r)))
         sys.stdout.flush()
     report(bench.results, a)
-    if a.json_out:
-        with open(a.json_out, "w") as f:
-            json.dump(bench.results, f, indent=1)
+    save_json(a, bench.results)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--build", default=os.environ.get("FY_BUILD_DIR", os.path.join(ROOT, "build")),
-                    help="build dir with fleetyard-server, fleetyard_plugin.so, fleetyard-sim")
-    ap.add_argument("--rounds", type=int, default=3, help="throughput/storm rounds (default 3)")
-    ap.add_argument("--duration", type=float, default=5, help="seconds per throughput run")
-    ap.add_argument("--publishers", type=int, default=10)
-    ap.add_argument("--subscribers", type=int, default=10)
-    ap.add_argument("--size", type=int, default=64, help="payload bytes")
+    throughput_args(ap, "throughput/storm rounds (default 3)")
     ap.add_argument("--storm-clients", type=int, default=1000)
     ap.add_argument("--concurrency", type=int, default=100, help="handshakes in flight (storm)")
     ap.add_argument("--hold-clients", type=int, default=2000, help="idle connections for (c)")
     ap.add_argument("--settle", type=float, default=2, help="seconds before sampling RSS")
     ap.add_argument("--certs", type=int, default=8, help="device certificates to spread over")
-    ap.add_argument("--json-out", help="write every measurement to this file")
-    ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
     a = ap.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by the brokers
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    bench = Bench(a)
-    rc = 0
-    try:
-        run(bench, a)
-    except (Stop, RuntimeError, subprocess.TimeoutExpired) as e:
-        print("bench_broker: %s" % e, file=sys.stderr)
-        rc = 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        bench.stop_all()
-        if a.keep or rc:
-            print("logs kept in %s" % bench.dir, file=sys.stderr)
-        else:
-            shutil.rmtree(bench.dir, ignore_errors=True)
-    return rc
+    return run_bench(Bench(a), run, a, "bench_broker")
 
 
 if __name__ == "__main__":

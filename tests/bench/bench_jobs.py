@@ -27,15 +27,13 @@ import sys
 import threading
 import time
 
-import boto3
 import botocore.auth
 import botocore.awsrequest
 import botocore.credentials
 import requests
-from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_broker import ROOT  # noqa: E402
+from bench_broker import ROOT, iot_client  # noqa: E402
 from bench_shadow import run_bench  # noqa: E402
 
 TARGET_P99_MS = 50.0
@@ -55,12 +53,7 @@ class Bench:
         self.iot = None
 
     def client(self):
-        e = self.f.env
-        return boto3.client("iot", endpoint_url=e["FLEETYARD_ENDPOINT"],
-                            region_name=e["AWS_DEFAULT_REGION"],
-                            aws_access_key_id=e["AWS_ACCESS_KEY_ID"],
-                            aws_secret_access_key=e["AWS_SECRET_ACCESS_KEY"],
-                            config=Config(retries={"max_attempts": 1}))
+        return iot_client(self.f.env)
 
     def create_job(self, group_arn):
         e = self.f.env

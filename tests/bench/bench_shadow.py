@@ -24,9 +24,6 @@ missed (it is a measurement).
 import argparse
 import json
 import os
-import resource
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -36,7 +33,7 @@ import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_broker  # noqa: E402
-from bench_broker import ROOT, Stop, on_signal, proc_cpu  # noqa: E402
+from bench_broker import ROOT, proc_cpu  # noqa: E402
 
 TARGETS = {"median_ms": 1.0, "throughput_ratio": 0.5}
 
@@ -185,28 +182,9 @@ def main():
 
 
 def run_bench(a, prefix, name, fn):
-    """Runs fn(fleet, a) on a fresh Fleet; stops everything (also on a signal), keeps the temp
-    dir only with --keep or on failure. Returns the exit status."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    fleet = Fleet(a.build, prefix)
-    rc = 0
-    try:
-        fn(fleet, a)
-    except (Stop, RuntimeError, subprocess.TimeoutExpired) as e:
-        print("%s: %s" % (name, e), file=sys.stderr)
-        rc = 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        fleet.stop_all()
-        if a.keep or rc:
-            print("logs kept in %s" % fleet.dir, file=sys.stderr)
-        else:
-            shutil.rmtree(fleet.dir, ignore_errors=True)
-    return rc
+    """Runs fn(fleet, a) on a fresh Fleet (bench_broker.run_bench: stops everything, also on a
+    signal; keeps the temp dir only with --keep or on failure). Returns the exit status."""
+    return bench_broker.run_bench(Fleet(a.build, prefix), fn, a, name)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,12 @@ if [[ -x $ROOT/build/fleetyard-sim ]]; then
     echo; echo "== bench_broker"
     /usr/bin/python3 "$ROOT/tests/bench/bench_broker.py" --build "$ROOT/build"
 fi
+# Device publish throughput with AWS IoT v2 logging off, at ERROR and at DEBUG for all events
+# (issue 9); needs fleetyard-sim. Runs on its own too.
+if [[ -x $ROOT/build/fleetyard-sim ]]; then
+    echo; echo "== bench_logging"
+    /usr/bin/python3 "$ROOT/tests/bench/bench_logging.py" --build "$ROOT/build"
+fi
 # Shadow update round trip vs a plain MQTT echo round trip, 1,000 simulated devices (issue 5),
 # and one job to simulated devices with maxConcurrentExecutions 500 (issue 6); both need
 # fleetyard-sim and run on their own too.

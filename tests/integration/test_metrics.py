@@ -2,27 +2,17 @@
 from the database at scrape time (connected devices, jobs and executions by status, stored log
 events, logged authorization failures, audited changes by status, database size); the values
 move with the fleet."""
-import re
-
 import requests
 
+from prom_util import flat, parse
 from test_broker import devices, new_cert, wait_until, wd  # noqa: F401
-
-LINE = re.compile(r'^([a-z_]+)(\{[a-z_]+="(?:[^"\\]|\\.)*"\})? (-?\d+)$')
 
 
 def scrape(server):
+    """{name{labels}: value} of every sample, after checking every line of the format."""
     r = requests.get(server.endpoint + "/fleetyard/metrics", timeout=5)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
-    out = {}
-    for line in r.text.splitlines():
-        if line.startswith("#"):
-            assert re.match(r"^# (HELP|TYPE) [a-z_]+ ", line), line
-            continue
-        m = LINE.match(line)
-        assert m, line
-        out[m.group(1) + (m.group(2) or "")] = int(m.group(3))
-    return out
+    return flat(parse(r.text))
 
 
 def test_metrics_unsigned_and_moving(iot, server, wd, devices):

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/json.h"
 #include "logs/logs.h"
 #include "tap.h"
 
@@ -122,6 +123,92 @@ static void test_resolution(struct fy_db *db)
        "disableAllLogs wins");
 }
 
+/* fy_json_write_string: what it writes parses back (jansson) to the input, with bytes that are
+ * not UTF-8 replaced by '?'. */
+static void test_json_strings(void)
+{
+    static const char *const cases[][2] = {
+        {"plain/topic", "plain/topic"},
+        {"q\"uote b\\ack", "q\"uote b\\ack"},
+        {"tab\tnl\n\x01", "tab\tnl\n\x01"},
+        {"caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac"},
+        {"bad\xff\xc3(", "bad?"
+                         "?("},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[FY_JSON_STRING_MAX(16) + 1];
+        char *end = fy_json_write_string(out, cases[i][0]);
+        *end = '\0';
+        json_error_t err;
+        json_t *j = json_loadb(out, (size_t)(end - out), JSON_DECODE_ANY, &err);
+        ok(j && json_is_string(j) && strcmp(json_string_value(j), cases[i][1]) == 0,
+           "json string %zu: %s", i, out);
+        json_decref(j);
+    }
+}
+
+static int64_t count(struct fy_db *db)
+{
+    static const char SQL_N[] = "SELECT count(*) FROM log_events WHERE grp = 'AWSIotLogsV2'";
+    struct fy_errmsg em = {""};
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_N, &em);
+    int64_t n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    fy_stmt_done(st);
+    return n;
+}
+
+/* Events through a cache wait in its batch until a flush writes them in one transaction; each
+ * stored line is one JSON object with the v2 members, a field replacing who's member. */
+static void test_batched_events(struct fy_db *db)
+{
+    struct fy_errmsg em = {""};
+    struct fy_logging_options o = {.default_level = FY_LL_DEBUG};
+    ok(fy_logging_options_set(db, &o, &em) == FY_ERR_OK, "DEBUG for all");
+    struct fy_site site = {"us-east-1", "123456789012"};
+    struct fy_iotlog_event_info ev = {&site, FY_LL_INFO, "Publish-In", "MQTT", "Success"};
+    struct fy_iotlog_who who = {"dev\"1", "cert", "10.0.0.9", "from-who"};
+    const struct fy_iotlog_field f[] = {
+        {"topicName", "a/\"b\""}, {"thingName", "from-field"}, {"reason", NULL}};
+    struct fy_iotlog *lg = fy_iotlog_new();
+    int64_t before = count(db);
+    for (int i = 0; i < 3; i++) {
+        fy_iotlog_event(lg, db, &ev, &who, f, 3);
+    }
+    ok(count(db) == before, "batched: nothing stored before the flush");
+    fy_iotlog_flush(lg, db, false);
+    ok(count(db) == before, "not yet due");
+    fy_iotlog_flush(lg, db, true);
+    ok(count(db) == before + 3, "flushed: 3 events stored");
+    static const char SQL_LAST[] = "SELECT message FROM log_events ORDER BY id DESC LIMIT 1";
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_LAST, &em);
+    json_t *j = st && sqlite3_step(st) == SQLITE_ROW
+                    ? json_loads(fy_col_text(st, 0), JSON_REJECT_DUPLICATES, NULL)
+                    : NULL;
+    fy_stmt_done(st);
+    ok(j != NULL, "stored line is one JSON object without duplicate keys");
+    const char *thing = json_string_value(json_object_get(j, "thingName"));
+    const char *topic = json_string_value(json_object_get(j, "topicName"));
+    const char *client = json_string_value(json_object_get(j, "clientId"));
+    ok(thing && strcmp(thing, "from-field") == 0, "field replaces who's thingName");
+    ok(topic && strcmp(topic, "a/\"b\"") == 0 && client && strcmp(client, "dev\"1") == 0,
+       "escaped values round-trip");
+    ok(json_object_get(j, "reason") == NULL, "NULL field left out");
+    const char *tr = json_string_value(json_object_get(j, "traceId"));
+    const char *ts = json_string_value(json_object_get(j, "timestamp"));
+    ok(tr && strlen(tr) == 36 && tr[14] == '4', "traceId is a version-4 UUID");
+    ok(ts && strlen(ts) == 23 && ts[10] == ' ' && ts[19] == '.', "timestamp %s", ts ? ts : "");
+    json_decref(j);
+    ev.level = FY_LL_DEBUG;
+    o.default_level = FY_LL_INFO;
+    ok(fy_logging_options_set(db, &o, &em) == FY_ERR_OK, "INFO");
+    fy_iotlog_invalidate(lg);
+    fy_iotlog_event(lg, db, &ev, &who, f, 3);
+    fy_iotlog_flush(lg, db, true);
+    ok(count(db) == before + 3, "a DEBUG event below INFO is not recorded");
+    fy_iotlog_free(lg);
+}
+
 int main(void)
 {
     char path[] = "/tmp/fy-test-logs-XXXXXX";
@@ -130,8 +217,10 @@ int main(void)
     struct fy_errmsg em = {""};
     test_filters();
     test_filter_limits();
+    test_json_strings();
     if (fd >= 0 && fy_db_open(path, &db, &em) == FY_ERR_OK && fy_db_migrate(db, &em) == FY_ERR_OK) {
         test_resolution(db);
+        test_batched_events(db);
     } else {
         ok(0, "temp database: %s", em.msg);
     }
