@@ -1,4 +1,5 @@
 /* The audit trail: every control-plane change (any request whose operation does not only read)
+ * and every request an operator key's policy refuses (AccessDeniedException, reads included)
  * is recorded when it finishes, whatever its outcome, in the log group fleetyard/audit (one
  * stream per access key), readable with `aws logs filter-log-events`. Called from the one place
  * every request ends (api/http.c respond). */
@@ -46,6 +47,9 @@ static json_t *audit_to_json(const struct api_req *req, const char *path, unsign
                           "operation", req->op ? req->op : "-", "method", req->method, "resource",
                           resource_of(req, path), "requestId", req->request_id, "status",
                           (int)status, "outcome", e ? "Failure" : "Success");
+    if (j && req->user) {
+        json_object_set_new(j, "user", json_string(req->user));
+    }
     if (j && e) {
         json_object_set_new(j, "errorType", json_string(fy_err_type(e)));
         json_object_set_new(j, "message", json_string(req->em.msg));
@@ -79,8 +83,8 @@ static fy_err record(struct fy_db *db, const char *stream, const char *line, str
 
 void api_audit_request(struct api_req *req, const char *path, unsigned status, fy_err e)
 {
-    if (api_audit_is_read(req->method, req->op)) {
-        return;
+    if (api_audit_is_read(req->method, req->op) && e != FY_ERR_ACCESS_DENIED) {
+        return; /* reads are not recorded, but every refusal by an operator key's policy is */
     }
     json_t *j = audit_to_json(req, path, status, e);
     char *line = j ? fy_json_dump(j) : NULL;

@@ -19,6 +19,7 @@
 #include "server/config.h"
 #include "server/datadir.h"
 #include "server/events.h"
+#include "server/keys.h"
 #include "server/link.h"
 #include "server/scheduler.h"
 
@@ -251,6 +252,9 @@ int main(int argc, char **argv)
     bool exit_now;
     sigset_t set;
     fy_json_init();
+    if (argc > 1 && strcmp(argv[1], "keys") == 0) {
+        return fy_keys_main(argc - 2, argv + 2);
+    }
     if (fy_config_load(&cfg, argc, argv, &exit_now, &em)) {
         fprintf(stderr, "fleetyard-server: %s\n", em.msg);
         return 2;
