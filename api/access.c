@@ -214,7 +214,6 @@ fy_err api_authorize(struct api_req *req, const struct fy_operator *op)
     }
     api_access_action(req->svc, req->op, a.action, sizeof(a.action));
     context_init(&a);
-    check_labels(&a);
     bool has_body = req->body.len > 0 && (req->svc == FY_SVC_LOGS || req->svc == FY_SVC_IOT);
     if (has_body && api_body(req, &body) != FY_ERR_OK) {
         /* malformed: no resources from it; the handler parses it again and reports it */
@@ -222,6 +221,7 @@ fy_err api_authorize(struct api_req *req, const struct fy_operator *op)
         json_decref(req->j_body);
         req->j_body = body = NULL;
     }
+    check_labels(&a);
     if (req->svc == FY_SVC_LOGS) {
         check_logs(&a, body);
     } else if (body) {
