@@ -6,6 +6,7 @@
 
 #include "logs/logs.h"
 #include "tap.h"
+#include "tempdb.h"
 
 static const struct {
     const char *pattern;
@@ -124,21 +125,8 @@ static void test_resolution(struct fy_db *db)
 
 int main(void)
 {
-    char path[] = "/tmp/fy-test-logs-XXXXXX";
-    int fd = mkstemp(path);
-    struct fy_db *db = NULL;
-    struct fy_errmsg em = {""};
     test_filters();
     test_filter_limits();
-    if (fd >= 0 && fy_db_open(path, &db, &em) == FY_ERR_OK && fy_db_migrate(db, &em) == FY_ERR_OK) {
-        test_resolution(db);
-    } else {
-        ok(0, "temp database: %s", em.msg);
-    }
-    fy_db_close(db);
-    if (fd >= 0) {
-        close(fd);
-        unlink(path);
-    }
+    with_temp_db("/tmp/fy-test-logs-XXXXXX", test_resolution);
     return done();
 }

@@ -13,6 +13,7 @@
 #include "operators/operators.h"
 #include "policy/policy.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/tempdb.h"
 
 #define ARN "arn:aws:iot:us-east-1:123456789012:"
 
@@ -298,22 +299,9 @@ static void test_store(struct fy_db *db)
 
 int main(void)
 {
-    char path[] = "/tmp/fy-test-operators-XXXXXX";
-    int fd = mkstemp(path);
-    struct fy_db *db = NULL;
-    struct fy_errmsg em = {""};
     fy_json_init();
     test_actions();
     test_authorize();
-    if (fd >= 0 && fy_db_open(path, &db, &em) == FY_ERR_OK && fy_db_migrate(db, &em) == FY_ERR_OK) {
-        test_store(db);
-    } else {
-        ok(0, "temp database: %s", em.msg);
-    }
-    fy_db_close(db);
-    if (fd >= 0) {
-        close(fd);
-        unlink(path);
-    }
+    with_temp_db("/tmp/fy-test-operators-XXXXXX", test_store);
     return done();
 }
