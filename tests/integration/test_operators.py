@@ -236,6 +236,9 @@ def test_jobs_on_one_thing_group(server, iot, make_key):
     g1 = iot.create_thing_group(thingGroupName="line-1")["thingGroupArn"]
     g2 = iot.create_thing_group(thingGroupName="line-2")["thingGroupArn"]
     thing = iot.create_thing(thingName="press-7")["thingArn"]
+    for group in ("line-1", "line-2"):  # a member keeps the jobs IN_PROGRESS (cancelable)
+        iot.create_thing(thingName=f"{group}-press")
+        iot.add_thing_to_thing_group(thingGroupName=group, thingName=f"{group}-press")
     kid, secret, name = make_key(jobs_on_group(region, account(server), "line-1"))
     op = client(server, "iot", kid, secret)
     doc = json.dumps({"op": "reboot"})
