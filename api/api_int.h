@@ -42,7 +42,6 @@ struct api_server {
     api_publish_fn publish; /* NULL without a broker */
     void *publish_ctx;
     void (*control_changed)(void *publish_ctx);
-    struct fy_sigv4_credentials creds;
     struct api_keystore keys;
     bool auth;
     bool reset_enabled;

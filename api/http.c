@@ -389,8 +389,6 @@ static void copy_config(struct api_server *srv, const struct api_config *cfg)
     snprintf(srv->secret_key, sizeof(srv->secret_key), "%s", cfg->secret_key);
     snprintf(srv->db_path, sizeof(srv->db_path), "%s", cfg->db_path);
     snprintf(srv->mqtt_host, sizeof(srv->mqtt_host), "%s", cfg->mqtt_host ? cfg->mqtt_host : "");
-    srv->creds.access_key = srv->access_key;
-    srv->creds.secret_key = srv->secret_key;
     srv->ca = cfg->ca;
     srv->publish = cfg->publish;
     srv->publish_ctx = cfg->publish_ctx;

@@ -135,13 +135,110 @@ static void policy_name_of(const struct keys_args *a, char *buf, size_t n)
     snprintf(buf, n, "%.*s", (int)(len < n ? len : n - 1), base);
 }
 
-/* Runs the verb on db; *out gets the JSON to print (NULL for none). */
+/* What a verb works with: the parsed arguments and the policy file's name and text. */
+struct verb_in {
+    const struct keys_args *a;
+    const char *pname; /* "" without --policy-file */
+    const char *doc;   /* NULL without --policy-file */
+};
+
 static fy_err
-run_verb(struct fy_db *db, const struct keys_args *a, json_t **out, struct fy_errmsg *em)
+v_create(struct fy_db *db, const struct verb_in *in, json_t **out, struct fy_errmsg *em)
+{
+    return fy_operator_create(db, in->a->name, in->a->description, in->pname, in->doc, out, em);
+}
+
+static fy_err v_list(struct fy_db *db, const struct verb_in *in, json_t **out, struct fy_errmsg *em)
+{
+    (void)in;
+    return fy_operator_list(db, out, em);
+}
+
+static fy_err v_get(struct fy_db *db, const struct verb_in *in, json_t **out, struct fy_errmsg *em)
+{
+    return fy_operator_get(db, in->a->key_id, out, em);
+}
+
+static fy_err
+v_enable(struct fy_db *db, const struct verb_in *in, json_t **out, struct fy_errmsg *em)
+{
+    return fy_operator_set_status(db, in->a->key_id, true, out, em);
+}
+
+static fy_err
+v_disable(struct fy_db *db, const struct verb_in *in, json_t **out, struct fy_errmsg *em)
+{
+    return fy_operator_set_status(db, in->a->key_id, false, out, em);
+}
+
+static fy_err
+v_rotate(struct fy_db *db, const struct verb_in *in, json_t **out, struct fy_errmsg *em)
+{
+    return fy_operator_rotate(db, in->a->key_id, out, em);
+}
+
+static fy_err
+v_attach(struct fy_db *db, const struct verb_in *in, json_t **out, struct fy_errmsg *em)
+{
+    fy_err e = in->doc ? fy_operator_put_policy(db, in->a->key_id, in->pname, in->doc, em)
+                       : fy_fail(em, FY_ERR_INVALID_REQUEST, "attach-policy needs --policy-file");
+    return e ? e : fy_operator_get(db, in->a->key_id, out, em);
+}
+
+static fy_err
+v_detach(struct fy_db *db, const struct verb_in *in, json_t **out, struct fy_errmsg *em)
+{
+    const char *name = in->a->policy_name;
+    fy_err e = name ? fy_operator_delete_policy(db, in->a->key_id, name, em)
+                    : fy_fail(em, FY_ERR_INVALID_REQUEST, "detach-policy needs --policy-name");
+    return e ? e : fy_operator_get(db, in->a->key_id, out, em);
+}
+
+static fy_err
+v_delete(struct fy_db *db, const struct verb_in *in, json_t **out, struct fy_errmsg *em)
+{
+    (void)out;
+    return fy_operator_delete(db, in->a->key_id, em);
+}
+
+struct verb {
+    const char *name;
+    bool needs_key;
+    fy_err (*fn)(struct fy_db *db, const struct verb_in *in, json_t **out, struct fy_errmsg *em);
+};
+
+static const struct verb verbs[] = {
+    {"create", false, v_create},
+    {"list", false, v_list},
+    {"get", true, v_get},
+    {"enable", true, v_enable},
+    {"disable", true, v_disable},
+    {"rotate", true, v_rotate},
+    {"attach-policy", true, v_attach},
+    {"detach-policy", true, v_detach},
+    {"delete", true, v_delete},
+};
+
+static const struct verb *find_verb(const char *name)
+{
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+        if (strcmp(name, verbs[i].name) == 0) {
+            return &verbs[i];
+        }
+    }
+    return NULL;
+}
+
+/* Runs verb v on db; *out gets the JSON to print (NULL for none). */
+static fy_err run_verb(struct fy_db *db,
+                       const struct verb *v,
+                       const struct keys_args *a,
+                       json_t **out,
+                       struct fy_errmsg *em)
 {
     char pname[256] = "";
+    struct verb_in in = {a, pname, NULL};
     char *doc = NULL;
-    const char *v = a->verb;
     *out = NULL;
     if (a->policy_file) {
         policy_name_of(a, pname, sizeof(pname));
@@ -150,40 +247,15 @@ run_verb(struct fy_db *db, const struct keys_args *a, json_t **out, struct fy_er
             return FY_ERR_INVALID_REQUEST;
         }
     }
-    bool need_key = strcmp(v, "create") != 0 && strcmp(v, "list") != 0;
-    fy_err e = FY_ERR_OK;
-    if (need_key && !a->key_id) {
-        e = fy_fail(em, FY_ERR_INVALID_REQUEST, "%s needs a KEYID", v);
-    } else if (strcmp(v, "create") == 0) {
-        e = fy_operator_create(db, a->name, a->description, pname, doc, out, em);
-    } else if (strcmp(v, "list") == 0) {
-        e = fy_operator_list(db, out, em);
-    } else if (strcmp(v, "get") == 0) {
-        e = fy_operator_get(db, a->key_id, out, em);
-    } else if (strcmp(v, "disable") == 0 || strcmp(v, "enable") == 0) {
-        e = fy_operator_set_status(db, a->key_id, strcmp(v, "enable") == 0, out, em);
-    } else if (strcmp(v, "rotate") == 0) {
-        e = fy_operator_rotate(db, a->key_id, out, em);
-    } else if (strcmp(v, "attach-policy") == 0) {
-        e = doc ? fy_operator_put_policy(db, a->key_id, pname, doc, em)
-                : fy_fail(em, FY_ERR_INVALID_REQUEST, "attach-policy needs --policy-file");
-        e = e ? e : fy_operator_get(db, a->key_id, out, em);
-    } else if (strcmp(v, "detach-policy") == 0) {
-        e = a->policy_name
-                ? fy_operator_delete_policy(db, a->key_id, a->policy_name, em)
-                : fy_fail(em, FY_ERR_INVALID_REQUEST, "detach-policy needs --policy-name");
-        e = e ? e : fy_operator_get(db, a->key_id, out, em);
-    } else if (strcmp(v, "delete") == 0) {
-        e = fy_operator_delete(db, a->key_id, em);
-    } else {
-        e = fy_fail(em, FY_ERR_INVALID_REQUEST, "unknown verb %.32s (see keys --help)", v);
-    }
+    in.doc = doc;
+    fy_err e = v->fn(db, &in, out, em);
     fy_free(doc);
     return e;
 }
 
 /* Opens (creating and migrating if needed) the data dir's database and runs the verb. */
-static fy_err run(const struct keys_args *a, json_t **out, struct fy_errmsg *em)
+static fy_err
+run(const struct verb *v, const struct keys_args *a, json_t **out, struct fy_errmsg *em)
 {
     struct fy_config cfg;
     bool exit_now = false;
@@ -194,7 +266,7 @@ static fy_err run(const struct keys_args *a, json_t **out, struct fy_errmsg *em)
     fy_datadir_path(&cfg, "fleetyard.db", db_path, sizeof(db_path));
     e = e ? e : fy_db_open(db_path, &db, em);
     e = e ? e : fy_db_migrate(db, em);
-    e = e ? e : run_verb(db, a, out, em);
+    e = e ? e : run_verb(db, v, a, out, em);
     fy_db_close(db);
     return e;
 }
@@ -208,7 +280,15 @@ int fy_keys_main(int argc, char **argv)
     if (!parse_args(&a, argc, argv) || strcmp(a.verb, "help") == 0) {
         return usage();
     }
-    fy_err e = run(&a, &j_out, &em);
+    const struct verb *v = find_verb(a.verb);
+    fy_err e = FY_ERR_INVALID_REQUEST;
+    if (!v) {
+        fy_errf(&em, "unknown verb %.32s (see keys help)", a.verb);
+    } else if (v->needs_key && !a.key_id) {
+        fy_errf(&em, "%s needs a KEYID", a.verb);
+    } else {
+        e = run(v, &a, &j_out, &em);
+    }
     if (e) {
         fprintf(stderr, "fleetyard-server keys %s: %s: %s\n", a.verb,
                 fy_err_type(e) ? fy_err_type(e) : "Error", em.msg);
