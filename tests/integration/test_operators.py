@@ -414,3 +414,48 @@ def test_reset_needs_permission(server, make_key):
     r = requests.post(req.url, headers=dict(req.headers), data=b"", timeout=10)
     assert r.status_code == 403 and r.headers["x-amzn-ErrorType"] == "AccessDeniedException"
     assert "fleetyard:Reset" in r.json()["message"]
+
+
+def test_requests_while_keys_change(server, iot, make_key, tmp_path):
+    """Requests signed by a key keep being answered (200 or 403, never a failure of the server)
+    while the command swaps the key's policies and other keys come and go: the server swaps its
+    cached key set under requests still using the old one."""
+    import threading
+    kid, secret, name = make_key(READ_ONLY)
+    iot.create_thing(thingName="busy-1")
+    extra = tmp_path / "more.json"
+    extra.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iot:UpdateThing", "Resource": "*"}]}))
+    statuses, stop = [], threading.Event()
+
+    def hammer():
+        op = client(server, "iot", kid, secret)
+        while not stop.is_set():
+            for what, call in (
+                    ("describe", lambda: op.describe_thing(thingName="busy-1")),
+                    ("update", lambda: op.update_thing(
+                        thingName="busy-1", attributePayload={"attributes": {"a": "1"}}))):
+                try:
+                    call()
+                    statuses.append((what, 200))
+                except ClientError as ex:
+                    statuses.append((what, ex.response["ResponseMetadata"]["HTTPStatusCode"]))
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(6):
+            keys(server, "attach-policy", kid, "--policy-file", str(extra))
+            other, _, _ = make_key(READ_ONLY)
+            time.sleep(0.15)
+            keys(server, "detach-policy", kid, "--policy-name", "more")
+            keys(server, "delete", other)
+            time.sleep(0.15)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    # reads always allowed; updates allowed while the policy was attached, refused otherwise
+    assert {s for w, s in statuses if w == "describe"} == {200}
+    assert {s for w, s in statuses if w == "update"} == {200, 403}
