@@ -89,7 +89,7 @@ static const char JOBS_LINE1[] =
     "{\"Effect\":\"Allow\",\"Action\":[\"iot:GetThingShadow\",\"iotjobsdata:*\"],\"Resource\":"
     "\"" ARN "thing/dev-1\"},{\"Effect\":\"Deny\",\"Action\":\"iot:DeleteThing\",\"Resource\":"
     "\"*\"},{\"Effect\":\"Allow\",\"Action\":\"iot:DescribeThing\",\"Resource\":\"*\","
-    "\"Condition\":{\"StringEquals\":{\"aws:username\":\"ops\"}}},{\"Effect\":\"Allow\","
+    "\"Condition\":{\"StringEquals\":{\"AWS:UserName\":\"ops\"}}},{\"Effect\":\"Allow\","
     "\"Action\":\"iot:SearchIndex\",\"Resource\":\"*\",\"Condition\":{\"IpAddress\":"
     "{\"aws:SourceIp\":\"0.0.0.0/0\"}}}]}";
 
@@ -221,7 +221,8 @@ static void test_authorize(void)
     struct fake f;
     fake_init(&f, FY_SVC_IOT, "GET", "DescribeThing");
     fake_param(&f, "thingName", "t1");
-    ok(api_authorize(&f.req, &other) == FY_ERR_ACCESS_DENIED, "aws:username is the key's name");
+    ok(api_authorize(&f.req, &other) == FY_ERR_ACCESS_DENIED,
+       "aws:username (written AWS:UserName: key names are case-insensitive) is the key's name");
     struct fy_operator none = {"AKIANONE000000000000", "s", "none", true, NULL, 0};
     fake_init(&f, FY_SVC_IOT, "GET", "ListJobs");
     ok(api_authorize(&f.req, &none) == FY_ERR_ACCESS_DENIED, "no policy: default deny");
