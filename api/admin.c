@@ -11,12 +11,14 @@ static fy_err h_ping(struct api_req *req)
 
 /* Deletes every row of every table in one transaction (schema kept), except the security
  * epoch's single row, which the deletions' triggers bump so that the broker re-checks (and
- * disconnects) every live client. */
+ * disconnects) every live client, and the operator keys (server configuration, like the
+ * administrator credential: managed by `fleetyard-server keys` only). */
 static fy_err wipe_all(struct fy_db *db, struct fy_errmsg *em)
 {
     static const char SQL_TABLES[] = "SELECT name FROM sqlite_schema WHERE type='table' AND "
                                      "name NOT LIKE 'sqlite_%' AND name <> 'security_epoch'"
-                                     " AND name <> 'broker_stats'"; /* counters never go back */
+                                     " AND name <> 'broker_stats'" /* counters never go back */
+                                     " AND name NOT LIKE 'operator_key%'";
     fy_err e = fy_db_begin(db, em);
     if (e) {
         return e;

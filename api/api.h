@@ -50,7 +50,8 @@ struct api_req {
     const char *method;
     const char *op; /* operation name of the matched route, for logs */
     char request_id[40];
-    char caller[64]; /* access key id of the signer ("anonymous" with auth off) */
+    char caller[64];  /* access key id of the signer ("anonymous" with auth off) */
+    const char *user; /* name of the operator key that signed, NULL for the administrator */
 
     struct api_kv params[API_MAX_PARAMS]; /* decoded path labels */
     int nparams;

@@ -9,6 +9,29 @@
 #include "api/sigv4.h"
 #include "core/stats.h"
 
+struct fy_operator;
+struct fy_operator_set;
+
+/* A loaded operator key set and the requests still using it (api/keystore.c). */
+struct api_opset {
+    struct fy_operator_set *set;
+    int refs;
+};
+
+/* The operator keys as the request path sees them: a snapshot re-read when the database's
+ * operator_keys_version changes, checked at most every API_KEYS_RECHECK_MS by requests signed
+ * with a key other than the administrator's, and at once for a key id the snapshot lacks (a key
+ * just created works on its first request; disabling, rotating and policy changes take effect
+ * within API_KEYS_RECHECK_MS). */
+#define API_KEYS_RECHECK_MS 100
+struct api_keystore {
+    pthread_mutex_t lock;
+    struct fy_db *db; /* own connection, used under lock */
+    struct api_opset *cur;
+    int64_t version;
+    uint64_t checked_ns;
+};
+
 struct api_server {
     struct fy_site site;
     char bind_addr[64];
@@ -20,7 +43,7 @@ struct api_server {
     api_publish_fn publish; /* NULL without a broker */
     void *publish_ctx;
     void (*control_changed)(void *publish_ctx);
-    struct fy_sigv4_credentials creds;
+    struct api_keystore keys;
     bool auth;
     bool reset_enabled;
     bool delete_shadows_with_thing;
@@ -71,6 +94,32 @@ uint64_t api_stats_count(struct api_stats *s, const char *op, bool ok);
 /* Appends fleetyard_http_requests_total and fleetyard_http_request_duration_seconds (HELP, TYPE
  * and every series observed so far). Errors of fy_buf_printf. */
 FY_NODISCARD fy_err api_stats_prometheus(struct api_stats *s, struct fy_buf *b);
+
+/* Opens the key store on srv->db_path and loads the keys. */
+FY_NODISCARD fy_err api_keystore_open(struct api_keystore *ks,
+                                      const char *db_path,
+                                      struct fy_errmsg *em);
+/* Closes it (no set may be in use). */
+void api_keystore_close(struct api_keystore *ks);
+/* The current key set, reloaded first when due (or force) and changed; NULL only when none
+ * could ever be loaded. Release with api_keystore_release. Thread-safe. */
+struct api_opset *api_keystore_acquire(struct api_keystore *ks, bool force);
+/* Releases a set from api_keystore_acquire (NULL is a no-op); frees it when it was replaced
+ * and this was its last user. */
+void api_keystore_release(struct api_keystore *ks, struct api_opset *o);
+
+/* Decides a routed request signed by operator key op against its policies: the route's IAM
+ * action (iot:<Op>, iotjobsdata:<Op>, logs:<Op>, fleetyard:<Op> for fleetyard's own routes) on
+ * each resource ARN the request names (path labels, CreateJob targets, tag resourceArn, log
+ * group...; "*" when none). FY_ERR_OK when every one is allowed, else FY_ERR_ACCESS_DENIED with
+ * AWS's message naming the first resource refused. May parse the body (api_body). */
+FY_NODISCARD fy_err api_authorize(struct api_req *req, const struct fy_operator *op);
+
+/* The IAM action of an operation into buf ("iot:CreateJob"); "" when it does not fit. */
+void api_access_action(enum fy_service svc, const char *op, char *buf, size_t n);
+
+/* The client's IP address text into buf (n >= 46); false when unknown (no connection). */
+bool api_source_ip(const struct api_req *req, char *buf, size_t n);
 
 /* Service family of a SigV4 scope name; FY_SVC__COUNT when unknown. */
 enum fy_service api_service_of(const char *scope_service);

@@ -16,11 +16,14 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/names.h"
+#include "operators/operators.h"
 
 #define API_CONN_TIMEOUT_S 60
 
 struct http_req {
     struct api_req req;
+    struct api_opset *opset;      /* operator keys held for this request (operator keys only) */
+    const struct fy_operator *op; /* the operator key that signed, NULL for the administrator */
     char *raw_uri;
     bool started;
     bool too_large;
@@ -80,6 +83,31 @@ static bool public_route(const char *method, const char *path)
     return false;
 }
 
+/* fy_sigv4_secret_fn: the administrator's secret, else an Active operator key's (the key set
+ * is then held by the request until it completes). */
+static const char *key_secret(void *ctx, const char *akid)
+{
+    struct http_req *h = ctx;
+    struct api_server *srv = (struct api_server *)h->req.srv;
+    if (strcmp(akid, srv->access_key) == 0) {
+        return srv->secret_key;
+    }
+    if (!h->opset) {
+        h->opset = api_keystore_acquire(&srv->keys, false);
+    }
+    const struct fy_operator *op = h->opset ? fy_operator_set_find(h->opset->set, akid) : NULL;
+    if (!op && h->opset) { /* perhaps created since the last check: look once more, now */
+        api_keystore_release(&srv->keys, h->opset);
+        h->opset = api_keystore_acquire(&srv->keys, true);
+        op = h->opset ? fy_operator_set_find(h->opset->set, akid) : NULL;
+    }
+    if (!op || !op->active) {
+        return NULL; /* AWS answers an inactive key as an unknown one */
+    }
+    h->op = op;
+    return op->secret;
+}
+
 /* Verifies SigV4 (when on) and picks the service family; FY_SVC__COUNT = try all. */
 static fy_err
 authenticate(struct http_req *h, const char *path, const char *query, enum fy_service *svc)
@@ -95,7 +123,10 @@ authenticate(struct http_req *h, const char *path, const char *query, enum fy_se
     struct fy_sigv4_result res;
     struct fy_sigv4_request sr = {req->method, path,           query,        header_cb,
                                   req->http,   req->body.data, req->body.len};
-    fy_err e = fy_sigv4_verify(&sr, &srv->creds, 1, (int64_t)fy_now(), &res, &req->em);
+    fy_err e = fy_sigv4_verify_with(&sr, key_secret, h, (int64_t)fy_now(), &res, &req->em);
+    if (e) {
+        h->op = NULL;
+    }
     if (e && !srv->auth) {
         snprintf(req->caller, sizeof(req->caller), "anonymous");
         *svc = unverified_service(api_header(req, "authorization"));
@@ -105,6 +136,7 @@ authenticate(struct http_req *h, const char *path, const char *query, enum fy_se
         return e;
     }
     snprintf(req->caller, sizeof(req->caller), "%s", res.access_key);
+    req->user = h->op ? h->op->name : NULL;
     *svc = api_service_of(res.service);
     if (*svc == FY_SVC__COUNT) {
         return fy_fail(&req->em, FY_ERR_INVALID_SIGNATURE,
@@ -159,6 +191,9 @@ static fy_err dispatch(struct http_req *h)
     if (!e) {
         req->svc = route->svc;
         h->route = route;
+        e = h->op ? api_authorize(req, h->op) : FY_ERR_OK;
+    }
+    if (!e) {
         e = run_handler(h, route);
     }
     if (qmark) {
@@ -302,6 +337,9 @@ static void on_completed(void *cls,
     (void)toe;
     struct http_req *h = *req_cls;
     if (h) {
+        if (h->opset) {
+            api_keystore_release(&((struct api_server *)h->req.srv)->keys, h->opset);
+        }
         api_req_release(&h->req);
         fy_free(h->raw_uri);
         fy_free(h);
@@ -358,8 +396,6 @@ static void copy_config(struct api_server *srv, const struct api_config *cfg)
     snprintf(srv->secret_key, sizeof(srv->secret_key), "%s", cfg->secret_key);
     snprintf(srv->db_path, sizeof(srv->db_path), "%s", cfg->db_path);
     snprintf(srv->mqtt_host, sizeof(srv->mqtt_host), "%s", cfg->mqtt_host ? cfg->mqtt_host : "");
-    srv->creds.access_key = srv->access_key;
-    srv->creds.secret_key = srv->secret_key;
     srv->ca = cfg->ca;
     srv->publish = cfg->publish;
     srv->publish_ctx = cfg->publish_ctx;
@@ -382,6 +418,9 @@ fy_err api_server_start(const struct api_config *cfg, struct api_server **out, s
     srv->stats = api_stats_new();
     fy_err e =
         srv->stats ? api_pool_open(srv, threads, em) : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    if (!e && srv->auth) {
+        e = api_keystore_open(&srv->keys, srv->db_path, em);
+    }
     if (!e) {
         e = start_mhd(srv, threads, em);
     }
@@ -400,6 +439,9 @@ void api_server_stop(struct api_server *srv)
     }
     if (srv->mhd) {
         MHD_stop_daemon(srv->mhd);
+    }
+    if (srv->keys.db) {
+        api_keystore_close(&srv->keys);
     }
     api_pool_close(srv);
     api_stats_free(srv->stats);

@@ -193,19 +193,29 @@ static const struct api_route logs_ops[] = {
     {0, NULL, NULL, NULL, NULL},
 };
 
-/* POST /: picks the operation named by X-Amz-Target. */
-static fy_err h_dispatch(struct api_req *req)
+const struct api_route *api_logs_op(const struct api_req *req)
 {
     const char *target = api_header(req, "x-amz-target");
     size_t np = strlen(LOGS_TARGET_PREFIX);
     if (target && strncmp(target, LOGS_TARGET_PREFIX, np) == 0) {
         for (const struct api_route *r = logs_ops; r->op; r++) {
             if (strcmp(target + np, r->op) == 0) {
-                req->op = r->op;
-                return r->fn(req);
+                return r;
             }
         }
     }
+    return NULL;
+}
+
+/* POST /: picks the operation named by X-Amz-Target. */
+static fy_err h_dispatch(struct api_req *req)
+{
+    const struct api_route *r = api_logs_op(req);
+    if (r) {
+        req->op = r->op;
+        return r->fn(req);
+    }
+    const char *target = api_header(req, "x-amz-target");
     return fy_fail(&req->em, FY_ERR_UNKNOWN_OPERATION, "Unknown operation %.100s",
                    target ? target : "(no X-Amz-Target)");
 }

@@ -1,4 +1,5 @@
 /* The audit trail: every control-plane change (any request whose operation does not only read)
+ * and every request an operator key's policy refuses (AccessDeniedException, reads included)
  * is recorded, whatever its outcome, in the log group fleetyard/audit (one stream per access
  * key), readable with `aws logs filter-log-events`. A change's success record rides in the
  * change's own transaction (fy_db_rider_set, armed by api_audit_begin before the handler runs):
@@ -48,6 +49,9 @@ static json_t *audit_to_json(const struct api_req *req, const char *path, unsign
                           "operation", req->op ? req->op : "-", "method", req->method, "resource",
                           resource_of(req, path), "requestId", req->request_id, "status",
                           (int)status, "outcome", e ? "Failure" : "Success");
+    if (j && req->user) {
+        json_object_set_new(j, "user", json_string(req->user));
+    }
     if (j && e) {
         json_object_set_new(j, "errorType", json_string(fy_err_type(e)));
         json_object_set_new(j, "message", json_string(req->em.msg));
@@ -117,8 +121,11 @@ void api_audit_request(struct api_req *req, const char *path, unsigned status, f
 {
     bool recorded = fy_db_rider_done() && !e; /* a failure after the commit is recorded too */
     fy_db_rider_clear();
-    if (recorded || api_audit_is_read(req->method, req->op)) {
+    if (recorded) {
         return;
+    }
+    if (api_audit_is_read(req->method, req->op) && e != FY_ERR_ACCESS_DENIED) {
+        return; /* reads are not recorded, but every refusal by an operator key's policy is */
     }
     json_t *j = audit_to_json(req, path, status, e);
     char *line = j ? fy_json_dump(j) : NULL;

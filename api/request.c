@@ -1,4 +1,6 @@
 /* Request input helpers and reply setters (api/api.h). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -39,6 +41,27 @@ const char *api_header(const struct api_req *req, const char *name)
         return NULL;
     }
     return MHD_lookup_connection_value((struct MHD_Connection *)req->http, MHD_HEADER_KIND, name);
+}
+
+bool api_source_ip(const struct api_req *req, char *buf, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        req->http ? MHD_get_connection_info((struct MHD_Connection *)req->http,
+                                            MHD_CONNECTION_INFO_CLIENT_ADDRESS)
+                  : NULL;
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (!sa) {
+        return false;
+    }
+    if (sa->sa_family == AF_INET) {
+        return inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+                         (socklen_t)n) != NULL;
+    }
+    if (sa->sa_family == AF_INET6) {
+        return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
+                         (socklen_t)n) != NULL;
+    }
+    return false;
 }
 
 fy_err api_body(struct api_req *req, json_t **out)

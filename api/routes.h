@@ -79,10 +79,11 @@ struct api_audit_ctx {
     const char *path;
 };
 void api_audit_begin(struct api_req *req, const char *path, struct api_audit_ctx *ctx);
-/* Records a finished request that changes something (any outcome) in the log group
- * fleetyard/audit, stream = access key: {time, accessKey, operation, method, resource (the
- * path), requestId, status, outcome, errorType?, message?}. Takes a pooled connection itself,
- * unless the record already committed with the change. */
+/* Records a finished request that changes something (any outcome), or that an operator key's
+ * policy refused, in the log group fleetyard/audit, stream = access key: {time, accessKey,
+ * user? (operator key name), operation, method, resource (the path), requestId, status,
+ * outcome, errorType?, message?}. Takes a pooled connection itself, unless the record already
+ * committed with the change. */
 void api_audit_request(struct api_req *req, const char *path, unsigned status, fy_err e);
 
 /* ---- shared by api/logs*.c (CloudWatch Logs, awsJson1_1) ---- */
@@ -109,6 +110,8 @@ api_logs_limit(struct api_req *req, json_t *body, int64_t max, int64_t def, int6
 /* Replies {key: items, nextToken?} unless e is set; takes items. Returns the outcome. */
 FY_NODISCARD fy_err api_logs_reply_list(
     struct api_req *req, fy_err e, const char *key, json_t *items, const char *next);
+/* The logs operation named by the request's X-Amz-Target header, or NULL. */
+const struct api_route *api_logs_op(const struct api_req *req);
 fy_err api_logs_create_stream(struct api_req *req);
 fy_err api_logs_describe_streams(struct api_req *req);
 fy_err api_logs_put_events(struct api_req *req);

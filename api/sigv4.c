@@ -456,12 +456,36 @@ static fy_err check_header(const struct fy_sigv4_request *req,
     return FY_ERR_OK;
 }
 
+/* fy_sigv4_secret_fn over a fixed array of credentials. */
+struct cred_array {
+    const struct fy_sigv4_credentials *creds;
+    size_t n;
+};
+
+static const char *array_secret(void *ctx, const char *akid)
+{
+    const struct cred_array *a = ctx;
+    const struct fy_sigv4_credentials *c = find_cred(a->creds, a->n, akid);
+    return c ? c->secret_key : NULL;
+}
+
 fy_err fy_sigv4_verify(const struct fy_sigv4_request *req,
                        const struct fy_sigv4_credentials *creds,
                        size_t n,
                        int64_t now,
                        struct fy_sigv4_result *out,
                        struct fy_errmsg *em)
+{
+    struct cred_array a = {creds, n};
+    return fy_sigv4_verify_with(req, array_secret, &a, now, out, em);
+}
+
+fy_err fy_sigv4_verify_with(const struct fy_sigv4_request *req,
+                            fy_sigv4_secret_fn secret,
+                            void *secret_ctx,
+                            int64_t now,
+                            struct fy_sigv4_result *out,
+                            struct fy_errmsg *em)
 {
     struct auth_fields f;
     const char *amz_date = NULL;
@@ -472,8 +496,8 @@ fy_err fy_sigv4_verify(const struct fy_sigv4_request *req,
     if (e) {
         return e;
     }
-    const struct fy_sigv4_credentials *c = find_cred(creds, n, f.akid);
-    if (!c) {
+    const char *key = secret(secret_ctx, f.akid);
+    if (!key) {
         return fy_fail(em, FY_ERR_UNRECOGNIZED_CLIENT,
                        "The security token included in the request is invalid.");
     }
@@ -484,7 +508,7 @@ fy_err fy_sigv4_verify(const struct fy_sigv4_request *req,
                        "from the server time",
                        amz_date);
     }
-    e = fy_sigv4_sign(req, c->secret_key, f.signed_headers, amz_date, f.region, f.service, expect);
+    e = fy_sigv4_sign(req, key, f.signed_headers, amz_date, f.region, f.service, expect);
     if (e) {
         return e == FY_ERR_NOMEM ? fy_fail(em, e, "Out of memory")
                                  : fy_fail(em, e, "Signed header missing or malformed");

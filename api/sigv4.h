@@ -55,6 +55,19 @@ FY_NODISCARD fy_err fy_sigv4_verify(const struct fy_sigv4_request *req,
                                     struct fy_sigv4_result *out,
                                     struct fy_errmsg *em);
 
+/* Secret of access key akid, or NULL when the key is unknown (or may not sign: inactive). The
+ * string must stay valid until fy_sigv4_verify_with returns. Called once per verification. */
+typedef const char *(*fy_sigv4_secret_fn)(void *ctx, const char *akid);
+
+/* fy_sigv4_verify with the secret found by a callback (keys held outside a fixed array). A
+ * NULL secret -> FY_ERR_UNRECOGNIZED_CLIENT; otherwise the same checks and errors. */
+FY_NODISCARD fy_err fy_sigv4_verify_with(const struct fy_sigv4_request *req,
+                                         fy_sigv4_secret_fn secret,
+                                         void *secret_ctx,
+                                         int64_t now,
+                                         struct fy_sigv4_result *out,
+                                         struct fy_errmsg *em);
+
 /* Computes the hex signature the request would carry, given the signed header list
  * ("host;x-amz-date"), the amz date (YYYYMMDDTHHMMSSZ) and the scope parts. For tests and
  * benchmarks. out gets 65 bytes. Returns FY_ERR_NOMEM or FY_ERR_INVALID_SIGNATURE on bad input. */

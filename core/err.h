@@ -29,6 +29,7 @@
     X(INVALID_SIGNATURE, 403, "InvalidSignatureException")               \
     X(UNRECOGNIZED_CLIENT, 403, "UnrecognizedClientException")           \
     X(FORBIDDEN, 403, "ForbiddenException")                              \
+    X(ACCESS_DENIED, 403, "AccessDeniedException")                       \
     X(NOT_FOUND, 404, "ResourceNotFoundException")                       \
     X(NOT_CONFIGURED, 404, "NotConfiguredException")                     \
     X(UNKNOWN_OPERATION, 404, "UnknownOperationException")               \

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
+#include "operators/operators.h"
 
 const char *fy_datadir_path(const struct fy_config *cfg, const char *name, char *buf, size_t n)
 {
@@ -64,21 +64,6 @@ void fy_datadir_unlock(int fd)
     }
 }
 
-/* Fills out[0..n) with random characters of alphabet. */
-static fy_err random_text(char *out, size_t n, const char *alphabet)
-{
-    unsigned char r[64];
-    size_t alen = strlen(alphabet);
-    if (n > sizeof(r) || RAND_bytes(r, (int)n) != 1) {
-        return FY_ERR_INTERNAL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        out[i] = alphabet[r[i] % alen];
-    }
-    out[n] = '\0';
-    return FY_ERR_OK;
-}
-
 /* Writes text to path atomically (temp file + rename) with the given mode. */
 static fy_err write_atomic(const char *path, const char *text, mode_t mode, struct fy_errmsg *em)
 {
@@ -108,11 +93,11 @@ fy_datadir_write_file(const char *path, const char *text, unsigned mode, struct 
 static fy_err generate_credentials(const char *path, struct fy_credentials *c, struct fy_errmsg *em)
 {
     char text[128];
-    memcpy(c->access_key, "AKIA", 4);
-    if (random_text(c->access_key + 4, FY_ACCESS_KEY_LEN - 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") ||
-        random_text(c->secret_key, FY_SECRET_KEY_LEN,
-                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")) {
-        return fy_fail(em, FY_ERR_INTERNAL, "random number generator failed");
+    _Static_assert(FY_ACCESS_KEY_LEN == FY_OPERATOR_KEY_ID_LEN, "same key id form");
+    _Static_assert(FY_SECRET_KEY_LEN == FY_OPERATOR_SECRET_LEN, "same secret form");
+    fy_err e = fy_operator_new_key(c->access_key, c->secret_key, em);
+    if (e) {
+        return e;
     }
     snprintf(text, sizeof(text), "%s\n%s\n", c->access_key, c->secret_key);
     return write_atomic(path, text, 0600, em);

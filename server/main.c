@@ -20,6 +20,7 @@
 #include "server/config.h"
 #include "server/datadir.h"
 #include "server/events.h"
+#include "server/keys.h"
 #include "server/link.h"
 #include "server/scheduler.h"
 
@@ -259,6 +260,9 @@ int main(int argc, char **argv)
     fy_json_init();
     if (argc > 1 && fy_backup_is_command(argv[1])) {
         return fy_backup_command(argc - 1, argv + 1);
+    }
+    if (argc > 1 && strcmp(argv[1], "keys") == 0) {
+        return fy_keys_main(argc - 2, argv + 2);
     }
     if (fy_config_load(&cfg, argc, argv, &exit_now, &em)) {
         fprintf(stderr, "fleetyard-server: %s\n", em.msg);

@@ -7,6 +7,7 @@
 #include "core/json.h"
 #include "logs/logs.h"
 #include "tap.h"
+#include "tempdb.h"
 
 static const struct {
     const char *pattern;
@@ -209,25 +210,17 @@ static void test_batched_events(struct fy_db *db)
     fy_iotlog_free(lg);
 }
 
+static void db_tests(struct fy_db *db)
+{
+    test_resolution(db);
+    test_batched_events(db);
+}
+
 int main(void)
 {
-    char path[] = "/tmp/fy-test-logs-XXXXXX";
-    int fd = mkstemp(path);
-    struct fy_db *db = NULL;
-    struct fy_errmsg em = {""};
     test_filters();
     test_filter_limits();
     test_json_strings();
-    if (fd >= 0 && fy_db_open(path, &db, &em) == FY_ERR_OK && fy_db_migrate(db, &em) == FY_ERR_OK) {
-        test_resolution(db);
-        test_batched_events(db);
-    } else {
-        ok(0, "temp database: %s", em.msg);
-    }
-    fy_db_close(db);
-    if (fd >= 0) {
-        close(fd);
-        unlink(path);
-    }
+    with_temp_db("/tmp/fy-test-logs-XXXXXX", db_tests);
     return done();
 }

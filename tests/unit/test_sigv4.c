@@ -96,6 +96,31 @@ static void test_verify(void)
        "x-amz-content-sha256 not matching the body rejected");
 }
 
+/* fy_sigv4_secret_fn for the tests: ctx is the secret to hand out (NULL: key refused). */
+static const char *secret_of(void *ctx, const char *akid)
+{
+    return strcmp(akid, "AKIDEXAMPLE") == 0 ? ctx : NULL;
+}
+
+static fy_err verify_with(const char *secret)
+{
+    struct hdrs h = {{"host", "x-amz-date", "authorization", NULL},
+                     {"example.amazonaws.com", "20150830T123600Z", AUTH_POST, NULL}};
+    struct fy_sigv4_request r = {"POST", "/things/t1", "", lookup, &h, BODY, strlen(BODY)};
+    struct fy_sigv4_result res;
+    struct fy_errmsg em;
+    return fy_sigv4_verify_with(&r, secret_of, (void *)secret, T0, &res, &em);
+}
+
+static void test_verify_with(void)
+{
+    ok(verify_with(SECRET) == FY_ERR_OK, "callback: the key's secret verifies");
+    ok(verify_with(NULL) == FY_ERR_UNRECOGNIZED_CLIENT,
+       "callback: a refused (inactive) key -> UnrecognizedClient");
+    ok(verify_with("rotated-away") == FY_ERR_INVALID_SIGNATURE,
+       "callback: another secret (rotated) -> InvalidSignature");
+}
+
 static void test_canonical(void)
 {
     char *u = fy_sigv4_canonical_uri("/things/a%3Ab");
@@ -137,5 +162,6 @@ int main(void)
                "botocore: POST body hash");
     test_canonical();
     test_verify();
+    test_verify_with();
     return done();
 }
