@@ -36,20 +36,16 @@ static void publish(const char *client_id, const char *topic, const char *text)
     }
 }
 
-/* fy_jobs_notify_fn: publishes a thing's notify / notify-next to its subscribers. */
-static void publish_notify(void *ctx, const char *thing, const char *notify, const char *next)
+/* fy_jobs_publish_fn: an ordinary publish that each subscriber receives. */
+static void publish_notify(void *ctx, const char *topic, const char *text)
 {
-    char topic[JOBS_TOPIC_MAX];
     (void)ctx;
-    snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/notify", thing);
-    publish(NULL, topic, notify);
-    snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/notify-next", thing);
-    publish(NULL, topic, next);
+    publish(NULL, topic, text);
 }
 
 void fy_jobs_publish_changes(struct fy_plugin *p, const struct fy_jobs_changed *c, double now)
 {
-    fy_jobs_changed_each(p->db, c, now, publish_notify, NULL);
+    fy_jobs_changed_publish(p->db, c, now, publish_notify, NULL);
 }
 
 static fy_err run(struct fy_plugin *p,

@@ -194,7 +194,7 @@ static fy_err execution_reply(struct fy_db *db,
                               struct fy_errmsg *em)
 {
     char *doc = NULL;
-    fy_err e = x && with_doc ? fy_job_doc_of(db, x->job, &doc, em) : FY_ERR_OK;
+    fy_err e = x && with_doc ? fy_job_doc_of(db, x->job, now, &doc, em) : FY_ERR_OK;
     json_t *j = e ? NULL : json_object();
     if (j && x && json_object_set_new(j, "execution", fy_exec_device_to_json(x, doc, with_doc))) {
         json_decref(j);
@@ -383,7 +383,7 @@ static fy_err update_reply(struct fy_db *db,
 {
     char *doc = NULL;
     json_t *j = json_object();
-    fy_err e = a->q->include_doc == 1 ? fy_job_doc_of(db, x->job, &doc, em) : FY_ERR_OK;
+    fy_err e = a->q->include_doc == 1 ? fy_job_doc_of(db, x->job, a->now, &doc, em) : FY_ERR_OK;
     json_t *det = x->details ? json_loads(x->details, 0, NULL) : NULL;
     bool ok = j != NULL;
     if (!e && ok && a->q->include_state) {

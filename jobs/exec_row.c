@@ -26,7 +26,6 @@ static const char SQL_RETRY[] =
     "VALUES (?1, ?2, ?3, ?4, 'QUEUED', 0, ?5, ?5, 1, ?6)";
 static const char SQL_LOAD_ID[] = "SELECT " FY_EXEC_COLS " FROM job_executions x WHERE x.id = ?1";
 static const char SQL_CONFIG[] = "SELECT config FROM jobs WHERE id = ?1";
-static const char SQL_DOC[] = "SELECT document FROM jobs WHERE id = ?1";
 
 static double col_time(sqlite3_stmt *st, int col)
 {
@@ -217,11 +216,6 @@ job_text(struct fy_db *db, const char *sql, int64_t job, char **out, struct fy_e
     }
     fy_stmt_done(st);
     return e;
-}
-
-fy_err fy_job_doc_of(struct fy_db *db, int64_t job, char **out, struct fy_errmsg *em)
-{
-    return job_text(db, SQL_DOC, job, out, em);
 }
 
 fy_err

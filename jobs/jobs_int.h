@@ -5,10 +5,12 @@
 #include "core/names.h"
 #include "jobs/jobs.h"
 
-/* Pending = released, QUEUED or IN_PROGRESS, of a job that is not being deleted. */
-#define FY_JOBS_PENDING_WHERE                                      \
-    "x.released = 1 AND x.status IN ('QUEUED','IN_PROGRESS') AND " \
-    "(SELECT status FROM jobs j WHERE j.id = x.job) != 'DELETION_IN_PROGRESS'"
+/* Pending = released, QUEUED or IN_PROGRESS, of a job that is not being deleted and has no
+ * namespace (namespaced jobs are customer-managed: not in the ordinary pending list). */
+#define FY_JOBS_PENDING_WHERE                                                       \
+    "x.released = 1 AND x.status IN ('QUEUED','IN_PROGRESS') AND "                  \
+    "(SELECT status FROM jobs j WHERE j.id = x.job AND j.namespace_id IS NULL) != " \
+    "'DELETION_IN_PROGRESS'"
 
 /* Column list of an execution row, in struct fy_exec order (alias x). */
 #define FY_EXEC_COLS                                                                  \
@@ -90,8 +92,11 @@ json_t *fy_exec_device_to_json(const struct fy_exec *x, const char *doc, bool wi
 json_t *fy_exec_summary_to_json(const struct fy_exec *x);
 /* Seconds before the execution times out, -1 when it has no deadline. */
 int64_t fy_exec_seconds_left(const struct fy_exec *x, double now);
-/* The document of job (owned string in *out, NULL when the job has none). */
-FY_NODISCARD fy_err fy_job_doc_of(struct fy_db *db, int64_t job, char **out, struct fy_errmsg *em);
+/* The document of job as devices receive it (owned string in *out, NULL when the job has
+ * none): with a presignedUrlConfig, its presigned-URL placeholders are replaced by URLs signed
+ * at now (jobs/presign.c). */
+FY_NODISCARD fy_err
+fy_job_doc_of(struct fy_db *db, int64_t job, double now, char **out, struct fy_errmsg *em);
 
 /* ---- notification bookkeeping ---- */
 
@@ -163,6 +168,14 @@ FY_NODISCARD fy_err fy_jobs_release_now(struct fy_db *db,
                                         double now,
                                         struct fy_jobs_changed *changed,
                                         struct fy_errmsg *em);
+
+/* The first wave of a new job (inside the caller's transaction): what the rollout and
+ * concurrency limits allow now, at most FY_JOBS_RELEASE_CHUNK. */
+FY_NODISCARD fy_err fy_jobs_release_first(struct fy_db *db,
+                                          int64_t job,
+                                          double now,
+                                          struct fy_jobs_changed *changed,
+                                          struct fy_errmsg *em);
 
 /* A listing row (statement positioned on it) as a new JSON object, NULL on OOM. */
 typedef json_t *(*fy_jobs_row_json_fn)(const struct fy_site *site, sqlite3_stmt *st);

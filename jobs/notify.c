@@ -10,6 +10,16 @@
 static const char SQL_PENDING[] = "SELECT " FY_EXEC_COLS " FROM job_executions x "
                                   "WHERE x.thing_name = ?1 AND " FY_JOBS_PENDING_WHERE
                                   " ORDER BY x.status = 'QUEUED', x.queued_at, x.id LIMIT ?2";
+/* The thing's pending executions of namespaced jobs, one line each: what a change to them is
+ * detected by (the lines before and after differ). */
+static const char SQL_NS_STATE[] =
+    "SELECT group_concat(x.job_id || char(9) || j.namespace_id || char(9) || "
+    "x.execution_number || ':' || x.status || ':' || x.version, char(10)) FROM job_executions x "
+    "JOIN jobs j ON j.id = x.job WHERE x.thing_name = ?2 AND j.namespace_id IS NOT NULL AND "
+    "j.status != 'DELETION_IN_PROGRESS' AND x.released = 1 AND "
+    "x.status IN ('QUEUED','IN_PROGRESS')";
+
+#define NOTIFY_TOPIC_MAX (FY_NAME_MAX + FY_JOB_ID_MAX + FY_JOBS_NAMESPACE_MAX + 64)
 
 void fy_jobs_changed_clear(struct fy_jobs_changed *c)
 {
@@ -19,6 +29,8 @@ void fy_jobs_changed_clear(struct fy_jobs_changed *c)
     for (size_t i = 0; i < c->n; i++) {
         fy_free(c->items[i].thing);
         fy_free(c->items[i].next_before);
+        fy_free(c->items[i].ns_before);
+        fy_free(c->items[i].ns_changed);
     }
     fy_free(c->items);
     memset(c, 0, sizeof(*c));
@@ -42,6 +54,23 @@ static fy_err next_job(struct fy_db *db, const char *thing, char **out, struct f
         fy_exec_clear(&x);
     }
     return e;
+}
+
+/* The namespaced pending lines of thing (SQL_NS_STATE) into a new string ("" when none). */
+static fy_err ns_state(struct fy_db *db, const char *thing, char **out, struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_NS_STATE, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 2, thing);
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? fy_strdup(fy_col_text(st, 0)) : NULL;
+    fy_stmt_done(st);
+    if (rc != SQLITE_ROW) {
+        return fy_db_err(db, rc, em);
+    }
+    return *out ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
 }
 
 static struct fy_jobs_thing_change *find(struct fy_jobs_changed *c, const char *thing)
@@ -93,8 +122,12 @@ fy_err fy_jobs_touch(struct fy_db *db,
         return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
     e = next_job(db, thing, &t->next_before, em);
+    if (!e) {
+        e = ns_state(db, thing, &t->ns_before, em);
+    }
     if (e) {
         FY_FREE(t->thing);
+        FY_FREE(t->next_before);
         return e;
     }
     t->notify = pending;
@@ -115,8 +148,70 @@ fy_err fy_jobs_touch_finish(struct fy_db *db, struct fy_jobs_changed *c, struct 
                     (after && t->next_before && strcmp(after, t->next_before) == 0);
         t->notify_next = t->notify_next || !same;
         fy_free(after);
+        e = ns_state(db, t->thing, &after, em);
+        if (!e && strcmp(after, t->ns_before) != 0) {
+            e = fy_jobs_ns_diff(t->ns_before, after, &t->ns_changed, em);
+        }
+        fy_free(after);
+        if (e) {
+            return e;
+        }
     }
     return FY_ERR_OK;
+}
+
+/* Appends "<jobId>\t<namespace>\n" of line (a SQL_NS_STATE line) to *acc unless present. */
+static fy_err add_job_line(char **acc, const char *line, size_t n, struct fy_errmsg *em)
+{
+    const char *tab = memchr(line, '\t', n);
+    const char *tab2 = tab ? memchr(tab + 1, '\t', n - (size_t)(tab + 1 - line)) : NULL;
+    if (!tab2) {
+        return FY_ERR_OK;
+    }
+    size_t key_n = (size_t)(tab2 - line), old_n = *acc ? strlen(*acc) : 0;
+    for (const char *p = *acc; p && *p; p = strchr(p, '\n') + 1) {
+        if (strncmp(p, line, key_n) == 0 && p[key_n] == '\n') {
+            return FY_ERR_OK;
+        }
+    }
+    char *grown = fy_realloc(*acc, old_n + key_n + 2);
+    if (!grown) {
+        return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    }
+    memcpy(grown + old_n, line, key_n);
+    grown[old_n + key_n] = '\n';
+    grown[old_n + key_n + 1] = '\0';
+    *acc = grown;
+    return FY_ERR_OK;
+}
+
+/* Whether the newline-separated list has the line [line, line + n). */
+static bool has_line(const char *list, const char *line, size_t n)
+{
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, "\n");
+        if (len == n && strncmp(p, line, n) == 0) {
+            return true;
+        }
+        p += len + (p[len] == '\n');
+    }
+    return false;
+}
+
+fy_err fy_jobs_ns_diff(const char *before, const char *after, char **acc, struct fy_errmsg *em)
+{
+    const char *lists[2][2] = {{before, after}, {after, before}};
+    fy_err e = FY_ERR_OK;
+    for (int k = 0; !e && k < 2; k++) {
+        for (const char *p = lists[k][0]; !e && *p;) {
+            size_t len = strcspn(p, "\n");
+            if (len > 0 && !has_line(lists[k][1], p, len)) {
+                e = add_job_line(acc, p, len, em);
+            }
+            p += len + (p[len] == '\n');
+        }
+    }
+    return e;
 }
 
 /* {"IN_PROGRESS":[S..],"QUEUED":[S..]} of at most FY_JOBS_NOTIFY_MAX executions ({} when none). */
@@ -161,30 +256,34 @@ static fy_err dump_into(json_t *j, char **out, struct fy_errmsg *em)
     return *out ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
 }
 
-static fy_err notify_next_payload(
-    struct fy_db *db, const char *thing, double now, char **out, struct fy_errmsg *em)
+/* {"timestamp":T,"execution"?:E} of x (NULL: none) with its document as devices see it; clears
+ * x. */
+static fy_err
+execution_payload(struct fy_db *db, struct fy_exec *x, double now, char **out, struct fy_errmsg *em)
 {
-    struct fy_exec x;
-    bool found = false;
     char *doc = NULL;
     json_t *j = json_pack("{s:I}", "timestamp", (json_int_t)now);
-    fy_err e = fy_exec_load_next(db, thing, &x, &found, em);
-    if (!e && found) {
-        e = fy_job_doc_of(db, x.job, &doc, em);
-    }
-    if (!e && found && j &&
-        json_object_set_new(j, "execution", fy_exec_device_to_json(&x, doc, true)) != 0) {
+    fy_err e = x ? fy_job_doc_of(db, x->job, now, &doc, em) : FY_ERR_OK;
+    if (!e && x && j &&
+        json_object_set_new(j, "execution", fy_exec_device_to_json(x, doc, true)) != 0) {
         e = fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
-    if (found) {
-        fy_exec_clear(&x);
-    }
+    fy_exec_clear(x);
     fy_free(doc);
     if (e) {
         json_decref(j);
         return e;
     }
     return dump_into(j, out, em);
+}
+
+static fy_err notify_next_payload(
+    struct fy_db *db, const char *thing, double now, char **out, struct fy_errmsg *em)
+{
+    struct fy_exec x;
+    bool found = false;
+    fy_err e = fy_exec_load_next(db, thing, &x, &found, em);
+    return e ? e : execution_payload(db, found ? &x : NULL, now, out, em);
 }
 
 fy_err fy_jobs_notify_payloads(struct fy_db *db,
@@ -216,19 +315,75 @@ fy_err fy_jobs_notify_payloads(struct fy_db *db,
     return e;
 }
 
-void fy_jobs_changed_each(
-    struct fy_db *db, const struct fy_jobs_changed *c, double now, fy_jobs_notify_fn fn, void *ctx)
+/* Publishes one payload on $aws/things/<thing>/jobs/<suffix>. */
+static void
+put(fy_jobs_publish_fn fn, void *ctx, const char *thing, const char *suffix, const char *text)
+{
+    char topic[NOTIFY_TOPIC_MAX];
+    if (text && (size_t)snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/%s", thing, suffix) <
+                    sizeof(topic)) {
+        fn(ctx, topic, text);
+    }
+}
+
+/* {"timestamp":T,"execution"?:E} of job_id's latest execution on thing (none once deleted). */
+static fy_err ns_payload(struct fy_db *db,
+                         const char *thing,
+                         const char *job_id,
+                         double now,
+                         char **out,
+                         struct fy_errmsg *em)
+{
+    struct fy_exec x;
+    struct fy_errmsg ignored;
+    bool found = fy_exec_load(db, thing, job_id, -1, &x, &ignored) == FY_ERR_OK;
+    return execution_payload(db, found ? &x : NULL, now, out, em);
+}
+
+/* For each "<jobId>\t<namespace>" line of list: the execution on
+ * $aws/things/<thing>/jobs/<jobId>/notify-namespace-<namespace>/. */
+static void publish_ns(struct fy_db *db,
+                       const char *thing,
+                       const char *list,
+                       double now,
+                       fy_jobs_publish_fn fn,
+                       void *ctx)
+{
+    for (const char *p = list; p && *p;) {
+        char job_id[FY_JOB_ID_MAX + 1], suffix[FY_JOB_ID_MAX + FY_JOBS_NAMESPACE_MAX + 32];
+        size_t len = strcspn(p, "\n"), id_n = strcspn(p, "\t");
+        char *text = NULL;
+        struct fy_errmsg em;
+        if (id_n < len && id_n < sizeof(job_id)) {
+            snprintf(job_id, sizeof(job_id), "%.*s", (int)id_n, p);
+            snprintf(suffix, sizeof(suffix), "%s/notify-namespace-%.*s/", job_id,
+                     (int)(len - id_n - 1), p + id_n + 1);
+            if (ns_payload(db, thing, job_id, now, &text, &em) == FY_ERR_OK) {
+                put(fn, ctx, thing, suffix, text);
+            } else {
+                fy_log(FY_LOG_WARN, "jobs", "notify %.128s: %s", thing, em.msg);
+            }
+            fy_free(text);
+        }
+        p += len + (p[len] == '\n');
+    }
+}
+
+void fy_jobs_changed_publish(
+    struct fy_db *db, const struct fy_jobs_changed *c, double now, fy_jobs_publish_fn fn, void *ctx)
 {
     for (size_t i = 0; c && i < c->n; i++) {
         const struct fy_jobs_thing_change *t = &c->items[i];
         char *notify = NULL, *next = NULL;
         struct fy_errmsg em;
+        publish_ns(db, t->thing, t->ns_changed, now, fn, ctx);
         if (!t->notify && !t->notify_next) {
             continue;
         }
         if (fy_jobs_notify_payloads(db, t->thing, now, t->notify ? &notify : NULL,
                                     t->notify_next ? &next : NULL, &em) == FY_ERR_OK) {
-            fn(ctx, t->thing, notify, next);
+            put(fn, ctx, t->thing, "notify", notify);
+            put(fn, ctx, t->thing, "notify-next", next);
         } else {
             fy_log(FY_LOG_WARN, "jobs", "notify %.128s: %s", t->thing, em.msg);
         }

@@ -30,7 +30,8 @@ static void fz_job(const char *id)
     struct fy_errmsg em;
     json_t *j = json_pack("{s:[s], s:s}", "targets", "arn:aws:iot:us-east-1:123456789012:thing/t1",
                           "document", "{\"a\":1}");
-    if (!j || fy_job_create(fz_db, &FZ_SITE, id, j, FZ_NOW, arn, sizeof(arn), &em) != FY_ERR_OK) {
+    if (!j ||
+        fy_job_create(fz_db, &FZ_SITE, id, j, FZ_NOW, arn, sizeof(arn), NULL, &em) != FY_ERR_OK) {
         abort();
     }
     json_decref(j);
