@@ -170,13 +170,14 @@ double fy_jobs_parse_time(const char *s);
 struct fy_jobs_changed {
     size_t n, cap;
     struct fy_jobs_thing_change {
-        char *thing;       /* owned */
-        char *next_before; /* owned "<jobId>#<executionNumber>" of the next execution before
-                              the change, NULL = none */
-        bool notify;       /* pending list changed: publish notify */
-        bool notify_next;  /* next execution changed: publish notify-next */
-        char *ns_before;   /* owned: its namespaced pending executions before the change */
-        char *ns_changed;  /* owned: "<jobId>\t<namespaceId>\n" of namespaced jobs that changed */
+        char *thing;        /* owned */
+        char *next_before;  /* owned "<jobId>#<executionNumber>" of the next execution before
+                               the change, NULL = none */
+        bool notify;        /* pending list changed: publish notify */
+        bool notify_next;   /* next execution changed: publish notify-next */
+        char *ns_before;    /* owned: its namespaced pending executions before the change */
+        char *plain_before; /* owned: its ordinary pending list before the change */
+        char *ns_changed;   /* owned: "<jobId>\t<namespaceId>\n" of namespaced jobs that changed */
     } * items;
 };
 

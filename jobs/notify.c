@@ -19,6 +19,12 @@ static const char SQL_NS_STATE[] =
     "j.status != 'DELETION_IN_PROGRESS' AND x.released = 1 AND "
     "x.status IN ('QUEUED','IN_PROGRESS')";
 
+/* The thing's ordinary pending list, compactly: `notify` goes out only when it changed (a
+ * namespaced execution's change leaves it as it is). */
+static const char SQL_PLAIN_STATE[] =
+    "SELECT group_concat(x.id || ':' || x.status, ',') FROM "
+    "job_executions x WHERE x.thing_name = ?2 AND " FY_JOBS_PENDING_WHERE;
+
 #define NOTIFY_TOPIC_MAX (FY_NAME_MAX + FY_JOB_ID_MAX + FY_JOBS_NAMESPACE_MAX + 64)
 
 void fy_jobs_changed_clear(struct fy_jobs_changed *c)
@@ -30,6 +36,7 @@ void fy_jobs_changed_clear(struct fy_jobs_changed *c)
         fy_free(c->items[i].thing);
         fy_free(c->items[i].next_before);
         fy_free(c->items[i].ns_before);
+        fy_free(c->items[i].plain_before);
         fy_free(c->items[i].ns_changed);
     }
     fy_free(c->items);
@@ -56,10 +63,12 @@ static fy_err next_job(struct fy_db *db, const char *thing, char **out, struct f
     return e;
 }
 
-/* The namespaced pending lines of thing (SQL_NS_STATE) into a new string ("" when none). */
-static fy_err ns_state(struct fy_db *db, const char *thing, char **out, struct fy_errmsg *em)
+/* The text sql (SQL_NS_STATE or SQL_PLAIN_STATE) gives for thing, in a new string ("" when
+ * none). */
+static fy_err
+state_of(struct fy_db *db, const char *sql, const char *thing, char **out, struct fy_errmsg *em)
 {
-    sqlite3_stmt *st = fy_db_stmt(db, SQL_NS_STATE, em);
+    sqlite3_stmt *st = fy_db_stmt(db, sql, em);
     if (!st) {
         return FY_ERR_INTERNAL;
     }
@@ -123,11 +132,15 @@ fy_err fy_jobs_touch(struct fy_db *db,
     }
     e = next_job(db, thing, &t->next_before, em);
     if (!e) {
-        e = ns_state(db, thing, &t->ns_before, em);
+        e = state_of(db, SQL_NS_STATE, thing, &t->ns_before, em);
+    }
+    if (!e) {
+        e = state_of(db, SQL_PLAIN_STATE, thing, &t->plain_before, em);
     }
     if (e) {
         FY_FREE(t->thing);
         FY_FREE(t->next_before);
+        FY_FREE(t->ns_before);
         return e;
     }
     t->notify = pending;
@@ -148,9 +161,14 @@ fy_err fy_jobs_touch_finish(struct fy_db *db, struct fy_jobs_changed *c, struct 
                     (after && t->next_before && strcmp(after, t->next_before) == 0);
         t->notify_next = t->notify_next || !same;
         fy_free(after);
-        e = ns_state(db, t->thing, &after, em);
+        e = state_of(db, SQL_NS_STATE, t->thing, &after, em);
         if (!e && strcmp(after, t->ns_before) != 0) {
             e = fy_jobs_ns_diff(t->ns_before, after, &t->ns_changed, em);
+        }
+        FY_FREE(after);
+        if (!e && t->notify) {
+            e = state_of(db, SQL_PLAIN_STATE, t->thing, &after, em);
+            t->notify = e || strcmp(after, t->plain_before) != 0;
         }
         fy_free(after);
         if (e) {

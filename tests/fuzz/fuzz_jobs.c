@@ -1,8 +1,9 @@
 /* Fuzzes the jobs device protocol and the job configuration parser. The first input byte picks
  * the operation (get, start-next, <jobId>/get, <jobId>/update) and the job id ("$next", a real
  * job, an unknown one); the rest is the request payload, also read as a CreateJob body by the
- * configuration parser. A temp database holds a thing with two released jobs; every few inputs
- * the engine runs. Checks, besides memory safety: an accepted answer is a JSON object with a
+ * configuration parser and the documentParameters rules, and as a job document and a URL to
+ * the presigned-URL substitution. A temp database holds a thing with two released jobs; every few
+ * inputs the engine runs. Checks, besides memory safety: an accepted answer is a JSON object with a
  * timestamp; a rejection is a JSON object with a code; state changes keep versions increasing. */
 #include <stdint.h>
 #include <stdio.h>
@@ -61,10 +62,11 @@ static void fz_init(void)
     fy_jobs_changed_clear(&c);
 }
 
+/* text is JSON (an object with member, when member is given). */
 static void fz_check_json(const char *text, const char *member)
 {
-    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
-    if (!json_is_object(j) || !json_object_get(j, member)) {
+    json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    if (!j || (member && (!json_is_object(j) || !json_object_get(j, member)))) {
         abort();
     }
     json_decref(j);
@@ -91,12 +93,38 @@ static void fz_config(const char *p, size_t n)
     struct fy_errmsg em;
     json_t *j = json_loadb(p, n, 0, NULL);
     if (j && fy_job_config_parse(j, FZ_NOW, true, &c, &em) == FY_ERR_OK) {
-        struct fy_rollout_counts rc = {100, 1, 1, 5, 3};
-        if (fy_rollout_quota(&c, &rc) < 0 || fy_rollout_quota(&c, &rc) > rc.unreleased) {
+        struct fy_rollout_counts rc = {100, 1, 1, 5, 3, 7};
+        if (fy_rollout_quota(&c, &rc) < 0 || fy_rollout_quota(&c, &rc) > rc.unreleased ||
+            fy_rollout_late_quota(&c, &rc) < 0 || fy_rollout_late_quota(&c, &rc) > 7) {
             abort();
         }
     }
+    if (j) { /* documentParameters rules on any map */
+        (void)fy_jobs_params_check(json_object_get(j, "documentParameters"), &em);
+    }
     json_decref(j);
+}
+
+/* Presigned URL placeholders: the payload as a job document, and as one URL. */
+static void fz_presign(const char *p, size_t n)
+{
+    static const struct fy_presign_key k = {"AKIDEXAMPLE", "secret", "us-east-1"};
+    struct fy_errmsg em;
+    char *text = fy_strndup(p, n), *out = NULL;
+    if (!text) {
+        return;
+    }
+    if (fy_jobs_presign_doc(text, &k, 60, (int64_t)FZ_NOW, &out, &em) == FY_ERR_OK) {
+        fz_check_json(out, NULL);
+    }
+    fy_free(out);
+    out = NULL;
+    if (fy_jobs_presign_url(text, &k, 3600, (int64_t)FZ_NOW, &out) == FY_ERR_OK &&
+        !strstr(out, "X-Amz-Signature=")) {
+        abort();
+    }
+    fy_free(out);
+    fy_free(text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -123,6 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fy_jobs_reply_clear(&r);
     fz_config(p, n);
+    fz_presign(p, n);
     if (++calls % 64 == 0) {
         struct fy_jobs_changed c = {0, 0, NULL};
         if (fy_jobs_tick(fz_db, FZ_NOW + calls, &c, &em) != FY_ERR_OK) {
