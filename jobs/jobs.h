@@ -51,7 +51,7 @@
 #define FY_JOBS_PRESIGN_EXPIRES_MAX 3600 /* and its default */
 #define FY_JOBS_ROLE_ARN_MIN        20   /* presignedUrlConfig.roleArn length */
 #define FY_JOBS_ROLE_ARN_MAX        2048
-#define FY_JOBS_ABORT_INLINE_MAX    5000 /* executions up to which a device update checks abort */
+#define FY_JOBS_ABORT_INLINE_MAX    1000 /* executions up to which a device update checks abort */
 
 /* ---- execution statuses and transitions (pure) ---- */
 

@@ -159,10 +159,12 @@ FY_NODISCARD fy_err fy_job_template_apply(struct fy_db *db,
                                           json_t **out,
                                           struct fy_errmsg *em);
 
-/* Inside the caller's transaction, releases what job's rollout limits allow now (at most a
- * few executions; the engine does the rest), recording the things in changed, and completes a
- * SNAPSHOT job whose last execution this was. Used when a device finishes an execution, so the
- * next queued thing hears at once and DescribeJob is COMPLETED as soon as the last one ends. */
+/* Inside the caller's transaction: applies job's abort rules when it has at most
+ * FY_JOBS_ABORT_INLINE_MAX executions (canceling it), else releases what its rollout limits
+ * allow now (at most a few executions; the engine does the rest), recording the things in
+ * changed, and completes a SNAPSHOT job whose last execution this was. Used when a device
+ * finishes an execution, so the next queued thing hears at once, an abort threshold acts at the
+ * update that crosses it, and DescribeJob is COMPLETED as soon as the last one ends. */
 FY_NODISCARD fy_err fy_jobs_release_now(struct fy_db *db,
                                         int64_t job,
                                         double now,
