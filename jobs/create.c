@@ -14,6 +14,8 @@ static const char SQL_INSERT[] =
     "description, config, template_arn, created_at, last_updated_at, namespace_id) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)";
 
+#define FIRST_WAVE_CHUNK 100 /* executions released per transaction by CreateJob */
+
 /* namespaceId and documentParameters keys: [a-zA-Z0-9_-]+ */
 #define KEY_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
@@ -266,24 +268,42 @@ static fy_err create_in_tx(struct fy_db *db, struct create_req *r, struct fy_err
     FY_DB_RETURN_IN_TX(db, em, create_locked(db, r, em));
 }
 
-static fy_err release_first_locked(struct fy_db *db,
-                                   int64_t job,
-                                   double now,
-                                   struct fy_jobs_changed *changed,
-                                   struct fy_errmsg *em)
+struct first_wave {
+    int64_t job;
+    double now;
+    int64_t wanted;
+    struct fy_jobs_changed *changed;
+};
+
+static fy_err release_first_locked(struct fy_db *db, struct first_wave *w, struct fy_errmsg *em)
 {
-    fy_err e = fy_jobs_release_first(db, job, now, changed, em);
-    return e ? e : fy_jobs_touch_finish(db, changed, em);
+    size_t from = w->changed ? w->changed->n : 0; /* earlier chunks' things are final */
+    fy_err e =
+        fy_jobs_release_first(db, w->job, w->now, FIRST_WAVE_CHUNK, &w->wanted, w->changed, em);
+    return e ? e : fy_jobs_touch_finish_from(db, w->changed, from, em);
 }
 
-/* The first wave in its own short transaction, once the executions exist. */
-static fy_err release_first_tx(struct fy_db *db,
-                               int64_t job,
-                               double now,
-                               struct fy_jobs_changed *changed,
-                               struct fy_errmsg *em)
+static fy_err release_first_tx(struct fy_db *db, struct first_wave *w, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, release_first_locked(db, job, now, changed, em));
+    FY_DB_RETURN_IN_TX(db, em, release_first_locked(db, w, em));
+}
+
+/* The first wave, once the executions exist, in transactions of at most FIRST_WAVE_CHUNK
+ * releases (each a few milliseconds, so device traffic never waits long), up to
+ * FY_JOBS_RELEASE_CHUNK in all; the engine releases the rest. */
+static fy_err release_first(struct fy_db *db,
+                            int64_t job,
+                            double now,
+                            struct fy_jobs_changed *changed,
+                            struct fy_errmsg *em)
+{
+    struct first_wave w = {job, now, FIRST_WAVE_CHUNK, changed};
+    fy_err e = FY_ERR_OK;
+    for (int64_t done = 0; !e && w.wanted == FIRST_WAVE_CHUNK && done < FY_JOBS_RELEASE_CHUNK;
+         done += w.wanted) {
+        e = release_first_tx(db, &w, em);
+    }
+    return e;
 }
 
 fy_err fy_job_create(struct fy_db *db,
@@ -319,7 +339,7 @@ fy_err fy_job_create(struct fy_db *db,
         if (fy_jobs_materialize(db, r.rowid, job_id, false, now, &later) != FY_ERR_OK) {
             fy_log(FY_LOG_WARN, "jobs", "job %s: the scheduler will finish its executions: %s",
                    job_id, later.msg); /* the job exists; its cursor is kept */
-        } else if (release_first_tx(db, r.rowid, now, changed, &later) != FY_ERR_OK) {
+        } else if (release_first(db, r.rowid, now, changed, &later) != FY_ERR_OK) {
             fy_log(FY_LOG_WARN, "jobs", "job %s: the scheduler will release it: %s", job_id,
                    later.msg);
         }

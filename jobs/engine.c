@@ -263,6 +263,7 @@ static fy_err release_wave(struct fy_db *db,
                            const struct pass *p,
                            struct fy_rollout_counts *n,
                            int64_t max,
+                           int64_t *wanted,
                            struct fy_errmsg *em)
 {
     int64_t late = p->job->stopped ? 0 : fy_rollout_late_quota(&p->cfg, n);
@@ -271,6 +272,9 @@ static fy_err release_wave(struct fy_db *db,
     n->in_flight += late;
     int64_t quota = p->job->stopped ? 0 : fy_rollout_quota(&p->cfg, n);
     quota = quota < max - late ? quota : max - late;
+    if (wanted) {
+        *wanted = late + quota;
+    }
     return e ? e : each_id(db, SQL_UNRELEASED, p, quota, release_one, em);
 }
 
@@ -302,7 +306,7 @@ static fy_err progress(struct fy_db *db, const struct pass *p, struct fy_errmsg 
                                     "Job canceled by its abortConfig", p->now, p->changed, em);
     }
     if (!e) {
-        e = release_wave(db, p, &c.roll, FY_JOBS_RELEASE_CHUNK, em);
+        e = release_wave(db, p, &c.roll, FY_JOBS_RELEASE_CHUNK, NULL, em);
     }
     if (!e && c.pending == 0 && strcmp(p->job->selection, "SNAPSHOT") == 0) {
         e = fy_jobs_run(db, SQL_SET_STATUS, p->job->id, "COMPLETED", p->now, em);
@@ -558,6 +562,7 @@ static fy_err release_some(struct fy_db *db,
                            double now,
                            int64_t max,
                            bool check_abort,
+                           int64_t *wanted,
                            struct fy_jobs_changed *changed,
                            struct fy_errmsg *em)
 {
@@ -584,7 +589,7 @@ static fy_err release_some(struct fy_db *db,
         e = abort_inline(db, &p, &c, &aborted, em);
     }
     if (!e && !aborted) {
-        e = release_wave(db, &p, &c.roll, max, em);
+        e = release_wave(db, &p, &c.roll, max, wanted, em);
     }
     if (!e && !aborted && c.pending == 0 && strcmp(j.selection, "SNAPSHOT") == 0) {
         e = fy_jobs_run(db, SQL_SET_STATUS, job, "COMPLETED", now, em); /* the last one finished */
@@ -598,14 +603,17 @@ fy_err fy_jobs_release_now(struct fy_db *db,
                            struct fy_jobs_changed *changed,
                            struct fy_errmsg *em)
 {
-    return release_some(db, job, now, 16, true, changed, em);
+    return release_some(db, job, now, 16, true, NULL, changed, em);
 }
 
 fy_err fy_jobs_release_first(struct fy_db *db,
                              int64_t job,
                              double now,
+                             int64_t max,
+                             int64_t *wanted,
                              struct fy_jobs_changed *changed,
                              struct fy_errmsg *em)
 {
-    return release_some(db, job, now, FY_JOBS_RELEASE_CHUNK, false, changed, em);
+    *wanted = 0;
+    return release_some(db, job, now, max, false, wanted, changed, em);
 }

@@ -113,6 +113,13 @@ FY_NODISCARD fy_err fy_jobs_touch_finish(struct fy_db *db,
                                          struct fy_jobs_changed *c,
                                          struct fy_errmsg *em);
 
+/* fy_jobs_touch_finish for the things recorded from index from on (those touched in this
+ * transaction, when c already holds earlier ones). */
+FY_NODISCARD fy_err fy_jobs_touch_finish_from(struct fy_db *db,
+                                              struct fy_jobs_changed *c,
+                                              size_t from,
+                                              struct fy_errmsg *em);
+
 /* Runs one SQL statement (static text) with (?1 int, ?2 text, ?3 real) bound where given. */
 FY_NODISCARD fy_err fy_jobs_run(
     struct fy_db *db, const char *sql, int64_t a, const char *b, double c, struct fy_errmsg *em);
@@ -171,11 +178,14 @@ FY_NODISCARD fy_err fy_jobs_release_now(struct fy_db *db,
                                         struct fy_jobs_changed *changed,
                                         struct fy_errmsg *em);
 
-/* The first wave of a new job (inside the caller's transaction): what the rollout and
- * concurrency limits allow now, at most FY_JOBS_RELEASE_CHUNK. */
+/* Part of the first wave of a new job (inside the caller's transaction): what the rollout and
+ * concurrency limits allow now, at most max; *wanted gets how many it released (fewer than max:
+ * the wave is complete). */
 FY_NODISCARD fy_err fy_jobs_release_first(struct fy_db *db,
                                           int64_t job,
                                           double now,
+                                          int64_t max,
+                                          int64_t *wanted,
                                           struct fy_jobs_changed *changed,
                                           struct fy_errmsg *em);
 

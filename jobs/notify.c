@@ -150,7 +150,15 @@ fy_err fy_jobs_touch(struct fy_db *db,
 
 fy_err fy_jobs_touch_finish(struct fy_db *db, struct fy_jobs_changed *c, struct fy_errmsg *em)
 {
-    for (size_t i = 0; c && i < c->n; i++) {
+    return fy_jobs_touch_finish_from(db, c, 0, em);
+}
+
+fy_err fy_jobs_touch_finish_from(struct fy_db *db,
+                                 struct fy_jobs_changed *c,
+                                 size_t from,
+                                 struct fy_errmsg *em)
+{
+    for (size_t i = from; c && i < c->n; i++) {
         struct fy_jobs_thing_change *t = &c->items[i];
         char *after = NULL;
         fy_err e = next_job(db, t->thing, &after, em);
