@@ -57,8 +57,12 @@ static fy_err run(struct fy_plugin *p,
 {
     const char *payload = ed->payload ? ed->payload : "";
     size_t len = ed->payloadlen;
+    const char *ns = t->ns[0] ? t->ns : NULL;
     if (strcmp(t->job_id, "$next") != 0 && t->job_id[0] && !fy_valid_job_id(t->job_id)) {
         return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid topic: job id '%.64s'", t->job_id);
+    }
+    if (ns && !fy_jobs_valid_namespace(ns)) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid topic: namespace '%.64s'", ns);
     }
     switch (t->op) {
     case FY_TOPIC_JOBS_GET_PENDING:
@@ -66,9 +70,9 @@ static fy_err run(struct fy_plugin *p,
     case FY_TOPIC_JOBS_START_NEXT:
         return fy_jobs_start_next(p->db, t->thing, payload, len, now, r, em);
     case FY_TOPIC_JOBS_DESCRIBE:
-        return fy_jobs_describe(p->db, t->thing, t->job_id, payload, len, now, r, em);
+        return fy_jobs_describe(p->db, t->thing, t->job_id, ns, payload, len, now, r, em);
     case FY_TOPIC_JOBS_UPDATE:
-        return fy_jobs_update(p->db, t->thing, t->job_id, payload, len, now, r, em);
+        return fy_jobs_update(p->db, t->thing, t->job_id, ns, payload, len, now, r, em);
     }
     return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid topic");
 }

@@ -178,6 +178,8 @@ struct fy_jobs_changed {
         char *ns_before;    /* owned: its namespaced pending executions before the change */
         char *plain_before; /* owned: its ordinary pending list before the change */
         char *ns_changed;   /* owned: "<jobId>\t<namespaceId>\n" of namespaced jobs that changed */
+        char *ns_next_before;  /* owned: its next execution in each namespace before */
+        char *ns_next_changed; /* owned: "<namespaceId>\n" of namespaces whose next changed */
     } * items;
 };
 
@@ -201,7 +203,9 @@ typedef void (*fy_jobs_publish_fn)(void *ctx, const char *topic, const char *pay
  * after the commit): for every thing of c, `notify` on $aws/things/<thing>/jobs/notify and
  * `notify-next` on .../notify-next as needed, and for each namespaced job whose execution on the
  * thing changed, {"timestamp", "execution"?} on
- * $aws/things/<thing>/jobs/<jobId>/notify-namespace-<namespaceId>/. Things whose payloads
+ * $aws/things/<thing>/jobs/<jobId>/notify-namespace-<namespaceId>/, and for each namespace
+ * whose next execution changed, {"timestamp", "execution"?} on
+ * $aws/things/<thing>/jobs/notify-next-namespace-<namespaceId>. Things whose payloads
  * cannot be built are logged and skipped. */
 void fy_jobs_changed_publish(struct fy_db *db,
                              const struct fy_jobs_changed *c,
@@ -209,13 +213,12 @@ void fy_jobs_changed_publish(struct fy_db *db,
                              fy_jobs_publish_fn fn,
                              void *ctx);
 
-/* Namespaced-state difference (pure, for tests): appends to *acc (fy_free) a
- * "<jobId>\t<namespaceId>\n" line, once, for each job whose line differs between the
- * newline-separated "<jobId>\t<namespaceId>\t<state>" lists before and after. */
-FY_NODISCARD fy_err fy_jobs_ns_diff(const char *before,
-                                    const char *after,
-                                    char **acc,
-                                    struct fy_errmsg *em);
+/* Namespaced-state difference (pure, for tests): for each line that differs between the
+ * newline-separated lists before and after, appends to *acc (fy_free) its key (its first
+ * fields tab-separated fields) and "\n", once per key. Lines without that many tabs are
+ * skipped. */
+FY_NODISCARD fy_err fy_jobs_ns_diff(
+    const char *before, const char *after, int fields, char **acc, struct fy_errmsg *em);
 
 /* ---- presigned URLs (presignedUrlConfig) ---- */
 
@@ -456,10 +459,14 @@ FY_NODISCARD fy_err fy_jobs_start_next(struct fy_db *db,
                                        struct fy_errmsg *em);
 
 /* `<jobId>/get` (job_id may be "$next"): {execution, timestamp, clientToken?}; payload:
- * executionNumber, includeJobDocument (default true), clientToken. */
+ * executionNumber, includeJobDocument (default true), clientToken. With ns (the namespaced
+ * topics $aws/things/<thing>/jobs/<jobId|$next>/namespace-<ns>/get, which the Greengrass
+ * nucleus uses) only executions of jobs of namespace ns are seen, "$next" being the next
+ * pending one among them; ns NULL = the ordinary topics. */
 FY_NODISCARD fy_err fy_jobs_describe(struct fy_db *db,
                                      const char *thing,
                                      const char *job_id,
+                                     const char *ns,
                                      const char *payload,
                                      size_t len,
                                      double now,
@@ -469,10 +476,11 @@ FY_NODISCARD fy_err fy_jobs_describe(struct fy_db *db,
 /* `<jobId>/update`: {executionState?, jobDocument?, timestamp, clientToken?}; payload: status*,
  * statusDetails, expectedVersion, executionNumber, includeJobExecutionState,
  * includeJobDocument, stepTimeoutInMinutes, clientToken. A finished execution may start a
- * retry (jobExecutionsRetryConfig). */
+ * retry (jobExecutionsRetryConfig). ns: as for fy_jobs_describe. */
 FY_NODISCARD fy_err fy_jobs_update(struct fy_db *db,
                                    const char *thing,
                                    const char *job_id,
+                                   const char *ns,
                                    const char *payload,
                                    size_t len,
                                    double now,

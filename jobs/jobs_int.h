@@ -48,10 +48,18 @@ FY_NODISCARD fy_err fy_exec_load(struct fy_db *db,
 FY_NODISCARD fy_err
 fy_exec_load_id(struct fy_db *db, int64_t id, struct fy_exec *x, bool *found, struct fy_errmsg *em);
 
-/* The thing's next pending execution (IN_PROGRESS first, then QUEUED, each by queue time);
- * *found false when none. */
-FY_NODISCARD fy_err fy_exec_load_next(
-    struct fy_db *db, const char *thing, struct fy_exec *x, bool *found, struct fy_errmsg *em);
+/* The thing's next pending execution (IN_PROGRESS first, then QUEUED, each by queue time) in
+ * its ordinary list (ns NULL) or among the jobs of namespace ns; *found false when none. */
+FY_NODISCARD fy_err fy_exec_load_next(struct fy_db *db,
+                                      const char *thing,
+                                      const char *ns,
+                                      struct fy_exec *x,
+                                      bool *found,
+                                      struct fy_errmsg *em);
+
+/* *in: whether job is in namespace ns (ns NULL: has no namespace). */
+FY_NODISCARD fy_err
+fy_exec_in_namespace(struct fy_db *db, int64_t job, const char *ns, bool *in, struct fy_errmsg *em);
 
 /* Writes the mutable fields of x back (status, details, times, version, deadlines, flags). */
 FY_NODISCARD fy_err fy_exec_save(struct fy_db *db, const struct fy_exec *x, struct fy_errmsg *em);

@@ -25,6 +25,16 @@ static const char SQL_PLAIN_STATE[] =
     "SELECT group_concat(x.id || ':' || x.status, ',') FROM "
     "job_executions x WHERE x.thing_name = ?2 AND " FY_JOBS_PENDING_WHERE;
 
+/* The thing's next pending execution in each namespace, "<namespaceId>\t<jobId>#<number>" per
+ * line: notify-next-namespace-<namespaceId> goes out when a namespace's line changed. */
+static const char SQL_NS_NEXT[] =
+    "SELECT group_concat(ns || char(9) || k, char(10)) FROM (SELECT j.namespace_id AS ns, "
+    "x.job_id || '#' || x.execution_number AS k, row_number() OVER (PARTITION BY j.namespace_id "
+    "ORDER BY x.status = 'QUEUED', x.queued_at, x.id) AS rn FROM job_executions x JOIN jobs j ON "
+    "j.id = x.job WHERE x.thing_name = ?2 AND j.namespace_id IS NOT NULL AND "
+    "j.status != 'DELETION_IN_PROGRESS' AND x.released = 1 AND "
+    "x.status IN ('QUEUED','IN_PROGRESS')) WHERE rn = 1";
+
 #define NOTIFY_TOPIC_MAX (FY_NAME_MAX + FY_JOB_ID_MAX + FY_JOBS_NAMESPACE_MAX + 64)
 
 void fy_jobs_changed_clear(struct fy_jobs_changed *c)
@@ -37,6 +47,8 @@ void fy_jobs_changed_clear(struct fy_jobs_changed *c)
         fy_free(c->items[i].next_before);
         fy_free(c->items[i].ns_before);
         fy_free(c->items[i].plain_before);
+        fy_free(c->items[i].ns_next_before);
+        fy_free(c->items[i].ns_next_changed);
         fy_free(c->items[i].ns_changed);
     }
     fy_free(c->items);
@@ -51,7 +63,7 @@ static fy_err next_job(struct fy_db *db, const char *thing, char **out, struct f
     bool found = false;
     char key[FY_JOB_ID_MAX + 32];
     *out = NULL;
-    fy_err e = fy_exec_load_next(db, thing, &x, &found, em);
+    fy_err e = fy_exec_load_next(db, thing, NULL, &x, &found, em);
     if (!e && found) {
         snprintf(key, sizeof(key), "%s#%lld", x.job_id, (long long)x.execution_number);
         *out = fy_strdup(key);
@@ -137,10 +149,14 @@ fy_err fy_jobs_touch(struct fy_db *db,
     if (!e) {
         e = state_of(db, SQL_PLAIN_STATE, thing, &t->plain_before, em);
     }
+    if (!e) {
+        e = state_of(db, SQL_NS_NEXT, thing, &t->ns_next_before, em);
+    }
     if (e) {
         FY_FREE(t->thing);
         FY_FREE(t->next_before);
         FY_FREE(t->ns_before);
+        FY_FREE(t->plain_before);
         return e;
     }
     t->notify = pending;
@@ -171,7 +187,14 @@ fy_err fy_jobs_touch_finish_from(struct fy_db *db,
         fy_free(after);
         e = state_of(db, SQL_NS_STATE, t->thing, &after, em);
         if (!e && strcmp(after, t->ns_before) != 0) {
-            e = fy_jobs_ns_diff(t->ns_before, after, &t->ns_changed, em);
+            e = fy_jobs_ns_diff(t->ns_before, after, 2, &t->ns_changed, em);
+        }
+        FY_FREE(after);
+        if (!e) {
+            e = state_of(db, SQL_NS_NEXT, t->thing, &after, em);
+        }
+        if (!e && strcmp(after, t->ns_next_before) != 0) {
+            e = fy_jobs_ns_diff(t->ns_next_before, after, 1, &t->ns_next_changed, em);
         }
         FY_FREE(after);
         if (!e && t->notify) {
@@ -186,15 +209,18 @@ fy_err fy_jobs_touch_finish_from(struct fy_db *db,
     return FY_ERR_OK;
 }
 
-/* Appends "<jobId>\t<namespace>\n" of line (a SQL_NS_STATE line) to *acc unless present. */
-static fy_err add_job_line(char **acc, const char *line, size_t n, struct fy_errmsg *em)
+/* Appends the first fields tab-separated fields of line (a state line) and "\n" to *acc unless
+ * present. */
+static fy_err add_key(char **acc, const char *line, size_t n, int fields, struct fy_errmsg *em)
 {
-    const char *tab = memchr(line, '\t', n);
-    const char *tab2 = tab ? memchr(tab + 1, '\t', n - (size_t)(tab + 1 - line)) : NULL;
-    if (!tab2) {
+    const char *end = line;
+    for (int f = 0; end && f < fields; f++) {
+        end = memchr(end + (f > 0), '\t', n - (size_t)(end + (f > 0) - line));
+    }
+    if (!end) {
         return FY_ERR_OK;
     }
-    size_t key_n = (size_t)(tab2 - line), old_n = *acc ? strlen(*acc) : 0;
+    size_t key_n = (size_t)(end - line), old_n = *acc ? strlen(*acc) : 0;
     for (const char *p = *acc; p && *p; p = strchr(p, '\n') + 1) {
         if (strncmp(p, line, key_n) == 0 && p[key_n] == '\n') {
             return FY_ERR_OK;
@@ -224,7 +250,8 @@ static bool has_line(const char *list, const char *line, size_t n)
     return false;
 }
 
-fy_err fy_jobs_ns_diff(const char *before, const char *after, char **acc, struct fy_errmsg *em)
+fy_err
+fy_jobs_ns_diff(const char *before, const char *after, int fields, char **acc, struct fy_errmsg *em)
 {
     const char *lists[2][2] = {{before, after}, {after, before}};
     fy_err e = FY_ERR_OK;
@@ -232,7 +259,7 @@ fy_err fy_jobs_ns_diff(const char *before, const char *after, char **acc, struct
         for (const char *p = lists[k][0]; !e && *p;) {
             size_t len = strcspn(p, "\n");
             if (len > 0 && !has_line(lists[k][1], p, len)) {
-                e = add_job_line(acc, p, len, em);
+                e = add_key(acc, p, len, fields, em);
             }
             p += len + (p[len] == '\n');
         }
@@ -308,7 +335,7 @@ static fy_err notify_next_payload(
 {
     struct fy_exec x;
     bool found = false;
-    fy_err e = fy_exec_load_next(db, thing, &x, &found, em);
+    fy_err e = fy_exec_load_next(db, thing, NULL, &x, &found, em);
     return e ? e : execution_payload(db, found ? &x : NULL, now, out, em);
 }
 
@@ -352,45 +379,63 @@ put(fy_jobs_publish_fn fn, void *ctx, const char *thing, const char *suffix, con
     }
 }
 
-/* {"timestamp":T,"execution"?:E} of job_id's latest execution on thing (none once deleted). */
-static fy_err ns_payload(struct fy_db *db,
-                         const char *thing,
-                         const char *job_id,
-                         double now,
-                         char **out,
-                         struct fy_errmsg *em)
+/* The payload for one line of a thing's ns_changed (next false: "<jobId>\t<namespaceId>", the
+ * job's latest execution on $aws/things/<thing>/jobs/<jobId>/notify-namespace-<namespaceId>/)
+ * or ns_next_changed (next true: "<namespaceId>", the namespace's next execution on
+ * .../notify-next-namespace-<namespaceId>); *suffix gets the topic after ".../jobs/". */
+static fy_err ns_line_payload(struct fy_db *db,
+                              const char *thing,
+                              const char *line,
+                              size_t len,
+                              bool next,
+                              double now,
+                              char *suffix,
+                              size_t suffix_n,
+                              char **text,
+                              struct fy_errmsg *em)
 {
+    char job_id[FY_JOB_ID_MAX + 1] = "", ns[FY_JOBS_NAMESPACE_MAX + 1];
     struct fy_exec x;
-    struct fy_errmsg ignored;
-    bool found = fy_exec_load(db, thing, job_id, -1, &x, &ignored) == FY_ERR_OK;
-    return execution_payload(db, found ? &x : NULL, now, out, em);
+    bool found = false;
+    size_t id_n = next ? 0 : strcspn(line, "\t");
+    if (!next && (id_n >= len || id_n >= sizeof(job_id))) {
+        return fy_fail(em, FY_ERR_INTERNAL, "Corrupt namespace state");
+    }
+    snprintf(job_id, sizeof(job_id), "%.*s", (int)id_n, line);
+    snprintf(ns, sizeof(ns), "%.*s", (int)(len - id_n - !next), line + id_n + !next);
+    if (next) {
+        snprintf(suffix, suffix_n, "notify-next-namespace-%s", ns);
+    } else {
+        snprintf(suffix, suffix_n, "%s/notify-namespace-%s/", job_id, ns);
+    }
+    fy_err e = next ? fy_exec_load_next(db, thing, ns, &x, &found, em) : FY_ERR_OK;
+    if (!next) { /* a deleted job's execution is gone: no "execution" */
+        struct fy_errmsg ignored;
+        found = fy_exec_load(db, thing, job_id, -1, &x, &ignored) == FY_ERR_OK;
+    }
+    return e ? e : execution_payload(db, found ? &x : NULL, now, text, em);
 }
 
-/* For each "<jobId>\t<namespace>" line of list: the execution on
- * $aws/things/<thing>/jobs/<jobId>/notify-namespace-<namespace>/. */
+/* Publishes the namespaced notifications of one line list (see ns_line_payload). */
 static void publish_ns(struct fy_db *db,
                        const char *thing,
                        const char *list,
+                       bool next,
                        double now,
                        fy_jobs_publish_fn fn,
                        void *ctx)
 {
     for (const char *p = list; p && *p;) {
-        char job_id[FY_JOB_ID_MAX + 1], suffix[FY_JOB_ID_MAX + FY_JOBS_NAMESPACE_MAX + 32];
-        size_t len = strcspn(p, "\n"), id_n = strcspn(p, "\t");
-        char *text = NULL;
+        char suffix[FY_JOB_ID_MAX + FY_JOBS_NAMESPACE_MAX + 32], *text = NULL;
+        size_t len = strcspn(p, "\n");
         struct fy_errmsg em;
-        if (id_n < len && id_n < sizeof(job_id)) {
-            snprintf(job_id, sizeof(job_id), "%.*s", (int)id_n, p);
-            snprintf(suffix, sizeof(suffix), "%s/notify-namespace-%.*s/", job_id,
-                     (int)(len - id_n - 1), p + id_n + 1);
-            if (ns_payload(db, thing, job_id, now, &text, &em) == FY_ERR_OK) {
-                put(fn, ctx, thing, suffix, text);
-            } else {
-                fy_log(FY_LOG_WARN, "jobs", "notify %.128s: %s", thing, em.msg);
-            }
-            fy_free(text);
+        if (ns_line_payload(db, thing, p, len, next, now, suffix, sizeof(suffix), &text, &em) ==
+            FY_ERR_OK) {
+            put(fn, ctx, thing, suffix, text);
+        } else {
+            fy_log(FY_LOG_WARN, "jobs", "notify %.128s: %s", thing, em.msg);
         }
+        fy_free(text);
         p += len + (p[len] == '\n');
     }
 }
@@ -402,7 +447,8 @@ void fy_jobs_changed_publish(
         const struct fy_jobs_thing_change *t = &c->items[i];
         char *notify = NULL, *next = NULL;
         struct fy_errmsg em;
-        publish_ns(db, t->thing, t->ns_changed, now, fn, ctx);
+        publish_ns(db, t->thing, t->ns_changed, false, now, fn, ctx);
+        publish_ns(db, t->thing, t->ns_next_changed, true, now, fn, ctx);
         if (!t->notify && !t->notify_next) {
             continue;
         }

@@ -1,10 +1,11 @@
 /* Fuzzes the jobs device protocol and the job configuration parser. The first input byte picks
- * the operation (get, start-next, <jobId>/get, <jobId>/update) and the job id ("$next", a real
- * job, an unknown one); the rest is the request payload, also read as a CreateJob body by the
- * configuration parser and the documentParameters rules, and as a job document and a URL to
- * the presigned-URL substitution. A temp database holds a thing with two released jobs; every few
- * inputs the engine runs. Checks, besides memory safety: an accepted answer is a JSON object with a
- * timestamp; a rejection is a JSON object with a code; state changes keep versions increasing. */
+ * the operation (get, start-next, <jobId>/get, <jobId>/update), the job id ("$next", a real
+ * job, an unknown one) and whether the namespaced topic (namespace "ns1") is used; the rest is the
+ * request payload, also read as a CreateJob body by the configuration parser and the
+ * documentParameters rules, and as a job document and a URL to the presigned-URL substitution. A
+ * temp database holds a thing with two released jobs; every few inputs the engine runs. Checks,
+ * besides memory safety: an accepted answer is a JSON object with a timestamp; a rejection is a
+ * JSON object with a code; state changes keep versions increasing. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,8 +73,13 @@ static void fz_check_json(const char *text, const char *member)
     json_decref(j);
 }
 
-static fy_err fz_device(
-    int op, const char *job, const char *p, size_t n, struct fy_jobs_reply *r, struct fy_errmsg *em)
+static fy_err fz_device(int op,
+                        const char *job,
+                        const char *ns,
+                        const char *p,
+                        size_t n,
+                        struct fy_jobs_reply *r,
+                        struct fy_errmsg *em)
 {
     switch (op) {
     case 0:
@@ -81,9 +87,9 @@ static fy_err fz_device(
     case 1:
         return fy_jobs_start_next(fz_db, "t1", p, n, FZ_NOW, r, em);
     case 2:
-        return fy_jobs_describe(fz_db, "t1", job, p, n, FZ_NOW, r, em);
+        return fy_jobs_describe(fz_db, "t1", job, ns, p, n, FZ_NOW, r, em);
     default:
-        return fy_jobs_update(fz_db, "t1", job, p, n, FZ_NOW, r, em);
+        return fy_jobs_update(fz_db, "t1", job, ns, p, n, FZ_NOW, r, em);
     }
 }
 
@@ -141,7 +147,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const char *p = (const char *)data + 1;
     size_t n = size - 1;
-    fy_err e = fz_device(data[0] & 3, JOBS[(data[0] >> 2) & 3], p, n, &r, &em);
+    fy_err e = fz_device(data[0] & 3, JOBS[(data[0] >> 2) & 3], (data[0] & 16) ? "ns1" : NULL, p, n,
+                         &r, &em);
     if (e == FY_ERR_OK) {
         fz_check_json(r.payload, "timestamp");
     } else {

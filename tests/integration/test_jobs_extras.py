@@ -112,6 +112,33 @@ def test_namespaced_job(iot, wd, devices, jobs, server):
     iot.delete_job(jobId="nsj", namespaceId="ns1", force=True)
 
 
+def test_greengrass_namespace_topics(iot, wd, devices):
+    """The topics the Greengrass nucleus uses for its deployments (namespace aws-gg-deployment):
+    notify-next-namespace-<ns>, $next/namespace-<ns>/get and <jobId>/namespace-<ns>/update."""
+    ns = "aws-gg-deployment"
+    p = J.format("gg-core")
+    d = device(iot, wd, devices, "gg-core", f"notify-next-namespace-{ns}", "notify-next",
+               f"$next/namespace-{ns}/get/accepted", f"dep1/namespace-{ns}/update/accepted",
+               f"plain1/namespace-{ns}/get/rejected")
+    arn = thing_arn(iot, "gg-core")
+    iot.create_job(jobId="dep1", targets=[arn], document='{"components":{}}', namespaceId=ns)
+    m = next_on(d, f"{p}/notify-next-namespace-{ns}")
+    assert m["execution"]["jobId"] == "dep1" and m["execution"]["jobDocument"] == {"components": {}}
+    d.publish(f"{p}/$next/namespace-{ns}/get", json.dumps({"clientToken": "g1"}))
+    got = next_on(d, f"{p}/$next/namespace-{ns}/get/accepted")
+    assert got["execution"]["jobId"] == "dep1" and got["clientToken"] == "g1"
+    d.publish(f"{p}/dep1/namespace-{ns}/update", json.dumps({"status": "IN_PROGRESS"}))
+    assert next_on(d, f"{p}/dep1/namespace-{ns}/update/accepted") is not None
+    assert nothing_on(d, f"{p}/notify-next-namespace-{ns}")  # the next one is still dep1
+    iot.create_job(jobId="plain1", targets=[arn], document="{}")
+    assert next_on(d, p + "/notify-next")["execution"]["jobId"] == "plain1"
+    d.publish(f"{p}/plain1/namespace-{ns}/get", "{}")  # not a job of that namespace
+    assert next_on(d, f"{p}/plain1/namespace-{ns}/get/rejected")["code"] == "ResourceNotFound"
+    d.publish(f"{p}/dep1/namespace-{ns}/update", json.dumps({"status": "SUCCEEDED"}))
+    assert next_on(d, f"{p}/notify-next-namespace-{ns}") == {"timestamp": pytest.approx(
+        time.time(), abs=5)}
+
+
 def test_namespace_id_validation(iot, server):
     arn = iot.create_thing(thingName="nv")["thingArn"]
     body = {"targets": [arn], "document": "{}"}

@@ -148,18 +148,22 @@ static void test_ns_diff(void)
     struct fy_errmsg em;
     char *acc = NULL;
     fy_err e = fy_jobs_ns_diff("j1\tns\t1:QUEUED:1\nj2\tns\t1:QUEUED:1",
-                               "j1\tns\t1:IN_PROGRESS:2\nj2\tns\t1:QUEUED:1\nj3\tgg\t1:QUEUED:1",
+                               "j1\tns\t1:IN_PROGRESS:2\nj2\tns\t1:QUEUED:1\nj3\tgg\t1:QUEUED:1", 2,
                                &acc, &em);
     ok(e == FY_ERR_OK && acc && strcmp(acc, "j1\tns\nj3\tgg\n") == 0,
-       "changed and new namespaced executions, each job once: %s", acc ? acc : "");
+       "changed and new namespaced executions, each job once");
     fy_free(acc);
     acc = NULL;
-    e = fy_jobs_ns_diff("j1\tns\t1:QUEUED:1", "", &acc, &em);
+    e = fy_jobs_ns_diff("j1\tns\t1:QUEUED:1", "", 2, &acc, &em);
     ok(e == FY_ERR_OK && acc && strcmp(acc, "j1\tns\n") == 0, "an execution that left");
     fy_free(acc);
     acc = NULL;
-    e = fy_jobs_ns_diff("j1\tns\t1:QUEUED:1", "j1\tns\t1:QUEUED:1", &acc, &em);
+    e = fy_jobs_ns_diff("j1\tns\t1:QUEUED:1", "j1\tns\t1:QUEUED:1", 2, &acc, &em);
     ok(e == FY_ERR_OK && acc == NULL, "no change, nothing to publish");
+    e = fy_jobs_ns_diff("ns\tj1#1\ngg\tj7#1", "ns\tj2#1\ngg\tj7#1\nx\tj9#2", 1, &acc, &em);
+    ok(e == FY_ERR_OK && acc && strcmp(acc, "ns\nx\n") == 0,
+       "namespaces whose next execution changed (one key field)");
+    fy_free(acc);
 }
 
 int main(void)

@@ -123,9 +123,9 @@ static fy_err dev(const char *op,
     } else if (strcmp(op, "start") == 0) {
         e = fy_jobs_start_next(db, thing, payload, len, now, &r, &em);
     } else if (strcmp(op, "describe") == 0) {
-        e = fy_jobs_describe(db, thing, job, payload, len, now, &r, &em);
+        e = fy_jobs_describe(db, thing, job, NULL, payload, len, now, &r, &em);
     } else {
-        e = fy_jobs_update(db, thing, job, payload, len, now, &r, &em);
+        e = fy_jobs_update(db, thing, job, NULL, payload, len, now, &r, &em);
     }
     if (e) {
         char *rej = fy_jobs_rejection(&r, e, em.msg, now);
