@@ -2,6 +2,7 @@
 #include "api/api_int.h"
 #include "api/routes.h"
 #include "core/log.h"
+#include "jobs/jobs.h"
 
 /* GET /fleetyard/ping: signed like any call, touches no state. The benchmark's HTTP floor. */
 static fy_err h_ping(struct api_req *req)
@@ -52,6 +53,10 @@ static fy_err h_reset(struct api_req *req)
                        "--enable-reset to use it");
     }
     fy_err e = wipe_all(req->db, &req->em);
+    if (!e) { /* the server's own setting, not state: job documents' URLs are signed with it */
+        e = fy_jobs_presign_store(req->db, req->srv->access_key, req->srv->secret_key,
+                                  req->site->region, &req->em);
+    }
     if (!e) {
         fy_audit(req->caller, "Reset", "*");
     }

@@ -19,25 +19,19 @@ static const char *const JOB_STATUSES[] = {"IN_PROGRESS",          "CANCELED",  
                                            "DELETION_IN_PROGRESS", "SCHEDULED", NULL};
 static const char *const SELECTIONS[] = {"SNAPSHOT", "CONTINUOUS", NULL};
 
-/* Publishes one notification; a broker that cannot be reached loses it (devices also poll). */
-static void publish(struct api_req *req, const char *thing, const char *suffix, const char *text)
+/* fy_jobs_publish_fn over the internal link; a broker that cannot be reached loses it (devices
+ * also poll). */
+static void publish(void *ctx, const char *topic, const char *text)
 {
-    char topic[FY_NAME_MAX + 64];
-    snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/%s", thing, suffix);
-    if (text && api_publish(req, topic, text, strlen(text), JOBS_NOTIFY_QOS, false) != FY_ERR_OK) {
+    struct api_req *req = ctx;
+    if (api_publish(req, topic, text, strlen(text), JOBS_NOTIFY_QOS, false) != FY_ERR_OK) {
         fy_log(FY_LOG_DEBUG, "jobs", "could not publish %.300s: %s", topic, req->em.msg);
     }
 }
 
-static void notify_one(void *ctx, const char *thing, const char *notify, const char *next)
-{
-    publish(ctx, thing, "notify", notify);
-    publish(ctx, thing, "notify-next", next);
-}
-
 void api_jobs_notify(struct api_req *req, struct fy_jobs_changed *changed)
 {
-    fy_jobs_changed_each(req->db, changed, fy_now(), notify_one, req);
+    fy_jobs_changed_publish(req->db, changed, fy_now(), publish, req);
     fy_jobs_changed_clear(changed);
 }
 
@@ -62,17 +56,21 @@ static fy_err h_create(struct api_req *req)
     const char *id;
     json_t *body;
     char arn[FY_ARN_MAX + 1];
+    struct fy_jobs_changed changed = {0, 0, NULL};
     fy_err e = api_require_param(req, "jobId", fy_valid_job_id, &id);
     if (!e) {
         e = api_body(req, &body);
     }
     if (!e) {
-        e = fy_job_create(req->db, req->site, id, body, fy_now(), arn, sizeof(arn), &req->em);
+        e = fy_job_create(req->db, req->site, id, body, fy_now(), arn, sizeof(arn), &changed,
+                          &req->em);
     }
     if (e) {
+        fy_jobs_changed_clear(&changed);
         return e;
     }
     fy_audit(req->caller, "CreateJob", arn);
+    api_jobs_notify(req, &changed); /* the first wave, released by the create itself */
     return api_reply(req, json_pack("{s:s, s:s, s:s*}", "jobArn", arn, "jobId", id, "description",
                                     json_string_value(json_object_get(body, "description"))));
 }
@@ -127,7 +125,7 @@ api_jobs_list_reply(struct api_req *req, const char *key, json_t *items, char *n
 
 static fy_err h_list(struct api_req *req)
 {
-    struct fy_job_filter f = {NULL, NULL, NULL, NULL};
+    struct fy_job_filter f = {NULL, NULL, NULL, NULL, NULL};
     char *after = NULL, *next = NULL;
     int64_t limit = 0;
     json_t *items = json_array();
@@ -140,8 +138,9 @@ static fy_err h_list(struct api_req *req)
     if (!e && f.group && !fy_valid_thing_name(f.group)) {
         e = fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "Invalid thingGroupName");
     }
-    if (!e && api_query(req, "namespaceId")) {
-        e = fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "Namespaces are not supported");
+    f.ns = api_query(req, "namespaceId");
+    if (!e && f.ns && !fy_jobs_valid_namespace(f.ns)) {
+        e = fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "Invalid namespaceId");
     }
     if (!e) {
         e = api_page_in(req, "nextToken", "maxResults", JOBS_PAGE_DEFAULT, API_PAGE_MAX_DEFAULT,
@@ -163,8 +162,8 @@ static fy_err h_update(struct api_req *req)
     if (!e) {
         e = api_body(req, &body);
     }
-    if (!e && api_query(req, "namespaceId")) {
-        e = fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "Namespaces are not supported");
+    if (!e) {
+        e = fy_job_check_namespace(req->db, id, api_query(req, "namespaceId"), &req->em);
     }
     if (!e) {
         e = fy_job_update(req->db, id, body, fy_now(), &req->em);
@@ -222,8 +221,8 @@ static fy_err h_delete(struct api_req *req)
     if (!e) {
         e = api_query_bool(req, "force", false, &force);
     }
-    if (!e && api_query(req, "namespaceId")) {
-        e = fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "Namespaces are not supported");
+    if (!e) {
+        e = fy_job_check_namespace(req->db, id, api_query(req, "namespaceId"), &req->em);
     }
     if (!e) {
         e = fy_job_delete(req->db, id, force, fy_now(), &changed, &req->em);

@@ -15,6 +15,7 @@
 typedef fy_err (*device_fn)(struct fy_db *db,
                             const char *thing,
                             const char *job_id,
+                            const char *ns,
                             const char *payload,
                             size_t len,
                             double now,
@@ -86,7 +87,7 @@ static fy_err run(struct api_req *req,
                   bool need_execution)
 {
     struct fy_jobs_reply r;
-    fy_err e = fn(req->db, thing, job, payload, strlen(payload), fy_now(), &r, &req->em);
+    fy_err e = fn(req->db, thing, job, NULL, payload, strlen(payload), fy_now(), &r, &req->em);
     if (!e) {
         api_jobs_notify(req, &r.changed);
         e = render(req, thing, r.payload, need_execution);
@@ -98,6 +99,7 @@ static fy_err run(struct api_req *req,
 static fy_err get_pending(struct fy_db *db,
                           const char *thing,
                           const char *job_id,
+                          const char *ns,
                           const char *payload,
                           size_t len,
                           double now,
@@ -105,12 +107,14 @@ static fy_err get_pending(struct fy_db *db,
                           struct fy_errmsg *em)
 {
     (void)job_id;
+    (void)ns;
     return fy_jobs_get_pending(db, thing, payload, len, now, out, em);
 }
 
 static fy_err start_next(struct fy_db *db,
                          const char *thing,
                          const char *job_id,
+                         const char *ns,
                          const char *payload,
                          size_t len,
                          double now,
@@ -118,6 +122,7 @@ static fy_err start_next(struct fy_db *db,
                          struct fy_errmsg *em)
 {
     (void)job_id;
+    (void)ns;
     return fy_jobs_start_next(db, thing, payload, len, now, out, em);
 }
 

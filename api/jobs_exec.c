@@ -49,8 +49,9 @@ static fy_err list(struct api_req *req, struct fy_exec_filter *f)
     int64_t limit = 0;
     json_t *items = json_array();
     fy_err e = api_jobs_enum(req, "status", EXEC_STATUSES, &f->status);
-    if (!e && api_query(req, "namespaceId")) {
-        e = fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "Namespaces are not supported");
+    f->ns = api_query(req, "namespaceId");
+    if (!e && f->ns && !fy_jobs_valid_namespace(f->ns)) {
+        e = fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "Invalid namespaceId");
     }
     if (!e) {
         e = api_page_in(req, "nextToken", "maxResults", EXEC_PAGE_DEFAULT, API_PAGE_MAX_DEFAULT,
@@ -66,14 +67,14 @@ static fy_err list(struct api_req *req, struct fy_exec_filter *f)
 
 static fy_err h_list_for_job(struct api_req *req)
 {
-    struct fy_exec_filter f = {NULL, NULL, NULL};
+    struct fy_exec_filter f = {NULL, NULL, NULL, NULL};
     fy_err e = api_require_param(req, "jobId", fy_valid_job_id, &f.job_id);
     return e ? e : list(req, &f);
 }
 
 static fy_err h_list_for_thing(struct api_req *req)
 {
-    struct fy_exec_filter f = {NULL, NULL, NULL};
+    struct fy_exec_filter f = {NULL, NULL, NULL, NULL};
     fy_err e = api_require_param(req, "thingName", fy_valid_thing_name, &f.thing);
     f.job_id = api_query(req, "jobId");
     if (!e && f.job_id && !fy_valid_job_id(f.job_id)) {
@@ -129,8 +130,8 @@ static fy_err h_delete(struct api_req *req)
     if (!e) {
         e = api_query_bool(req, "force", false, &force);
     }
-    if (!e && api_query(req, "namespaceId")) {
-        e = fy_fail(&req->em, FY_ERR_INVALID_REQUEST, "Namespaces are not supported");
+    if (!e) {
+        e = fy_job_check_namespace(req->db, job, api_query(req, "namespaceId"), &req->em);
     }
     if (!e) {
         e = fy_exec_delete(req->db, thing, job, n, force, &changed, &req->em);

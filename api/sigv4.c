@@ -7,7 +7,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -288,32 +287,6 @@ static fy_err canonical_hash(const struct fy_sigv4_request *req,
     return e;
 }
 
-static void hmac(const void *key, size_t klen, const char *msg, unsigned char out[32])
-{
-    unsigned int len = 32;
-    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &len);
-}
-
-static void signature_hex(const char *secret,
-                          const char *date,
-                          const char *region,
-                          const char *service,
-                          const char *string_to_sign,
-                          char out[65])
-{
-    char k0[256];
-    unsigned char k[32], sig[32];
-    snprintf(k0, sizeof(k0), "AWS4%s", secret);
-    hmac(k0, strlen(k0), date, k);
-    hmac(k, 32, region, k);
-    hmac(k, 32, service, k);
-    hmac(k, 32, "aws4_request", k);
-    hmac(k, 32, string_to_sign, sig);
-    fy_hex(sig, 32, out);
-    OPENSSL_cleanse(k0, sizeof(k0));
-    OPENSSL_cleanse(k, sizeof(k));
-}
-
 fy_err fy_sigv4_sign(const struct fy_sigv4_request *req,
                      const char *secret_key,
                      const char *signed_headers,
@@ -335,7 +308,7 @@ fy_err fy_sigv4_sign(const struct fy_sigv4_request *req,
     date[8] = '\0';
     snprintf(sts, sizeof(sts), SIGV4_ALGO "\n%s\n%s/%s/%s/aws4_request\n%s", amz_date, date, region,
              service, creq_hash);
-    signature_hex(secret_key, date, region, service, sts, out);
+    fy_aws4_signature(secret_key, date, region, service, sts, out);
     return FY_ERR_OK;
 }
 

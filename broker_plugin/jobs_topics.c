@@ -38,20 +38,16 @@ static bool publish(const char *client_id, const char *topic, const char *text)
     return rc == MOSQ_ERR_SUCCESS;
 }
 
-/* fy_jobs_notify_fn: publishes a thing's notify / notify-next to its subscribers. */
-static void publish_notify(void *ctx, const char *thing, const char *notify, const char *next)
+/* fy_jobs_publish_fn: an ordinary publish that each subscriber receives. */
+static void publish_notify(void *ctx, const char *topic, const char *text)
 {
-    char topic[JOBS_TOPIC_MAX];
     (void)ctx;
-    snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/notify", thing);
-    (void)publish(NULL, topic, notify);
-    snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/notify-next", thing);
-    (void)publish(NULL, topic, next);
+    (void)publish(NULL, topic, text);
 }
 
 void fy_jobs_publish_changes(struct fy_plugin *p, const struct fy_jobs_changed *c, double now)
 {
-    fy_jobs_changed_each(p->db, c, now, publish_notify, NULL);
+    fy_jobs_changed_publish(p->db, c, now, publish_notify, NULL);
 }
 
 static fy_err run(struct fy_plugin *p,
@@ -63,8 +59,12 @@ static fy_err run(struct fy_plugin *p,
 {
     const char *payload = ed->payload ? ed->payload : "";
     size_t len = ed->payloadlen;
+    const char *ns = t->ns[0] ? t->ns : NULL;
     if (strcmp(t->job_id, "$next") != 0 && t->job_id[0] && !fy_valid_job_id(t->job_id)) {
         return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid topic: job id '%.64s'", t->job_id);
+    }
+    if (ns && !fy_jobs_valid_namespace(ns)) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid topic: namespace '%.64s'", ns);
     }
     switch (t->op) {
     case FY_TOPIC_JOBS_GET_PENDING:
@@ -72,9 +72,9 @@ static fy_err run(struct fy_plugin *p,
     case FY_TOPIC_JOBS_START_NEXT:
         return fy_jobs_start_next(p->db, t->thing, payload, len, now, r, em);
     case FY_TOPIC_JOBS_DESCRIBE:
-        return fy_jobs_describe(p->db, t->thing, t->job_id, payload, len, now, r, em);
+        return fy_jobs_describe(p->db, t->thing, t->job_id, ns, payload, len, now, r, em);
     case FY_TOPIC_JOBS_UPDATE:
-        return fy_jobs_update(p->db, t->thing, t->job_id, payload, len, now, r, em);
+        return fy_jobs_update(p->db, t->thing, t->job_id, ns, payload, len, now, r, em);
     }
     return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid topic");
 }

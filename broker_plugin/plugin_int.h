@@ -314,7 +314,8 @@ struct fy_topic_shadow {
     size_t prefix_len; /* length of "$aws/things/<thing>/shadow[/name/<shadow>]/<op>" */
 };
 
-/* A jobs request topic: $aws/things/<thing>/jobs/(get|start-next|<jobId>/get|<jobId>/update). */
+/* A jobs request topic: $aws/things/<thing>/jobs/(get|start-next|<jobId>/get|<jobId>/update),
+ * or on a namespace: $aws/things/<thing>/jobs/<jobId>/namespace-<ns>/(get|update). */
 enum fy_topic_jobs_op {
     FY_TOPIC_JOBS_GET_PENDING,
     FY_TOPIC_JOBS_START_NEXT,
@@ -326,6 +327,7 @@ enum fy_topic_jobs_op {
 struct fy_topic_jobs {
     char thing[FY_TOPIC_THING_MAX + 1];
     char job_id[FY_TOPIC_JOB_ID_MAX + 1]; /* DESCRIBE and UPDATE; may be "$next" */
+    char ns[FY_TOPIC_JOB_ID_MAX + 1];     /* namespaceId of a namespaced topic, else "" */
     enum fy_topic_jobs_op op;
 };
 

@@ -44,7 +44,9 @@ bool fy_topic_reserved_response(const char *topic)
         return last_level_is(topic, "delta") || last_level_is(topic, "documents");
     }
     const char *after_jobs = strchr(rest, '/') + strlen("/jobs/");
-    return strcmp(after_jobs, "notify") == 0 || strcmp(after_jobs, "notify-next") == 0;
+    return strcmp(after_jobs, "notify") == 0 || strcmp(after_jobs, "notify-next") == 0 ||
+           strncmp(after_jobs, "notify-next-namespace-", 22) == 0 ||
+           strstr(after_jobs, "/notify-namespace-") != NULL;
 }
 
 /* Copies the level starting at *pos (up to the next '/' or the end) into dst of size n and
@@ -101,6 +103,7 @@ bool fy_topic_jobs_request(const char *topic, struct fy_topic_jobs *out)
 {
     const char *pos = topic + strlen(THINGS_PREFIX);
     char first[FY_TOPIC_JOB_ID_MAX + 1], second[8];
+    out->ns[0] = '\0';
     if (strncmp(topic, THINGS_PREFIX, strlen(THINGS_PREFIX)) != 0 ||
         !take_level(&pos, out->thing, sizeof(out->thing)) || strncmp(pos, "jobs/", 5) != 0) {
         return false;
@@ -113,6 +116,12 @@ bool fy_topic_jobs_request(const char *topic, struct fy_topic_jobs *out)
         out->job_id[0] = '\0';
         out->op = strcmp(first, "get") == 0 ? FY_TOPIC_JOBS_GET_PENDING : FY_TOPIC_JOBS_START_NEXT;
         return strcmp(first, "get") == 0 || strcmp(first, "start-next") == 0;
+    }
+    if (strncmp(pos, "namespace-", 10) == 0) { /* <jobId>/namespace-<ns>/<op> */
+        pos += strlen("namespace-");
+        if (!take_level(&pos, out->ns, sizeof(out->ns)) || pos[-1] != '/') {
+            return false;
+        }
     }
     if (strchr(pos, '/') || !take_level(&pos, second, sizeof(second))) {
         return false;

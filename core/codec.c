@@ -1,8 +1,11 @@
 #include "core/codec.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -137,4 +140,30 @@ char *fy_b64url_decode_new(const char *in, size_t *outlen)
     unsigned char *out = fy_b64_decode_new(tmp, outlen);
     fy_free(tmp);
     return (char *)out;
+}
+
+static void hmac256(const void *key, size_t klen, const char *msg, unsigned char out[32])
+{
+    unsigned int len = 32;
+    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &len);
+}
+
+void fy_aws4_signature(const char *secret,
+                       const char *date,
+                       const char *region,
+                       const char *service,
+                       const char *string_to_sign,
+                       char out[2 * FY_SHA256_LEN + 1])
+{
+    char k0[256];
+    unsigned char k[32], sig[32];
+    snprintf(k0, sizeof(k0), "AWS4%s", secret);
+    hmac256(k0, strlen(k0), date, k);
+    hmac256(k, 32, region, k);
+    hmac256(k, 32, service, k);
+    hmac256(k, 32, "aws4_request", k);
+    hmac256(k, 32, string_to_sign, sig);
+    fy_hex(sig, 32, out);
+    OPENSSL_cleanse(k0, sizeof(k0));
+    OPENSSL_cleanse(k, sizeof(k));
 }

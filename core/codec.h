@@ -17,6 +17,16 @@ void fy_hex(const unsigned char *in, size_t n, char *out);
 /* SHA-256 of data as lowercase hex into out[65]. */
 void fy_sha256_hex(const void *data, size_t len, char out[2 * FY_SHA256_LEN + 1]);
 
+/* AWS Signature Version 4: the hex signature of string_to_sign with the key derived from
+ * secret, date (YYYYMMDD), region and service (HMAC-SHA256 chain "AWS4"+secret, date, region,
+ * service, "aws4_request") into out[65]. Intermediate keys are wiped. */
+void fy_aws4_signature(const char *secret,
+                       const char *date,
+                       const char *region,
+                       const char *service,
+                       const char *string_to_sign,
+                       char out[2 * FY_SHA256_LEN + 1]);
+
 /* Random version-4 UUID text into out[37]. Returns FY_ERR_INTERNAL if the RNG fails. */
 FY_NODISCARD fy_err fy_uuid4(char out[FY_UUID_LEN + 1]);
 

@@ -199,11 +199,16 @@ static fy_err parse_small(const json_t *j_cfg, struct fy_job_config *c, struct f
     }
     c->max_concurrent = v;
     const char *role = NULL;
-    v = 3600;
+    v = FY_JOBS_PRESIGN_EXPIRES_MAX;
     if ((j = json_object_get(j_cfg, "presignedUrlConfig")) &&
-        (json_unpack_ex(j, &err, 0, "{s?s, s?I !}", "roleArn", &role, "expiresInSec", &v) != 0 ||
-         v < 60 || v > 3600)) {
+        json_unpack_ex(j, &err, 0, "{s?s, s?I !}", "roleArn", &role, "expiresInSec", &v) != 0) {
         return bad(em, "presignedUrlConfig", NULL);
+    }
+    if (v < FY_JOBS_PRESIGN_EXPIRES_MIN || v > FY_JOBS_PRESIGN_EXPIRES_MAX) {
+        return bad(em, "presignedUrlConfig.expiresInSec", NULL);
+    }
+    if (role && (strlen(role) < FY_JOBS_ROLE_ARN_MIN || strlen(role) > FY_JOBS_ROLE_ARN_MAX)) {
+        return bad(em, "presignedUrlConfig.roleArn", NULL);
     }
     return FY_ERR_OK;
 }

@@ -194,7 +194,7 @@ static fy_err execution_reply(struct fy_db *db,
                               struct fy_errmsg *em)
 {
     char *doc = NULL;
-    fy_err e = x && with_doc ? fy_job_doc_of(db, x->job, &doc, em) : FY_ERR_OK;
+    fy_err e = x && with_doc ? fy_job_doc_of(db, x->job, now, &doc, em) : FY_ERR_OK;
     json_t *j = e ? NULL : json_object();
     if (j && x && json_object_set_new(j, "execution", fy_exec_device_to_json(x, doc, with_doc))) {
         json_decref(j);
@@ -253,7 +253,7 @@ static fy_err start_locked(struct fy_db *db, const struct start_args *a, struct 
 {
     struct fy_exec x;
     bool found = false;
-    fy_err e = fy_exec_load_next(db, a->thing, &x, &found, em);
+    fy_err e = fy_exec_load_next(db, a->thing, NULL, &x, &found, em);
     if (!e && found && x.status == FY_EXEC_QUEUED) {
         e = fy_jobs_touch(db, &a->out->changed, a->thing, false, em);
         if (!e) {
@@ -303,28 +303,38 @@ fy_err fy_jobs_start_next(struct fy_db *db,
     return e;
 }
 
-/* Loads the device-visible execution named job_id ("$next" = the next pending one). */
+/* Loads the device-visible execution named job_id ("$next" = the next pending one), of a job
+ * of namespace ns when ns is given (the namespaced topics). */
 static fy_err load_visible(struct fy_db *db,
                            const char *thing,
                            const char *job_id,
+                           const char *ns,
                            int64_t number,
                            struct fy_exec *x,
                            bool *found,
                            struct fy_errmsg *em)
 {
+    bool in = true;
     if (strcmp(job_id, "$next") == 0) {
-        return fy_exec_load_next(db, thing, x, found, em);
+        return fy_exec_load_next(db, thing, ns, x, found, em);
     }
     if (!fy_valid_job_id(job_id)) {
         return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid job id: %.64s", job_id);
     }
     fy_err e = fy_exec_load(db, thing, job_id, number, x, em);
     *found = e == FY_ERR_OK;
-    if (!e && !x->released) {
+    if (!e && ns) {
+        e = fy_exec_in_namespace(db, x->job, ns, &in, em);
+    }
+    if (!e && (!x->released || !in)) {
         fy_exec_clear(x);
         *found = false;
         e = fy_fail(em, FY_ERR_NOT_FOUND, "Job execution %.64s on thing %.128s not found", job_id,
                     thing);
+    }
+    if (e && *found) {
+        fy_exec_clear(x);
+        *found = false;
     }
     return e;
 }
@@ -332,6 +342,7 @@ static fy_err load_visible(struct fy_db *db,
 fy_err fy_jobs_describe(struct fy_db *db,
                         const char *thing,
                         const char *job_id,
+                        const char *ns,
                         const char *payload,
                         size_t len,
                         double now,
@@ -347,7 +358,7 @@ fy_err fy_jobs_describe(struct fy_db *db,
         e = unpack(&q, em);
     }
     if (!e) {
-        e = load_visible(db, thing, job_id, q.execution_number, &x, &found, em);
+        e = load_visible(db, thing, job_id, ns, q.execution_number, &x, &found, em);
     }
     if (!e) {
         e = execution_reply(db, found ? &x : NULL, q.include_doc != 0, now, out, em);
@@ -370,7 +381,7 @@ static void keep_state(const struct fy_exec *x, struct fy_jobs_reply *out)
 }
 
 struct update_args {
-    const char *thing, *job_id;
+    const char *thing, *job_id, *ns;
     const struct dev_req *q;
     double now;
     struct fy_jobs_reply *out;
@@ -383,7 +394,7 @@ static fy_err update_reply(struct fy_db *db,
 {
     char *doc = NULL;
     json_t *j = json_object();
-    fy_err e = a->q->include_doc == 1 ? fy_job_doc_of(db, x->job, &doc, em) : FY_ERR_OK;
+    fy_err e = a->q->include_doc == 1 ? fy_job_doc_of(db, x->job, a->now, &doc, em) : FY_ERR_OK;
     json_t *det = x->details ? json_loads(x->details, 0, NULL) : NULL;
     bool ok = j != NULL;
     if (!e && ok && a->q->include_state) {
@@ -413,7 +424,7 @@ static fy_err update_locked(struct fy_db *db, const struct update_args *a, struc
     struct fy_exec x;
     bool found = false;
     enum fy_exec_status to;
-    fy_err e = load_visible(db, a->thing, a->job_id, a->q->execution_number, &x, &found, em);
+    fy_err e = load_visible(db, a->thing, a->job_id, a->ns, a->q->execution_number, &x, &found, em);
     if (e) {
         return e;
     }
@@ -456,6 +467,7 @@ static fy_err update_tx(struct fy_db *db, const struct update_args *a, struct fy
 fy_err fy_jobs_update(struct fy_db *db,
                       const char *thing,
                       const char *job_id,
+                      const char *ns,
                       const char *payload,
                       size_t len,
                       double now,
@@ -463,7 +475,7 @@ fy_err fy_jobs_update(struct fy_db *db,
                       struct fy_errmsg *em)
 {
     struct dev_req q;
-    struct update_args a = {thing, job_id, &q, now, out};
+    struct update_args a = {thing, job_id, ns, &q, now, out};
     enum fy_exec_status to;
     memset(out, 0, sizeof(*out));
     fy_err e = parse(payload, len, &q, out, em);

@@ -32,17 +32,22 @@ static const char SQL_ANY_EXPIRED[] =
     "min(coalesce(step_deadline, 9e18), coalesce(progress_deadline, 9e18)) <= ?3)";
 static const char SQL_ANY_UNRELEASED[] = "SELECT EXISTS (SELECT 1 FROM job_executions WHERE "
                                          "job = ?1 AND released = 0 AND status = 'QUEUED')";
+/* Late joiners of a continuous job (late = 1) are outside the rollout rate: they are not in
+ * the rate's counts and are released first, within the concurrency limit only. */
 /* Rollout counts, each an indexed range read (a job's size does not matter). */
 static const char SQL_C_UNRELEASED[] =
     "SELECT count(*) FROM (SELECT 1 FROM job_executions WHERE job = ?1 AND status = 'QUEUED' "
-    "AND released = 0 LIMIT " FY_STR(FY_JOBS_RELEASE_CHUNK) ")";
+    "AND released = 0 AND late = 0 LIMIT " FY_STR(FY_JOBS_RELEASE_CHUNK) ")";
+static const char SQL_C_LATE[] =
+    "SELECT count(*) FROM (SELECT 1 FROM job_executions WHERE job = ?1 AND status = 'QUEUED' "
+    "AND released = 0 AND late = 1 LIMIT " FY_STR(FY_JOBS_RELEASE_CHUNK) ")";
 static const char SQL_C_MINUTE[] =
-    "SELECT count(*) FROM job_executions WHERE job = ?1 AND released_at > ?3 - 60";
+    "SELECT count(*) FROM job_executions WHERE job = ?1 AND released_at > ?3 - 60 AND late = 0";
 static const char SQL_C_IN_FLIGHT[] =
     "SELECT count(*) FROM job_executions WHERE job = ?1 AND status IN ('QUEUED','IN_PROGRESS') "
     "AND released = 1";
-static const char SQL_C_NOTIFIED[] =
-    "SELECT count(*) FROM job_executions WHERE job = ?1 AND released_at IS NOT NULL";
+static const char SQL_C_NOTIFIED[] = "SELECT count(*) FROM job_executions WHERE job = ?1 AND "
+                                     "released_at IS NOT NULL AND late = 0";
 static const char SQL_C_SUCCEEDED[] =
     "SELECT count(*) FROM job_executions WHERE job = ?1 AND status = 'SUCCEEDED'";
 static const char SQL_C_PENDING[] = "SELECT EXISTS (SELECT 1 FROM job_executions WHERE job = ?1 "
@@ -65,7 +70,13 @@ static const char SQL_ABORT_COUNTS[] =
     "y.thing_name = x.thing_name AND y.execution_number > x.execution_number)";
 static const char SQL_UNRELEASED[] =
     "SELECT id FROM job_executions WHERE job = ?1 AND released = 0 AND status = 'QUEUED' "
-    "ORDER BY id LIMIT ?2";
+    "AND late = 0 ORDER BY id LIMIT ?2";
+static const char SQL_LATE_UNRELEASED[] =
+    "SELECT id FROM job_executions WHERE job = ?1 AND released = 0 AND status = 'QUEUED' "
+    "AND late = 1 ORDER BY id LIMIT ?2";
+static const char SQL_JOB_SIZE[] =
+    "SELECT count(*) FROM (SELECT 1 FROM job_executions WHERE job = ?1 LIMIT " FY_STR(
+        FY_JOBS_ABORT_INLINE_MAX) " + 1)";
 static const char SQL_RELEASE[] =
     "UPDATE job_executions SET released = 1, released_at = ?3 WHERE id = ?1";
 static const char SQL_PURGE[] =
@@ -136,6 +147,9 @@ load_counts(struct fy_db *db, const struct pass *p, struct counts *c, struct fy_
     int64_t a[4] = {0, 0, 0, 0};
     memset(c, 0, sizeof(*c));
     fy_err e = count_of(db, SQL_C_UNRELEASED, p, &c->roll.unreleased, em);
+    if (!e) {
+        e = count_of(db, SQL_C_LATE, p, &c->roll.late_unreleased, em);
+    }
     if (!e) {
         e = count_of(db, SQL_C_MINUTE, p, &c->roll.last_minute, em);
     }
@@ -243,6 +257,27 @@ each_id(struct fy_db *db,
     return e;
 }
 
+/* Releases what the limits allow, at most max: late joiners of a continuous job first (outside
+ * the rate, within the concurrency limit), then the initial targets within both. */
+static fy_err release_wave(struct fy_db *db,
+                           const struct pass *p,
+                           struct fy_rollout_counts *n,
+                           int64_t max,
+                           int64_t *wanted,
+                           struct fy_errmsg *em)
+{
+    int64_t late = p->job->stopped ? 0 : fy_rollout_late_quota(&p->cfg, n);
+    late = late < max ? late : max;
+    fy_err e = each_id(db, SQL_LATE_UNRELEASED, p, late, release_one, em);
+    n->in_flight += late;
+    int64_t quota = p->job->stopped ? 0 : fy_rollout_quota(&p->cfg, n);
+    quota = quota < max - late ? quota : max - late;
+    if (wanted) {
+        *wanted = late + quota;
+    }
+    return e ? e : each_id(db, SQL_UNRELEASED, p, quota, release_one, em);
+}
+
 /* schedulingConfig endTime reached: STOP_ROLLOUT, CANCEL or FORCE_CANCEL. */
 static fy_err end_schedule(struct fy_db *db, const struct pass *p, bool *done, struct fy_errmsg *em)
 {
@@ -270,10 +305,8 @@ static fy_err progress(struct fy_db *db, const struct pass *p, struct fy_errmsg 
         return fy_job_cancel_locked(db, p->job->id, false, ABORT_REASON,
                                     "Job canceled by its abortConfig", p->now, p->changed, em);
     }
-    int64_t quota = p->job->stopped ? 0 : fy_rollout_quota(&p->cfg, &c.roll);
     if (!e) {
-        e = each_id(db, SQL_UNRELEASED, p,
-                    quota < FY_JOBS_RELEASE_CHUNK ? quota : FY_JOBS_RELEASE_CHUNK, release_one, em);
+        e = release_wave(db, p, &c.roll, FY_JOBS_RELEASE_CHUNK, NULL, em);
     }
     if (!e && c.pending == 0 && strcmp(p->job->selection, "SNAPSHOT") == 0) {
         e = fy_jobs_run(db, SQL_SET_STATUS, p->job->id, "COMPLETED", p->now, em);
@@ -353,7 +386,8 @@ static fy_err needs_pass(struct fy_db *db, struct pass *p, bool *work, struct fy
     if (!e && !*work && running) {
         e = load_counts(db, p, &c, em);
         *work = !e && (fy_abort_check(&p->cfg, &c.abort) >= 0 ||
-                       (!p->job->stopped && fy_rollout_quota(&p->cfg, &c.roll) > 0) ||
+                       (!p->job->stopped && (fy_rollout_quota(&p->cfg, &c.roll) > 0 ||
+                                             fy_rollout_late_quota(&p->cfg, &c.roll) > 0)) ||
                        (c.pending == 0 && strcmp(p->job->selection, "SNAPSHOT") == 0));
     }
     return e;
@@ -479,46 +513,107 @@ fy_jobs_tick(struct fy_db *db, double now, struct fy_jobs_changed *changed, stru
     return first;
 }
 
-fy_err fy_jobs_release_now(struct fy_db *db,
-                           int64_t job,
-                           double now,
-                           struct fy_jobs_changed *changed,
-                           struct fy_errmsg *em)
+/* Loads job's live row into *j; *ok false when the job is not IN_PROGRESS or its rollout
+ * stopped. */
+static fy_err
+load_running(struct fy_db *db, int64_t job, struct live_job *j, bool *ok, struct fy_errmsg *em)
 {
-    struct live_job j;
-    struct pass p;
-    struct counts c;
     sqlite3_stmt *st = fy_db_stmt(db, SQL_ONE_JOB, em);
+    *ok = false;
     if (!st) {
         return FY_ERR_INTERNAL;
     }
     sqlite3_bind_int64(st, 1, job);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        read_live(st, &j);
+        read_live(st, j);
+        *ok = strcmp(j->status, "IN_PROGRESS") == 0 && !j->stopped;
     }
     fy_stmt_done(st);
-    if (rc != SQLITE_ROW) {
-        return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+/* Abort rules at a device's update, for jobs small enough that counting is cheap (larger ones
+ * are left to the engine's next pass, at most FY_SCHEDULER_PERIOD_MS later). *aborted tells
+ * whether the job was canceled. */
+static fy_err abort_inline(
+    struct fy_db *db, const struct pass *p, struct counts *c, bool *aborted, struct fy_errmsg *em)
+{
+    int64_t size = 0, a[4] = {0, 0, 0, 0};
+    *aborted = false;
+    fy_err e = p->cfg.nabort > 0 ? count_of(db, SQL_JOB_SIZE, p, &size, em) : FY_ERR_OK;
+    if (e || p->cfg.nabort == 0 || size > FY_JOBS_ABORT_INLINE_MAX) {
+        return e;
     }
-    if (strcmp(j.status, "IN_PROGRESS") != 0 || j.stopped) {
-        return FY_ERR_OK;
+    e = row_of(db, SQL_ABORT_COUNTS, p, a, 4, em);
+    c->abort = (struct fy_abort_counts){a[0], a[1], a[2], a[3]};
+    if (e || fy_abort_check(&p->cfg, &c->abort) < 0) {
+        return e;
+    }
+    *aborted = true;
+    fy_log(FY_LOG_INFO, "jobs", "job %s: abort threshold reached, canceling", p->job->job_id);
+    return fy_job_cancel_locked(db, p->job->id, false, ABORT_REASON,
+                                "Job canceled by its abortConfig", p->now, p->changed, em);
+}
+
+/* Shared by fy_jobs_release_now (max 16, abort rules checked) and fy_jobs_release_first. */
+static fy_err release_some(struct fy_db *db,
+                           int64_t job,
+                           double now,
+                           int64_t max,
+                           bool check_abort,
+                           int64_t *wanted,
+                           struct fy_jobs_changed *changed,
+                           struct fy_errmsg *em)
+{
+    struct live_job j;
+    struct pass p;
+    struct counts c;
+    bool ok = false, aborted = false;
+    fy_err e = load_running(db, job, &j, &ok, em);
+    if (e || !ok) {
+        return e;
     }
     memset(&p, 0, sizeof(p));
     p.job = &j;
     p.now = now;
     p.changed = changed;
-    fy_err e = fy_job_load_config(db, job, &p.cfg, em);
-    p.cfg.nabort = 0; /* abort rules are the engine's (they can be costly to count) */
+    e = fy_job_load_config(db, job, &p.cfg, em);
+    int nabort = p.cfg.nabort;
+    p.cfg.nabort = 0; /* counted by abort_inline only when the job is small */
     if (!e) {
         e = load_counts(db, &p, &c, em);
     }
-    int64_t quota = e ? 0 : fy_rollout_quota(&p.cfg, &c.roll);
+    p.cfg.nabort = check_abort ? nabort : 0;
     if (!e) {
-        e = each_id(db, SQL_UNRELEASED, &p, quota < 16 ? quota : 16, release_one, em);
+        e = abort_inline(db, &p, &c, &aborted, em);
     }
-    if (!e && c.pending == 0 && strcmp(j.selection, "SNAPSHOT") == 0) {
+    if (!e && !aborted) {
+        e = release_wave(db, &p, &c.roll, max, wanted, em);
+    }
+    if (!e && !aborted && c.pending == 0 && strcmp(j.selection, "SNAPSHOT") == 0) {
         e = fy_jobs_run(db, SQL_SET_STATUS, job, "COMPLETED", now, em); /* the last one finished */
     }
     return e;
+}
+
+fy_err fy_jobs_release_now(struct fy_db *db,
+                           int64_t job,
+                           double now,
+                           struct fy_jobs_changed *changed,
+                           struct fy_errmsg *em)
+{
+    return release_some(db, job, now, 16, true, NULL, changed, em);
+}
+
+fy_err fy_jobs_release_first(struct fy_db *db,
+                             int64_t job,
+                             double now,
+                             int64_t max,
+                             int64_t *wanted,
+                             struct fy_jobs_changed *changed,
+                             struct fy_errmsg *em)
+{
+    *wanted = 0;
+    return release_some(db, job, now, max, false, wanted, changed, em);
 }

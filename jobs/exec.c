@@ -11,7 +11,7 @@ static const char SQL_LIST[] =
     "SELECT " FY_EXEC_COLS " FROM job_executions x JOIN jobs j ON j.id = x.job "
     "WHERE j.status != 'DELETION_IN_PROGRESS' AND (?1 IS NULL OR x.job_id = ?1) AND "
     "(?2 IS NULL OR x.thing_name = ?2) AND (?3 IS NULL OR x.status = ?3) AND x.id > ?4 "
-    "ORDER BY x.id LIMIT ?5";
+    "AND (?6 IS NULL OR j.namespace_id = ?6) ORDER BY x.id LIMIT ?5";
 static const char SQL_DELETE[] = "DELETE FROM job_executions WHERE id = ?1";
 static const char SQL_JOB_EXISTS[] = "SELECT count(*) FROM jobs WHERE job_id = ?2";
 
@@ -106,6 +106,7 @@ fy_err fy_exec_list(struct fy_db *db,
     fy_bind_text(st, 3, f->status);
     sqlite3_bind_int64(st, 4, from);
     sqlite3_bind_int64(st, 5, limit + 1);
+    fy_bind_text(st, 6, f->ns);
     int rc = SQLITE_DONE;
     n = 0;
     while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {

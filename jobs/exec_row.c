@@ -16,6 +16,12 @@ static const char SQL_LOAD_NUMBER[] =
 static const char SQL_LOAD_NEXT[] = "SELECT " FY_EXEC_COLS " FROM job_executions x "
                                     "WHERE x.thing_name = ?1 AND " FY_JOBS_PENDING_WHERE
                                     " ORDER BY x.status = 'QUEUED', x.queued_at, x.id LIMIT 1";
+static const char SQL_LOAD_NEXT_NS[] =
+    "SELECT " FY_EXEC_COLS " FROM job_executions x JOIN jobs j ON j.id = x.job "
+    "WHERE x.thing_name = ?1 AND j.namespace_id = ?2 AND j.status != 'DELETION_IN_PROGRESS' AND "
+    "x.released = 1 AND x.status IN ('QUEUED','IN_PROGRESS') "
+    "ORDER BY x.status = 'QUEUED', x.queued_at, x.id LIMIT 1";
+static const char SQL_NS_OF[] = "SELECT count(*) FROM jobs WHERE id = ?1 AND namespace_id IS ?2";
 static const char SQL_SAVE[] =
     "UPDATE job_executions SET status = ?2, status_details = ?3, started_at = ?4, "
     "last_updated_at = ?5, version = ?6, force_canceled = ?7, step_deadline = ?8, "
@@ -26,7 +32,6 @@ static const char SQL_RETRY[] =
     "VALUES (?1, ?2, ?3, ?4, 'QUEUED', 0, ?5, ?5, 1, ?6)";
 static const char SQL_LOAD_ID[] = "SELECT " FY_EXEC_COLS " FROM job_executions x WHERE x.id = ?1";
 static const char SQL_CONFIG[] = "SELECT config FROM jobs WHERE id = ?1";
-static const char SQL_DOC[] = "SELECT document FROM jobs WHERE id = ?1";
 
 static double col_time(sqlite3_stmt *st, int col)
 {
@@ -108,15 +113,31 @@ fy_err fy_exec_load(struct fy_db *db,
     return e;
 }
 
-fy_err fy_exec_load_next(
-    struct fy_db *db, const char *thing, struct fy_exec *x, bool *found, struct fy_errmsg *em)
+fy_err fy_exec_load_next(struct fy_db *db,
+                         const char *thing,
+                         const char *ns,
+                         struct fy_exec *x,
+                         bool *found,
+                         struct fy_errmsg *em)
 {
-    sqlite3_stmt *st = fy_db_stmt(db, SQL_LOAD_NEXT, em);
+    sqlite3_stmt *st = fy_db_stmt(db, ns ? SQL_LOAD_NEXT_NS : SQL_LOAD_NEXT, em);
     if (!st) {
         return FY_ERR_INTERNAL;
     }
     fy_bind_text(st, 1, thing);
+    if (ns) {
+        fy_bind_text(st, 2, ns);
+    }
     return step_one(db, st, x, found, em);
+}
+
+fy_err
+fy_exec_in_namespace(struct fy_db *db, int64_t job, const char *ns, bool *in, struct fy_errmsg *em)
+{
+    int64_t n = 0;
+    fy_err e = fy_jobs_count(db, SQL_NS_OF, job, ns, &n, em);
+    *in = !e && n > 0;
+    return e;
 }
 
 fy_err
@@ -217,11 +238,6 @@ job_text(struct fy_db *db, const char *sql, int64_t job, char **out, struct fy_e
     }
     fy_stmt_done(st);
     return e;
-}
-
-fy_err fy_job_doc_of(struct fy_db *db, int64_t job, char **out, struct fy_errmsg *em)
-{
-    return job_text(db, SQL_DOC, job, out, em);
 }
 
 fy_err

@@ -8,8 +8,8 @@
  * and changes nothing when it fails. `now` is epoch seconds, passed in so tests can fake it.
  *
  * Notifications: every mutating function fills a struct fy_jobs_changed with the things whose
- * pending list (`notify`) or next execution (`notify-next`) changed; the caller builds the
- * payloads with fy_jobs_notify_payloads() after the commit and publishes them.
+ * pending list (`notify`) or next execution (`notify-next`) changed; after the commit the caller
+ * publishes them with fy_jobs_changed_publish() over its own transport.
  *
  * Errors: FY_ERR_INVALID_REQUEST, FY_ERR_NOT_FOUND, FY_ERR_ALREADY_EXISTS, FY_ERR_CONFLICT,
  * FY_ERR_VERSION_CONFLICT, FY_ERR_INVALID_STATE_TRANSITION, FY_ERR_TERMINAL_STATE,
@@ -44,6 +44,14 @@
 #define FY_JOBS_PURGE_CHUNK         1000        /* executions deleted per engine pass */
 #define FY_JOBS_RELEASE_CHUNK       1000        /* executions released per job per pass */
 #define FY_JOBS_WINDOW              5000        /* things ids per materialization transaction */
+#define FY_JOBS_NAMESPACE_MAX       64   /* namespaceId bytes (fleetyard cap; [a-zA-Z0-9_-]+) */
+#define FY_JOBS_PARAM_KEY_MAX       128  /* documentParameters key bytes */
+#define FY_JOBS_PARAM_VALUE_MAX     512  /* documentParameters value characters */
+#define FY_JOBS_PRESIGN_EXPIRES_MIN 60   /* presignedUrlConfig.expiresInSec */
+#define FY_JOBS_PRESIGN_EXPIRES_MAX 3600 /* and its default */
+#define FY_JOBS_ROLE_ARN_MIN        20   /* presignedUrlConfig.roleArn length */
+#define FY_JOBS_ROLE_ARN_MAX        2048
+#define FY_JOBS_ABORT_INLINE_MAX    1000 /* executions up to which a device update checks abort */
 
 /* ---- execution statuses and transitions (pure) ---- */
 
@@ -115,6 +123,7 @@ struct fy_rollout_counts {
     int64_t in_flight;   /* released and not terminal */
     int64_t notified;    /* released ever */
     int64_t succeeded;
+    int64_t late_unreleased; /* QUEUED, unreleased, of things that joined a CONTINUOUS job later */
 };
 
 /* Validates the job configuration members of a CreateJob / UpdateJob / CreateJobTemplate body
@@ -131,8 +140,13 @@ FY_NODISCARD fy_err fy_job_config_parse(const json_t *j_cfg,
  * criterion count has been reached) capped by maximumPerMinute; 0 = unlimited. */
 int64_t fy_rollout_rate(const struct fy_job_config *c, const struct fy_rollout_counts *n);
 
-/* How many executions may be released now under the rate and concurrency limits. */
+/* How many executions may be released now under the rate and concurrency limits (late
+ * joiners excluded: unreleased counts only the initial targets). */
 int64_t fy_rollout_quota(const struct fy_job_config *c, const struct fy_rollout_counts *n);
+
+/* How many late joiners of a CONTINUOUS job may be released now: they skip the rollout rate
+ * (AWS applies it to the initial targets only) but not the concurrency limit. */
+int64_t fy_rollout_late_quota(const struct fy_job_config *c, const struct fy_rollout_counts *n);
 
 /* Counts of one job's finished executions for the abort rules. */
 struct fy_abort_counts {
@@ -156,11 +170,16 @@ double fy_jobs_parse_time(const char *s);
 struct fy_jobs_changed {
     size_t n, cap;
     struct fy_jobs_thing_change {
-        char *thing;       /* owned */
-        char *next_before; /* owned "<jobId>#<executionNumber>" of the next execution before
-                              the change, NULL = none */
-        bool notify;       /* pending list changed: publish notify */
-        bool notify_next;  /* next execution changed: publish notify-next */
+        char *thing;        /* owned */
+        char *next_before;  /* owned "<jobId>#<executionNumber>" of the next execution before
+                               the change, NULL = none */
+        bool notify;        /* pending list changed: publish notify */
+        bool notify_next;   /* next execution changed: publish notify-next */
+        char *ns_before;    /* owned: its namespaced pending executions before the change */
+        char *plain_before; /* owned: its ordinary pending list before the change */
+        char *ns_changed;   /* owned: "<jobId>\t<namespaceId>\n" of namespaced jobs that changed */
+        char *ns_next_before;  /* owned: its next execution in each namespace before */
+        char *ns_next_changed; /* owned: "<namespaceId>\n" of namespaces whose next changed */
     } * items;
 };
 
@@ -177,23 +196,72 @@ FY_NODISCARD fy_err fy_jobs_notify_payloads(struct fy_db *db,
                                             char **notify_next,
                                             struct fy_errmsg *em);
 
-/* Receives the payloads for one changed thing; either may be NULL (not to be sent). */
-typedef void (*fy_jobs_notify_fn)(void *ctx,
-                                  const char *thing,
-                                  const char *notify,
-                                  const char *notify_next);
+/* Receives one notification: its topic and payload (both borrowed for the call). */
+typedef void (*fy_jobs_publish_fn)(void *ctx, const char *topic, const char *payload);
 
-/* Calls fn for every thing of c that needs notify and/or notify-next, with the payloads built
- * from the database now (call after the commit). Things whose payloads cannot be built are
- * logged and skipped. */
-void fy_jobs_changed_each(
-    struct fy_db *db, const struct fy_jobs_changed *c, double now, fy_jobs_notify_fn fn, void *ctx);
+/* The one builder of jobs notifications, for the plugin, the HTTP API and the scheduler (call
+ * after the commit): for every thing of c, `notify` on $aws/things/<thing>/jobs/notify and
+ * `notify-next` on .../notify-next as needed, and for each namespaced job whose execution on the
+ * thing changed, {"timestamp", "execution"?} on
+ * $aws/things/<thing>/jobs/<jobId>/notify-namespace-<namespaceId>/, and for each namespace
+ * whose next execution changed, {"timestamp", "execution"?} on
+ * $aws/things/<thing>/jobs/notify-next-namespace-<namespaceId>. Things whose payloads
+ * cannot be built are logged and skipped. */
+void fy_jobs_changed_publish(struct fy_db *db,
+                             const struct fy_jobs_changed *c,
+                             double now,
+                             fy_jobs_publish_fn fn,
+                             void *ctx);
+
+/* Namespaced-state difference (pure, for tests): for each line that differs between the
+ * newline-separated lists before and after, appends to *acc (fy_free) its key (its first
+ * fields tab-separated fields) and "\n", once per key. Lines without that many tabs are
+ * skipped. */
+FY_NODISCARD fy_err fy_jobs_ns_diff(
+    const char *before, const char *after, int fields, char **acc, struct fy_errmsg *em);
+
+/* ---- presigned URLs (presignedUrlConfig) ---- */
+
+/* The key fleetyard signs document URLs with (the operator credential). */
+struct fy_presign_key {
+    char access_key[64];
+    char secret_key[128];
+    char region[33]; /* used when the URL's host names no region */
+};
+
+/* Presigns url (http(s)://host[:port]/path[?query]) in SigV4 query form for service s3, valid
+ * expires seconds from now: a new string in *out (fy_free). INVALID_REQUEST for a URL it cannot
+ * sign, NOMEM. Pure. */
+FY_NODISCARD fy_err fy_jobs_presign_url(
+    const char *url, const struct fy_presign_key *k, int64_t expires, int64_t now, char **out);
+
+/* Replaces every ${aws:iot:s3-presigned-url:URL} and ${aws:iot:s3-presigned-url-v2:URL} in the
+ * string values of the JSON document doc with URL presigned (a URL without a scheme is
+ * "<bucket>/<key>" on https://s3.amazonaws.com/); placeholders it cannot sign stay. New
+ * compact JSON text in *out (fy_free). Pure. */
+FY_NODISCARD fy_err fy_jobs_presign_doc(const char *doc,
+                                        const struct fy_presign_key *k,
+                                        int64_t expires,
+                                        int64_t now,
+                                        char **out,
+                                        struct fy_errmsg *em);
+
+/* Stores the signing key (fleetyard-server at start, before devices are served). */
+FY_NODISCARD fy_err fy_jobs_presign_store(struct fy_db *db,
+                                          const char *access_key,
+                                          const char *secret_key,
+                                          const char *region,
+                                          struct fy_errmsg *em);
 
 /* ---- control plane ---- */
 
 /* CreateJob. j_body is the request body (borrowed; targets, document/documentSource,
- * description, targetSelection, configs, tags, jobTemplateArn); the job's executions are
- * created QUEUED and unreleased (the engine releases them). Writes the ARN into arn_out. */
+ * description, targetSelection, configs, tags, jobTemplateArn, namespaceId); the job's
+ * executions are created QUEUED, and the first wave that the rollout and concurrency limits
+ * allow is released before it returns (things recorded in changed; the engine releases the
+ * rest). documentParameters is refused (AWS accepts it only with AWS managed templates, which
+ * fleetyard does not have) after its keys and values pass AWS's checks. Writes the ARN into
+ * arn_out. changed may be NULL. */
 FY_NODISCARD fy_err fy_job_create(struct fy_db *db,
                                   const struct fy_site *site,
                                   const char *job_id,
@@ -201,7 +269,16 @@ FY_NODISCARD fy_err fy_job_create(struct fy_db *db,
                                   double now,
                                   char *arn_out,
                                   size_t arn_n,
+                                  struct fy_jobs_changed *changed,
                                   struct fy_errmsg *em);
+
+/* documentParameters (pure): an object of string values, keys [a-zA-Z0-9_-]{1,128}, values of
+ * 1..FY_JOBS_PARAM_VALUE_MAX characters without control characters. NULL is fine.
+ * INVALID_REQUEST otherwise. */
+FY_NODISCARD fy_err fy_jobs_params_check(const json_t *j, struct fy_errmsg *em);
+
+/* namespaceId (pure): [a-zA-Z0-9_-]{1,FY_JOBS_NAMESPACE_MAX}. */
+bool fy_jobs_valid_namespace(const char *ns);
 
 /* DescribeJob: {"documentSource"?, "job": {...}} as a new reference in *out. */
 FY_NODISCARD fy_err fy_job_describe(struct fy_db *db,
@@ -216,12 +293,20 @@ FY_NODISCARD fy_err fy_job_document(struct fy_db *db,
                                     char **out,
                                     struct fy_errmsg *em);
 
+/* Given a namespaceId (UpdateJob, DeleteJob, DeleteJobExecution), the job must be in that
+ * namespace: NOT_FOUND otherwise; malformed -> INVALID_REQUEST; NULL ns is fine. */
+FY_NODISCARD fy_err fy_job_check_namespace(struct fy_db *db,
+                                           const char *job_id,
+                                           const char *ns,
+                                           struct fy_errmsg *em);
+
 /* ListJobs filters; NULL = any. */
 struct fy_job_filter {
     const char *status;
     const char *target_selection;
     const char *group;    /* thingGroupName: jobs targeting this group */
     const char *group_id; /* thingGroupId: the same by the group's id */
+    const char *ns;       /* namespaceId */
 };
 
 /* ListJobs: appends JobSummary objects to j_items (job id order) after `after`, at most limit;
@@ -277,6 +362,7 @@ struct fy_exec_filter {
     const char *job_id;
     const char *thing;
     const char *status;
+    const char *ns; /* namespaceId: executions of jobs in that namespace */
 };
 FY_NODISCARD fy_err fy_exec_list(struct fy_db *db,
                                  const struct fy_site *site,
@@ -373,10 +459,14 @@ FY_NODISCARD fy_err fy_jobs_start_next(struct fy_db *db,
                                        struct fy_errmsg *em);
 
 /* `<jobId>/get` (job_id may be "$next"): {execution, timestamp, clientToken?}; payload:
- * executionNumber, includeJobDocument (default true), clientToken. */
+ * executionNumber, includeJobDocument (default true), clientToken. With ns (the namespaced
+ * topics $aws/things/<thing>/jobs/<jobId|$next>/namespace-<ns>/get, which the Greengrass
+ * nucleus uses) only executions of jobs of namespace ns are seen, "$next" being the next
+ * pending one among them; ns NULL = the ordinary topics. */
 FY_NODISCARD fy_err fy_jobs_describe(struct fy_db *db,
                                      const char *thing,
                                      const char *job_id,
+                                     const char *ns,
                                      const char *payload,
                                      size_t len,
                                      double now,
@@ -386,10 +476,11 @@ FY_NODISCARD fy_err fy_jobs_describe(struct fy_db *db,
 /* `<jobId>/update`: {executionState?, jobDocument?, timestamp, clientToken?}; payload: status*,
  * statusDetails, expectedVersion, executionNumber, includeJobExecutionState,
  * includeJobDocument, stepTimeoutInMinutes, clientToken. A finished execution may start a
- * retry (jobExecutionsRetryConfig). */
+ * retry (jobExecutionsRetryConfig). ns: as for fy_jobs_describe. */
 FY_NODISCARD fy_err fy_jobs_update(struct fy_db *db,
                                    const char *thing,
                                    const char *job_id,
+                                   const char *ns,
                                    const char *payload,
                                    size_t len,
                                    double now,

@@ -5,10 +5,12 @@
 #include "core/names.h"
 #include "jobs/jobs.h"
 
-/* Pending = released, QUEUED or IN_PROGRESS, of a job that is not being deleted. */
-#define FY_JOBS_PENDING_WHERE                                      \
-    "x.released = 1 AND x.status IN ('QUEUED','IN_PROGRESS') AND " \
-    "(SELECT status FROM jobs j WHERE j.id = x.job) != 'DELETION_IN_PROGRESS'"
+/* Pending = released, QUEUED or IN_PROGRESS, of a job that is not being deleted and has no
+ * namespace (namespaced jobs are customer-managed: not in the ordinary pending list). */
+#define FY_JOBS_PENDING_WHERE                                                       \
+    "x.released = 1 AND x.status IN ('QUEUED','IN_PROGRESS') AND "                  \
+    "(SELECT status FROM jobs j WHERE j.id = x.job AND j.namespace_id IS NULL) != " \
+    "'DELETION_IN_PROGRESS'"
 
 /* Column list of an execution row, in struct fy_exec order (alias x). */
 #define FY_EXEC_COLS                                                                  \
@@ -46,10 +48,18 @@ FY_NODISCARD fy_err fy_exec_load(struct fy_db *db,
 FY_NODISCARD fy_err
 fy_exec_load_id(struct fy_db *db, int64_t id, struct fy_exec *x, bool *found, struct fy_errmsg *em);
 
-/* The thing's next pending execution (IN_PROGRESS first, then QUEUED, each by queue time);
- * *found false when none. */
-FY_NODISCARD fy_err fy_exec_load_next(
-    struct fy_db *db, const char *thing, struct fy_exec *x, bool *found, struct fy_errmsg *em);
+/* The thing's next pending execution (IN_PROGRESS first, then QUEUED, each by queue time) in
+ * its ordinary list (ns NULL) or among the jobs of namespace ns; *found false when none. */
+FY_NODISCARD fy_err fy_exec_load_next(struct fy_db *db,
+                                      const char *thing,
+                                      const char *ns,
+                                      struct fy_exec *x,
+                                      bool *found,
+                                      struct fy_errmsg *em);
+
+/* *in: whether job is in namespace ns (ns NULL: has no namespace). */
+FY_NODISCARD fy_err
+fy_exec_in_namespace(struct fy_db *db, int64_t job, const char *ns, bool *in, struct fy_errmsg *em);
 
 /* Writes the mutable fields of x back (status, details, times, version, deadlines, flags). */
 FY_NODISCARD fy_err fy_exec_save(struct fy_db *db, const struct fy_exec *x, struct fy_errmsg *em);
@@ -90,8 +100,11 @@ json_t *fy_exec_device_to_json(const struct fy_exec *x, const char *doc, bool wi
 json_t *fy_exec_summary_to_json(const struct fy_exec *x);
 /* Seconds before the execution times out, -1 when it has no deadline. */
 int64_t fy_exec_seconds_left(const struct fy_exec *x, double now);
-/* The document of job (owned string in *out, NULL when the job has none). */
-FY_NODISCARD fy_err fy_job_doc_of(struct fy_db *db, int64_t job, char **out, struct fy_errmsg *em);
+/* The document of job as devices receive it (owned string in *out, NULL when the job has
+ * none): with a presignedUrlConfig, its presigned-URL placeholders are replaced by URLs signed
+ * at now (jobs/presign.c). */
+FY_NODISCARD fy_err
+fy_job_doc_of(struct fy_db *db, int64_t job, double now, char **out, struct fy_errmsg *em);
 
 /* ---- notification bookkeeping ---- */
 
@@ -107,6 +120,13 @@ FY_NODISCARD fy_err fy_jobs_touch(struct fy_db *db,
 FY_NODISCARD fy_err fy_jobs_touch_finish(struct fy_db *db,
                                          struct fy_jobs_changed *c,
                                          struct fy_errmsg *em);
+
+/* fy_jobs_touch_finish for the things recorded from index from on (those touched in this
+ * transaction, when c already holds earlier ones). */
+FY_NODISCARD fy_err fy_jobs_touch_finish_from(struct fy_db *db,
+                                              struct fy_jobs_changed *c,
+                                              size_t from,
+                                              struct fy_errmsg *em);
 
 /* Runs one SQL statement (static text) with (?1 int, ?2 text, ?3 real) bound where given. */
 FY_NODISCARD fy_err fy_jobs_run(
@@ -154,15 +174,28 @@ FY_NODISCARD fy_err fy_job_template_apply(struct fy_db *db,
                                           json_t **out,
                                           struct fy_errmsg *em);
 
-/* Inside the caller's transaction, releases what job's rollout limits allow now (at most a
- * few executions; the engine does the rest), recording the things in changed, and completes a
- * SNAPSHOT job whose last execution this was. Used when a device finishes an execution, so the
- * next queued thing hears at once and DescribeJob is COMPLETED as soon as the last one ends. */
+/* Inside the caller's transaction: applies job's abort rules when it has at most
+ * FY_JOBS_ABORT_INLINE_MAX executions (canceling it), else releases what its rollout limits
+ * allow now (at most a few executions; the engine does the rest), recording the things in
+ * changed, and completes a SNAPSHOT job whose last execution this was. Used when a device
+ * finishes an execution, so the next queued thing hears at once, an abort threshold acts at the
+ * update that crosses it, and DescribeJob is COMPLETED as soon as the last one ends. */
 FY_NODISCARD fy_err fy_jobs_release_now(struct fy_db *db,
                                         int64_t job,
                                         double now,
                                         struct fy_jobs_changed *changed,
                                         struct fy_errmsg *em);
+
+/* Part of the first wave of a new job (inside the caller's transaction): what the rollout and
+ * concurrency limits allow now, at most max; *wanted gets how many it released (fewer than max:
+ * the wave is complete). */
+FY_NODISCARD fy_err fy_jobs_release_first(struct fy_db *db,
+                                          int64_t job,
+                                          double now,
+                                          int64_t max,
+                                          int64_t *wanted,
+                                          struct fy_jobs_changed *changed,
+                                          struct fy_errmsg *em);
 
 /* A listing row (statement positioned on it) as a new JSON object, NULL on OOM. */
 typedef json_t *(*fy_jobs_row_json_fn)(const struct fy_site *site, sqlite3_stmt *st);

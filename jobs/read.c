@@ -6,10 +6,11 @@
 #include "jobs/jobs_int.h"
 
 static const char SQL_FIND[] = "SELECT id, status FROM jobs WHERE job_id = ?1";
+static const char SQL_IN_NS[] = "SELECT count(*) FROM jobs WHERE id = ?1 AND namespace_id = ?2";
 static const char SQL_JOB[] =
     "SELECT id, job_id, status, target_selection, targets, document_source, description, "
     "config, template_arn, force_canceled, reason_code, comment, created_at, last_updated_at, "
-    "completed_at FROM jobs WHERE job_id = ?1";
+    "completed_at, namespace_id FROM jobs WHERE job_id = ?1";
 /* Status counts over each thing's latest execution. */
 static const char SQL_COUNTS[] =
     "SELECT x.status, count(*), sum(x.released = 0) FROM job_executions x WHERE x.job = ?1 "
@@ -25,7 +26,8 @@ static const char SQL_LIST[] =
     "(?3 IS NULL OR j.target_selection = ?3) AND (?4 IS NULL OR j.id IN (SELECT t.job FROM "
     "job_targets t WHERE t.kind = 'group' AND t.name = ?4)) AND (?6 IS NULL OR j.id IN "
     "(SELECT t.job FROM job_targets t JOIN thing_groups g ON g.name = t.name WHERE "
-    "t.kind = 'group' AND g.group_id = ?6)) ORDER BY j.job_id LIMIT ?5";
+    "t.kind = 'group' AND g.group_id = ?6)) AND (?7 IS NULL OR j.namespace_id = ?7) "
+    "ORDER BY j.job_id LIMIT ?5";
 
 fy_err fy_job_find(
     struct fy_db *db, const char *job_id, int64_t *id, char status[32], struct fy_errmsg *em)
@@ -45,6 +47,30 @@ fy_err fy_job_find(
         return fy_fail(em, FY_ERR_NOT_FOUND, "Job %.64s not found", job_id);
     }
     return rc == SQLITE_ROW ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+fy_err
+fy_job_check_namespace(struct fy_db *db, const char *job_id, const char *ns, struct fy_errmsg *em)
+{
+    if (!ns) {
+        return FY_ERR_OK;
+    }
+    if (!fy_jobs_valid_namespace(ns)) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST,
+                       "namespaceId must be 1 to %d characters of [a-zA-Z0-9_-]",
+                       FY_JOBS_NAMESPACE_MAX);
+    }
+    int64_t id = 0, n = 0;
+    char status[32];
+    fy_err e = fy_job_find(db, job_id, &id, status, em);
+    if (!e) {
+        e = fy_jobs_count(db, SQL_IN_NS, id, ns, &n, em);
+    }
+    if (e) {
+        return e;
+    }
+    return n ? FY_ERR_OK
+             : fy_fail(em, FY_ERR_NOT_FOUND, "Job %.64s not found in namespace %.64s", job_id, ns);
 }
 
 static const char *const COUNTER_NAMES[FY_EXEC__COUNT] = {
@@ -120,7 +146,7 @@ static fy_err job_to_json(struct fy_db *db,
         e ? NULL
           : json_pack(
                 "{s:s, s:s, s:s, s:s, s:b, s:s*, s:s*, s:O, s:s*, s:f, s:f, s:o*, s:o, "
-                "s:b, s:s*}",
+                "s:b, s:s*, s:s*}",
                 "jobArn", arn, "jobId", fy_col_text(st, 1), "targetSelection", fy_col_text(st, 3),
                 "status", status, "forceCanceled", sqlite3_column_int(st, 9), "reasonCode",
                 sqlite3_column_text(st, 10) ? fy_col_text(st, 10) : NULL, "comment",
@@ -129,7 +155,8 @@ static fy_err job_to_json(struct fy_db *db,
                 sqlite3_column_double(st, 12), "lastUpdatedAt", sqlite3_column_double(st, 13),
                 "completedAt", opt_time(st, 14), "jobProcessDetails", details, "isConcurrent",
                 rolling && strcmp(status, "IN_PROGRESS") == 0, "jobTemplateArn",
-                sqlite3_column_text(st, 8) ? fy_col_text(st, 8) : NULL);
+                sqlite3_column_text(st, 8) ? fy_col_text(st, 8) : NULL, "namespaceId",
+                sqlite3_column_text(st, 15) ? fy_col_text(st, 15) : NULL);
     if (*out && json_object_update(*out, cfg) != 0) {
         json_decref(*out);
         *out = NULL;
@@ -221,6 +248,7 @@ fy_err fy_job_list(struct fy_db *db,
     fy_bind_text(st, 3, f->target_selection);
     fy_bind_text(st, 4, f->group);
     fy_bind_text(st, 6, f->group_id);
+    fy_bind_text(st, 7, f->ns);
     sqlite3_bind_int64(st, 5, limit + 1);
     return fy_jobs_page(db, st, limit, site, summary_to_json, "jobId", j_items, next, em);
 }

@@ -160,6 +160,16 @@ int64_t fy_rollout_quota(const struct fy_job_config *c, const struct fy_rollout_
     return q > 0 ? q : 0;
 }
 
+int64_t fy_rollout_late_quota(const struct fy_job_config *c, const struct fy_rollout_counts *n)
+{
+    int64_t q = n->late_unreleased;
+    if (c->max_concurrent > 0) {
+        int64_t left = c->max_concurrent - n->in_flight;
+        q = left < q ? left : q;
+    }
+    return q > 0 ? q : 0;
+}
+
 static int64_t failures_of(enum fy_exec_status type, const struct fy_abort_counts *n)
 {
     switch (type) {

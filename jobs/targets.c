@@ -24,11 +24,11 @@ static const char SQL_ADD_TARGET[] = "INSERT OR IGNORE INTO job_targets(job, kin
  * QUEUED, unreleased one. */
 static const char SQL_MATERIALIZE[] =
     "INSERT INTO job_executions(job, job_id, thing_name, execution_number, status, released, "
-    "queued_at, last_updated_at, version) WITH RECURSIVE tg(id) AS (SELECT g.id FROM "
+    "queued_at, last_updated_at, version, late) WITH RECURSIVE tg(id) AS (SELECT g.id FROM "
     "job_targets jt JOIN thing_groups g ON g.name = jt.name WHERE jt.job = ?1 AND "
     "jt.kind = 'group' UNION SELECT c.id FROM thing_groups c JOIN tg ON c.parent = tg.id) "
     "SELECT ?1, ?2, t.name, 1 + coalesce((SELECT max(execution_number) FROM job_executions x "
-    "WHERE x.job = ?1 AND x.thing_name = t.name), 0), 'QUEUED', 0, ?3, ?3, 1 FROM things t "
+    "WHERE x.job = ?1 AND x.thing_name = t.name), 0), 'QUEUED', 0, ?3, ?3, 1, ?5 FROM things t "
     "WHERE t.id > ?4 AND t.id <= ?4 + " FY_STR(
         FY_JOBS_WINDOW) " AND (EXISTS (SELECT 1 FROM "
                         "thing_group_members m WHERE m.thing = t.id AND m.grp IN tg) OR EXISTS "
@@ -178,6 +178,7 @@ struct window {
     double now;
     int64_t from;
     bool done;
+    bool late; /* a continuous re-sync: the new executions are late joiners */
 };
 
 static fy_err window_locked(struct fy_db *db, struct window *w, struct fy_errmsg *em)
@@ -192,6 +193,7 @@ static fy_err window_locked(struct fy_db *db, struct window *w, struct fy_errmsg
     fy_bind_text(st, 2, w->job_id);
     sqlite3_bind_double(st, 3, w->now);
     sqlite3_bind_int64(st, 4, w->from);
+    sqlite3_bind_int(st, 5, w->late);
     int rc = sqlite3_step(st);
     fy_stmt_done(st);
     fy_err e = rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
@@ -201,10 +203,13 @@ static fy_err window_locked(struct fy_db *db, struct window *w, struct fy_errmsg
     cursor_key(w->job, key);
     w->from += FY_JOBS_WINDOW;
     w->done = w->from >= max_id;
-    if (!e && w->done) {
+    if (e || w->late) { /* a re-sync keeps no cursor: the next one starts over */
+        return e;
+    }
+    if (w->done) {
         return fy_jobs_run(db, SQL_DROP_CURSOR, 0, key, 0, em);
     }
-    return e ? e : fy_jobs_run(db, SQL_PUT_CURSOR, w->from, key, 0, em);
+    return fy_jobs_run(db, SQL_PUT_CURSOR, w->from, key, 0, em);
 }
 
 static fy_err window_tx(struct fy_db *db, struct window *w, struct fy_errmsg *em)
@@ -237,14 +242,17 @@ fy_err fy_jobs_materialize(struct fy_db *db,
                            double now,
                            struct fy_errmsg *em)
 {
-    struct window w = {job, job_id, now, 0, false};
-    bool pending = restart;
-    fy_err e = restart ? FY_ERR_OK : get_cursor(db, job, &w.from, &pending, em);
-    if (restart) {
-        w.from = 0;
-    }
-    while (!e && pending && !w.done) {
+    struct window w = {job, job_id, now, 0, false, false};
+    bool pending = false;
+    fy_err e = get_cursor(db, job, &w.from, &pending, em);
+    while (!e && pending && !w.done) { /* the creation's own executions first */
         e = window_tx(db, &w, em);
+    }
+    if (!e && restart) { /* then a full pass: whoever is new now joined later */
+        struct window again = {job, job_id, now, 0, false, true};
+        while (!e && !again.done) {
+            e = window_tx(db, &again, em);
+        }
     }
     return e;
 }

@@ -14,6 +14,7 @@
 #include "core/db.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "jobs/jobs.h"
 #include "pki/pki.h"
 #include "server/backup.h"
 #include "server/broker.h"
@@ -26,12 +27,19 @@
 
 #define FY_UNIX_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) on Linux */
 
-static fy_err migrate(const char *db_path, struct fy_errmsg *em)
+/* Migrates the database and stores the key job documents' presigned URLs are signed with. */
+static fy_err migrate(const char *db_path,
+                      const struct fy_credentials *creds,
+                      const struct fy_site *site,
+                      struct fy_errmsg *em)
 {
     struct fy_db *db;
     fy_err e = fy_db_open(db_path, &db, em);
     if (!e) {
         e = fy_db_migrate(db, em);
+        if (!e) {
+            e = fy_jobs_presign_store(db, creds->access_key, creds->secret_key, site->region, em);
+        }
         fy_db_close(db);
     }
     return e;
@@ -193,7 +201,7 @@ static fy_err start(const struct fy_config *cfg, struct fy_running *run, struct 
         e = fy_datadir_credentials(cfg, &creds, em);
     }
     if (!e) {
-        e = migrate(db_path, em);
+        e = migrate(db_path, &creds, &cfg->site, em);
     }
     if (!e) {
         e = load_ca(cfg, &run->ca, em);

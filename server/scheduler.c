@@ -23,22 +23,14 @@ struct fy_scheduler {
     struct fy_ticker *ticker;
 };
 
-static void publish(struct fy_scheduler *s, const char *thing, const char *suffix, const char *p)
+/* fy_jobs_publish_fn over the internal link. */
+static void publish(void *ctx, const char *topic, const char *text)
 {
-    char topic[FY_NAME_MAX + 64];
-    if (!p || !s->publish) {
-        return;
-    }
-    snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/%s", thing, suffix);
-    if (s->publish(s->publish_ctx, topic, p, strlen(p), NOTIFY_QOS, false) != FY_ERR_OK) {
+    struct fy_scheduler *s = ctx;
+    if (s->publish &&
+        s->publish(s->publish_ctx, topic, text, strlen(text), NOTIFY_QOS, false) != FY_ERR_OK) {
         fy_log(FY_LOG_DEBUG, "scheduler", "could not publish %.300s", topic);
     }
-}
-
-static void notify_one(void *ctx, const char *thing, const char *notify, const char *next)
-{
-    publish(ctx, thing, "notify", notify);
-    publish(ctx, thing, "notify-next", next);
 }
 
 /* One pass: dynamic group membership first (so continuous jobs see this pass's joiners), then
@@ -55,7 +47,7 @@ static void pass(void *arg)
     if (fy_jobs_tick(s->db, now, &c, &em) != FY_ERR_OK) {
         fy_log(FY_LOG_WARN, "scheduler", "jobs pass: %s", em.msg);
     }
-    fy_jobs_changed_each(s->db, &c, now, notify_one, s);
+    fy_jobs_changed_publish(s->db, &c, now, publish, s);
     fy_jobs_changed_clear(&c);
     if (fy_metric_tick(s->db, now, NULL, &em) != FY_ERR_OK) {
         fy_log(FY_LOG_WARN, "scheduler", "fleet metrics pass: %s", em.msg);

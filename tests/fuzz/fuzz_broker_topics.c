@@ -1,6 +1,7 @@
 /* Fuzzes the broker plugin's topic parsers (broker_plugin/topics.c): any topic is classified
  * without overrunning, and a parsed request topic round-trips — its thing, shadow name and job id
- * are non-empty, within AWS's limits, and found in the topic where the grammar puts them. */
+ * are non-empty, within AWS's limits, and found in the topic where the grammar puts them (with a
+ * jobs namespace level, <jobId>/namespace-<ns>/<op>, when there is one). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,13 +44,15 @@ static void check_jobs(const char *topic)
         snprintf(expect, sizeof(expect), "$aws/things/%s/jobs/start-next", t.thing);
         break;
     case FY_TOPIC_JOBS_DESCRIBE:
-        snprintf(expect, sizeof(expect), "$aws/things/%s/jobs/%s/get", t.thing, t.job_id);
-        break;
     case FY_TOPIC_JOBS_UPDATE:
-        snprintf(expect, sizeof(expect), "$aws/things/%s/jobs/%s/update", t.thing, t.job_id);
+        snprintf(expect, sizeof(expect), "$aws/things/%s/jobs/%s%s%s/%s", t.thing, t.job_id,
+                 t.ns[0] ? "/namespace-" : "", t.ns,
+                 t.op == FY_TOPIC_JOBS_UPDATE ? "update" : "get");
         break;
     }
-    if (!t.thing[0] || strlen(t.job_id) > FY_TOPIC_JOB_ID_MAX || strcmp(expect, topic) != 0) {
+    if (!t.thing[0] || strlen(t.job_id) > FY_TOPIC_JOB_ID_MAX ||
+        strlen(t.ns) > FY_TOPIC_JOB_ID_MAX || strcmp(expect, topic) != 0 ||
+        (t.ns[0] && (t.op == FY_TOPIC_JOBS_GET_PENDING || t.op == FY_TOPIC_JOBS_START_NEXT))) {
         abort();
     }
 }

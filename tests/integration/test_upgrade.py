@@ -22,9 +22,10 @@ import pytest
 from conftest import ROOT, SERVER_BIN, Server
 
 SCHEMA = sorted(glob.glob(os.path.join(ROOT, "schema", "[0-9][0-9][0-9][0-9]_*.sql")))
-LATEST = max(int(os.path.basename(p)[:4]) for p in SCHEMA)
+VERSIONS = sorted(int(os.path.basename(p)[:4]) for p in SCHEMA)  # numbers may have gaps
+LATEST = VERSIONS[-1]
 BASE = 8  # the version the rows below are written at (things, groups, security, shadows, jobs)
-OLDER = [k for k in range(max(BASE, LATEST - 3), LATEST)]
+OLDER = [k for k in VERSIONS[-4:-1] if k >= BASE]  # the three versions before the newest
 ARN = "arn:aws:iot:us-east-1:123456789012"
 NOW = 1700000000.0
 

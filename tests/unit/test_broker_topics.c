@@ -143,9 +143,49 @@ static void test_jobs(void)
     }
 }
 
+/* Namespaced jobs request topics (the Greengrass nucleus): thing, job id, namespace, op. */
+static const struct {
+    const char *topic;
+    const char *thing, *job, *ns;
+    int op;
+} ns_jobs[] = {
+    {"$aws/things/t1/jobs/$next/namespace-aws-gg-deployment/get", "t1", "$next",
+     "aws-gg-deployment", FY_TOPIC_JOBS_DESCRIBE},
+    {"$aws/things/t1/jobs/j1/namespace-ns/update", "t1", "j1", "ns", FY_TOPIC_JOBS_UPDATE},
+    {"$aws/things/t1/jobs/j1/namespace-ns/get", "t1", "j1", "ns", FY_TOPIC_JOBS_DESCRIBE},
+    {"$aws/things/t1/jobs/j1/get", "t1", "j1", "", FY_TOPIC_JOBS_DESCRIBE},
+    {"$aws/things/t1/jobs/j1/namespace-ns/update/accepted", NULL, NULL, NULL, -1},
+    {"$aws/things/t1/jobs/j1/namespace-/get", NULL, NULL, NULL, -1},
+    {"$aws/things/t1/jobs/j1/namespace-ns", NULL, NULL, NULL, -1},
+    {"$aws/things/t1/jobs/j1/namespace-ns/delete", NULL, NULL, NULL, -1},
+    {"$aws/things/t1/jobs/j1/other-ns/get", NULL, NULL, NULL, -1},
+    {"$aws/things/t1/jobs/notify-next-namespace-ns", NULL, NULL, NULL, -1},
+};
+
+static void test_ns_jobs(void)
+{
+    for (size_t i = 0; i < sizeof(ns_jobs) / sizeof(ns_jobs[0]); i++) {
+        struct fy_topic_jobs t;
+        bool got = fy_topic_jobs_request(ns_jobs[i].topic, &t);
+        if (ns_jobs[i].op < 0) {
+            ok(!got, "not a jobs request: %.80s", ns_jobs[i].topic);
+            continue;
+        }
+        ok(got && (int)t.op == ns_jobs[i].op && strcmp(t.thing, ns_jobs[i].thing) == 0 &&
+               strcmp(t.job_id, ns_jobs[i].job) == 0 && strcmp(t.ns, ns_jobs[i].ns) == 0,
+           "namespaced jobs request: %.80s", ns_jobs[i].topic);
+    }
+    ok(fy_topic_reserved_response("$aws/things/t1/jobs/notify-next-namespace-ns") &&
+           fy_topic_reserved_response("$aws/things/t1/jobs/j1/notify-namespace-ns/") &&
+           fy_topic_reserved_response("$aws/things/t1/jobs/$next/namespace-ns/get/accepted") &&
+           !fy_topic_reserved_response("$aws/things/t1/jobs/j1/namespace-ns/update"),
+       "namespaced notifications and answers are the service's; requests are the device's");
+}
+
 int main(void)
 {
     test_jobs();
+    test_ns_jobs();
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         ok(fy_topic_reserved_response(rows[i].topic) == rows[i].reserved, "%s %s", rows[i].topic,
            rows[i].reserved ? "reserved" : "open");

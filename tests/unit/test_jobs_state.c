@@ -187,54 +187,93 @@ static void test_rollout(void)
     static const struct {
         const char *json;
         struct fy_rollout_counts n;
-        int64_t rate, quota;
+        int64_t rate, quota, late; /* late: fy_rollout_late_quota (continuous joiners) */
     } rows[] = {
-        {"{}", {100, 0, 0, 0, 0}, 0, 100},
-        {"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":10}}", {100, 0, 0, 0, 0}, 10, 10},
-        {"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":10}}", {100, 7, 7, 7, 0}, 10, 3},
-        {"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":10}}", {100, 10, 10, 10, 0}, 10, 0},
-        {"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":10}}", {2, 0, 0, 0, 0}, 10, 2},
-        {"{\"jobExecutionsConfig\":{\"maxConcurrentExecutions\":5}}", {100, 50, 3, 50, 47}, 0, 2},
-        {"{\"jobExecutionsConfig\":{\"maxConcurrentExecutions\":5}}", {100, 5, 5, 5, 0}, 0, 0},
+        {"{}", {100, 0, 0, 0, 0, 0}, 0, 100, 0},
+        {"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":10}}",
+         {100, 0, 0, 0, 0, 0},
+         10,
+         10,
+         0},
+        {"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":10}}",
+         {100, 7, 7, 7, 0, 0},
+         10,
+         3,
+         0},
+        {"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":10}}",
+         {100, 10, 10, 10, 0, 0},
+         10,
+         0,
+         0},
+        {"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":10}}",
+         {2, 0, 0, 0, 0, 0},
+         10,
+         2,
+         0},
+        {"{\"jobExecutionsConfig\":{\"maxConcurrentExecutions\":5}}",
+         {100, 50, 3, 50, 47, 0},
+         0,
+         2,
+         0},
+        {"{\"jobExecutionsConfig\":{\"maxConcurrentExecutions\":5}}",
+         {100, 5, 5, 5, 0, 0},
+         0,
+         0,
+         0},
         {"{\"jobExecutionsConfig\":{\"maxConcurrentExecutions\":5},\"jobExecutionsRolloutConfig\":"
          "{\"maximumPerMinute\":3}}",
-         {100, 2, 0, 2, 2},
+         {100, 2, 0, 2, 2, 0},
          3,
-         1},
+         1,
+         0},
         {"{\"jobExecutionsRolloutConfig\":{\"exponentialRate\":{\"baseRatePerMinute\":50,"
          "\"incrementFactor\":2,\"rateIncreaseCriteria\":{\"numberOfNotifiedThings\":1000}}}}",
-         {9000, 0, 0, 999, 0},
+         {9000, 0, 0, 999, 0, 0},
          50,
-         50},
+         50,
+         0},
         {"{\"jobExecutionsRolloutConfig\":{\"exponentialRate\":{\"baseRatePerMinute\":50,"
          "\"incrementFactor\":2,\"rateIncreaseCriteria\":{\"numberOfNotifiedThings\":1000}}}}",
-         {9000, 0, 0, 1000, 0},
+         {9000, 0, 0, 1000, 0, 0},
          100,
-         100},
+         100,
+         0},
         {"{\"jobExecutionsRolloutConfig\":{\"exponentialRate\":{\"baseRatePerMinute\":50,"
          "\"incrementFactor\":2,\"rateIncreaseCriteria\":{\"numberOfNotifiedThings\":1000}}}}",
-         {9000, 0, 0, 3000, 0},
+         {9000, 0, 0, 3000, 0, 0},
          400,
-         400},
+         400,
+         0},
         {"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":300,\"exponentialRate\":{"
          "\"baseRatePerMinute\":50,\"incrementFactor\":2,\"rateIncreaseCriteria\":{"
          "\"numberOfSucceededThings\":10}}}}",
-         {9000, 250, 0, 1000, 35},
+         {9000, 250, 0, 1000, 35, 0},
          300,
-         50},
+         50,
+         0},
         {"{\"jobExecutionsRolloutConfig\":{\"exponentialRate\":{\"baseRatePerMinute\":10,"
          "\"incrementFactor\":1.5,\"rateIncreaseCriteria\":{\"numberOfSucceededThings\":5}}}}",
-         {9000, 0, 0, 1000, 10},
+         {9000, 0, 0, 1000, 10, 0},
          22,
-         22},
+         22,
+         0},
+        /* continuous joiners: outside the rate, inside the concurrency limit; the rate quota
+         * of the initial targets ignores them */
+        {"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":1}}", {0, 1, 1, 1, 0, 7}, 1, 0, 7},
+        {"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":1}}", {5, 1, 1, 1, 0, 7}, 1, 0, 7},
+        {"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":2}}", {5, 1, 1, 1, 0, 7}, 2, 1, 7},
+        {"{\"jobExecutionsConfig\":{\"maxConcurrentExecutions\":5}}", {0, 0, 3, 3, 0, 7}, 0, 0, 2},
+        {"{\"jobExecutionsConfig\":{\"maxConcurrentExecutions\":5}}", {0, 0, 5, 5, 0, 7}, 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         struct fy_job_config c;
         fy_err e = cfg(rows[i].json, &c);
         int64_t rate = fy_rollout_rate(&c, &rows[i].n), q = fy_rollout_quota(&c, &rows[i].n);
-        ok(e == OK && rate == rows[i].rate && q == rows[i].quota,
-           "rollout row %zu: rate %lld (want %lld), quota %lld (want %lld)", i, (long long)rate,
-           (long long)rows[i].rate, (long long)q, (long long)rows[i].quota);
+        int64_t late = fy_rollout_late_quota(&c, &rows[i].n);
+        ok(e == OK && rate == rows[i].rate && q == rows[i].quota && late == rows[i].late,
+           "rollout row %zu: rate %lld (want %lld), quota %lld (want %lld), late %lld (want %lld)",
+           i, (long long)rate, (long long)rows[i].rate, (long long)q, (long long)rows[i].quota,
+           (long long)late, (long long)rows[i].late);
     }
 }
 
