@@ -8,12 +8,14 @@
 #include "api/routes.h"
 #include "core/alloc.h"
 #include "core/fytime.h"
+#include "core/json.h"
 #include "core/names.h"
 #include "logs/logs.h"
 
-#define EVENTS_LIMIT_MAX 10000  /* EventsLimit */
-#define FILTER_SCAN_MAX  100000 /* rows FilterLogEvents reads per call before returning a token */
-#define PUT_EVENTS_MAX   10000  /* PutLogEvents batch */
+#define EVENTS_LIMIT_MAX   10000  /* EventsLimit */
+#define FILTER_SCAN_MAX    100000 /* rows FilterLogEvents reads per call before returning a token */
+#define PUT_EVENTS_MAX     10000  /* PutLogEvents batch */
+#define FILTER_STREAMS_MAX 100    /* FilterLogEvents logStreamNames (InputLogStreamNames) */
 
 static fy_err stream_name(struct api_req *req, json_t *body, const char *key, const char **out)
 {
@@ -248,6 +250,40 @@ fy_err api_logs_get_events(struct api_req *req)
     return api_reply(req, j);
 }
 
+/* logStreamNames: 1..FILTER_STREAMS_MAX valid names, not with logStreamNamePrefix; *out gets
+ * them as a JSON array text (fy_free), NULL when absent. */
+static fy_err stream_names(struct api_req *req, json_t *body, char **out)
+{
+    json_t *names = json_object_get(body, "logStreamNames");
+    *out = NULL;
+    if (!names) {
+        return FY_ERR_OK;
+    }
+    if (json_object_get(body, "logStreamNamePrefix")) {
+        return fy_fail(&req->em, FY_ERR_INVALID_REQUEST,
+                       "logStreamNames and logStreamNamePrefix cannot both be specified");
+    }
+    if (!json_is_array(names) || json_array_size(names) < 1 ||
+        json_array_size(names) > FILTER_STREAMS_MAX) {
+        return fy_fail(&req->em, FY_ERR_INVALID_REQUEST,
+                       "1 validation error detected: Value at 'logStreamNames' failed to satisfy "
+                       "constraint: Member must have length between 1 and %d",
+                       FILTER_STREAMS_MAX);
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach (names, i, v) {
+        if (!fy_logs_valid_stream_name(json_string_value(v))) {
+            return fy_fail(&req->em, FY_ERR_INVALID_REQUEST,
+                           "Value at 'logStreamNames.%zu.member' failed to satisfy constraint: "
+                           "Member must match pattern [^:*]* and have length 1 to %d",
+                           i + 1, FY_LOGS_STREAM_NAME_MAX);
+        }
+    }
+    *out = fy_json_dump(names);
+    return *out ? FY_ERR_OK : fy_fail(&req->em, FY_ERR_NOMEM, "Out of memory");
+}
+
 static fy_err
 filter_in(struct api_req *req, json_t *body, struct fy_logs_query *q, struct fy_logfilter **f)
 {
@@ -258,6 +294,7 @@ filter_in(struct api_req *req, json_t *body, struct fy_logs_query *q, struct fy_
     if (!e && json_object_get(body, "logStreamNamePrefix")) {
         e = stream_name(req, body, "logStreamNamePrefix", &q->stream_prefix);
     }
+    e = e ? e : stream_names(req, body, &q->streams);
     e = e ? e : api_logs_token_in(req, body, &key);
     if (!e && key) {
         e = parse_pos(req, key, &dir, &pos);
@@ -291,6 +328,7 @@ fy_err api_logs_filter_events(struct api_req *req)
         next = pos_key('f', &last);
     }
     fy_logfilter_free(f);
+    fy_free(q.streams);
     e = api_logs_reply_list(req, e, "events", items, next);
     fy_free(next);
     return e;

@@ -18,9 +18,10 @@ static const char SQL_STREAM_PAGE[] =
     " LEFT JOIN log_events e ON e.grp = s.grp AND e.stream = s.name"
     " WHERE s.grp = ?1 AND s.name > ?2 AND substr(s.name, 1, length(?3)) = ?3"
     " GROUP BY s.name ORDER BY s.name LIMIT ?4";
-#define EVENTS_WHERE                                                     \
-    " WHERE grp = ?1 AND (?2 IS NULL OR stream = ?2) AND (?3 IS NULL OR" \
-    " substr(stream, 1, length(?3)) = ?3) AND ts >= ?4 AND (?5 = 0 OR ts < ?5)"
+#define EVENTS_WHERE                                                                            \
+    " WHERE grp = ?1 AND (?2 IS NULL OR stream = ?2) AND (?3 IS NULL OR"                        \
+    " substr(stream, 1, length(?3)) = ?3) AND ts >= ?4 AND (?5 = 0 OR ts < ?5) AND (?9 IS NULL" \
+    " OR stream IN (SELECT value FROM json_each(?9)))"
 static const char SQL_EVENTS_ASC[] =
     "SELECT id, stream, ts, ingest, message FROM log_events" EVENTS_WHERE
     " AND (?7 = 0 OR (ts, id) > (?6, ?7)) ORDER BY ts, id LIMIT ?8";
@@ -206,6 +207,7 @@ static void bind_query(sqlite3_stmt *st, const struct fy_logs_query *q)
     sqlite3_bind_int64(st, 6, q->after_ts);
     sqlite3_bind_int64(st, 7, q->after_id);
     sqlite3_bind_int64(st, 8, q->scan_max);
+    fy_bind_text(st, 9, q->streams);
 }
 
 fy_err fy_logs_events(struct fy_db *db,

@@ -261,6 +261,7 @@ struct fy_logs_query {
     const char *grp;
     const char *stream;
     const char *stream_prefix;
+    char *streams; /* JSON array of stream names to keep (FilterLogEvents), or NULL */
     int64_t start, end;
     int64_t after_ts, after_id;
     int64_t limit;

@@ -23,6 +23,7 @@ def logs(server, reset):
 
 
 AUDIT = "fleetyard/audit"  # created by the server for its audit trail (test_logs_audit.py)
+FILTER_STREAMS_MAX = 100  # FilterLogEvents logStreamNames
 
 
 def user_groups(logs, **kw):
@@ -284,6 +285,19 @@ def test_filter_stream_prefix_time_and_paging(logs):
     put_sample(logs)
     ev = logs.filter_log_events(logGroupName="f", logStreamNamePrefix="y")["events"]
     assert [e["logStreamName"] for e in ev] == ["y", "y"]
+    ev = logs.filter_log_events(logGroupName="f", logStreamNames=["y"])["events"]
+    assert [e["logStreamName"] for e in ev] == ["y", "y"]
+    ev = logs.filter_log_events(logGroupName="f", logStreamNames=["x", "nope"])["events"]
+    assert {e["logStreamName"] for e in ev} == {"x"} and len(ev) == 3
+    names = ["s%d" % i for i in range(FILTER_STREAMS_MAX)]
+    assert logs.filter_log_events(logGroupName="f", logStreamNames=names)["events"] == []
+    for bad in (names + ["one-more"], ["a:b"]):  # botocore itself refuses an empty list
+        with pytest.raises(botocore.exceptions.ClientError) as ei:
+            logs.filter_log_events(logGroupName="f", logStreamNames=bad)
+        assert error_code(ei) == "InvalidParameterException"
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        logs.filter_log_events(logGroupName="f", logStreamNames=["y"], logStreamNamePrefix="y")
+    assert error_code(ei) == "InvalidParameterException"
     ev = logs.filter_log_events(logGroupName="f", startTime=1001, endTime=2001)["events"]
     assert [e["timestamp"] for e in ev] == [1001, 1002, 2000]
     got = []
