@@ -341,11 +341,14 @@ fy_err fy_archive_list(struct fy_archive *a, char ***names, size_t *n, struct fy
     if (!*names) {
         return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
+    fy_err e = FY_ERR_OK;
     if (sqlite3_prepare_v2(a->h, "SELECT name FROM sqlar ORDER BY name", -1, &st, NULL) !=
         SQLITE_OK) {
-        return sql_fail(a, "list", em);
+        e = sql_fail(a, "list", em);
+        fy_archive_names_free(*names, 0);
+        *names = NULL;
+        return e;
     }
-    fy_err e = FY_ERR_OK;
     int rc;
     while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == FY_ARCHIVE_MAX_NAMES) {
@@ -358,6 +361,11 @@ fy_err fy_archive_list(struct fy_archive *a, char ***names, size_t *n, struct fy
         e = fy_fail(em, FY_ERR_INVALID_REQUEST, "cannot read the backup: %s", sqlite3_errmsg(a->h));
     }
     sqlite3_finalize(st);
+    if (e) { /* nothing is returned on failure */
+        fy_archive_names_free(*names, *n);
+        *names = NULL;
+        *n = 0;
+    }
     return e;
 }
 

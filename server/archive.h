@@ -54,7 +54,7 @@ FY_NODISCARD fy_err fy_archive_read_text(struct fy_archive *a,
                                          struct fy_errmsg *em);
 
 /* The entry names (at most FY_ARCHIVE_MAX_NAMES) as new strings in names[0..*n); release them
- * with fy_archive_names_free. */
+ * with fy_archive_names_free. On failure *names is NULL and *n 0. */
 FY_NODISCARD fy_err fy_archive_list(struct fy_archive *a,
                                     char ***names,
                                     size_t *n,
