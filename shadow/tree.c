@@ -116,6 +116,9 @@ json_t *shd_delta_meta(json_t *delta, json_t *meta)
     json_t *out = json_object();
     const char *key;
     json_t *v;
+    if (!out) {
+        return NULL;
+    }
     json_object_foreach (delta, key, v) {
         json_t *m = json_is_object(meta) ? json_object_get(meta, key) : NULL;
         json_t *c;
@@ -124,7 +127,7 @@ json_t *shd_delta_meta(json_t *delta, json_t *meta)
         } else {
             c = m ? json_deep_copy(m) : json_object();
         }
-        if (!out || json_object_set_new(out, key, c) != 0) {
+        if (json_object_set_new(out, key, c) != 0) { /* takes c, even on failure */
             json_decref(out);
             return NULL;
         }

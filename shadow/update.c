@@ -156,9 +156,11 @@ static int set_token(json_t *j, const char *token)
 /* update/accepted: the sections sent, their metadata, version, timestamp, clientToken. */
 static char *accepted_to_str(const struct shd_req *r, int64_t version, int64_t ts)
 {
+    /* "O", not "o": a failed json_pack does not always release what "o" handed it */
     json_t *st = json_object(), *md = json_object();
-    json_t *j = json_pack("{s:o, s:o, s:I, s:I}", "state", st, "metadata", md, "version",
-                          (json_int_t)version, "timestamp", (json_int_t)ts);
+    json_t *j = st && md ? json_pack("{s:O, s:O, s:I, s:I}", "state", st, "metadata", md, "version",
+                                     (json_int_t)version, "timestamp", (json_int_t)ts)
+                         : NULL;
     int rc = j ? set_token(j, r->token) : -1;
     for (int i = 0; i < 2 && rc == 0; i++) {
         if (!r->sent[i]) {
@@ -169,6 +171,8 @@ static char *accepted_to_str(const struct shd_req *r, int64_t version, int64_t t
              json_object_set_new(md, SECTIONS[i], shd_meta_of(v, ts));
     }
     char *out = rc == 0 ? fy_json_dump(j) : NULL;
+    json_decref(st);
+    json_decref(md);
     json_decref(j);
     return out;
 }
@@ -190,12 +194,15 @@ delta_to_str(const json_t *doc, const struct shd_req *r, int64_t version, int64_
         json_decref(delta);
         return FY_ERR_OK;
     }
-    json_t *j = json_pack("{s:o, s:o, s:I, s:I}", "state", delta, "metadata",
-                          shd_delta_meta(delta, json_object_get(md, "desired")), "version",
-                          (json_int_t)version, "timestamp", (json_int_t)ts);
+    json_t *meta = shd_delta_meta(delta, json_object_get(md, "desired"));
+    json_t *j = meta ? json_pack("{s:O, s:O, s:I, s:I}", "state", delta, "metadata", meta,
+                                 "version", (json_int_t)version, "timestamp", (json_int_t)ts)
+                     : NULL;
     if (j && set_token(j, r->token) == 0) {
         *out = fy_json_dump(j);
     }
+    json_decref(meta);
+    json_decref(delta);
     json_decref(j);
     return *out ? FY_ERR_OK : FY_ERR_NOMEM;
 }
