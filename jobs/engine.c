@@ -147,10 +147,10 @@ load_counts(struct fy_db *db, const struct pass *p, struct counts *c, struct fy_
     int64_t a[4] = {0, 0, 0, 0};
     memset(c, 0, sizeof(*c));
     fy_err e = count_of(db, SQL_C_UNRELEASED, p, &c->roll.unreleased, em);
-    if (!e) {
+    if (!e && strcmp(p->job->selection, "CONTINUOUS") == 0) { /* only they have late joiners */
         e = count_of(db, SQL_C_LATE, p, &c->roll.late_unreleased, em);
     }
-    if (!e) {
+    if (!e && (p->cfg.max_per_minute > 0 || p->cfg.base_rate > 0)) { /* a rate reads it */
         e = count_of(db, SQL_C_MINUTE, p, &c->roll.last_minute, em);
     }
     if (!e) {
