@@ -48,6 +48,9 @@ static void event(struct fy_plugin *p,
                   const struct fy_iotlog_field *f,
                   size_t nf)
 {
+    if (level > fy_iotlog_ceiling(cache(p), p->db)) {
+        return; /* nothing gathered for an event no level records (logging off: every one) */
+    }
     struct fy_iotlog_who who = {client_id, cert_id && strcmp(cert_id, "-") != 0 ? cert_id : NULL,
                                 client ? mosquitto_client_address(client) : NULL, NULL};
     struct fy_iotlog_event_info ev = {&p->site, level, type, "MQTT", ok ? "Success" : "Failure"};
@@ -107,6 +110,9 @@ static void request_event(struct fy_plugin *p,
                           const struct fy_iotlog_field *f,
                           size_t nf)
 {
+    if ((ok ? FY_LL_INFO : FY_LL_ERROR) > fy_iotlog_ceiling(cache(p), p->db)) {
+        return;
+    }
     const struct fy_conn *c = fy_conns_get(&p->conns, client);
     struct fy_iotlog_who who = {mosquitto_client_id(client), c ? c->cert_id : NULL,
                                 mosquitto_client_address(client), thing};

@@ -353,6 +353,12 @@ static bool record_batched(struct fy_iotlog *lg, struct fy_db *db, const struct 
     return true;
 }
 
+enum fy_loglevel fy_iotlog_ceiling(struct fy_iotlog *lg, struct fy_db *db)
+{
+    const struct fy_logging_levels *l = lg ? levels_get(lg, db) : NULL;
+    return l ? fy_logging_ceiling(l) : FY_LL_DEBUG;
+}
+
 void fy_iotlog_event(struct fy_iotlog *lg,
                      struct fy_db *db,
                      const struct fy_iotlog_event_info *ev,

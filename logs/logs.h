@@ -108,6 +108,9 @@ FY_NODISCARD fy_err fy_logging_levels_load(struct fy_db *db,
                                            struct fy_errmsg *em);
 void fy_logging_levels_free(struct fy_logging_levels *l);
 
+/* The most verbose level any event may be recorded at under l (FY_LL_DISABLED: none). */
+enum fy_loglevel fy_logging_ceiling(const struct fy_logging_levels *l);
+
 /* The level that applies to who: the first target that names it in the order CLIENT_ID,
  * PRINCIPAL_ID, SOURCE_IP, THING_GROUP (the deepest group of the thing, or its ancestors'),
  * then the default; DISABLED for everything when disableAllLogs. Reads thing groups from db
@@ -163,6 +166,10 @@ struct fy_iotlog_field {
  * thingName) and the nfields fields (a field replaces who's member of the same name). lg may be
  * NULL (levels read from db each time). Nothing is built before the level check. Errors are
  * logged, never returned: logging never fails the operation. */
+/* The most verbose level any event may be recorded at now (from lg's cached levels; DEBUG when
+ * lg is NULL or they cannot be read): a caller skips gathering an event's details above it. */
+enum fy_loglevel fy_iotlog_ceiling(struct fy_iotlog *lg, struct fy_db *db);
+
 void fy_iotlog_event(struct fy_iotlog *lg,
                      struct fy_db *db,
                      const struct fy_iotlog_event_info *ev,

@@ -128,6 +128,15 @@ static int group_level(struct fy_db *db, const char *thing)
     return level;
 }
 
+enum fy_loglevel fy_logging_ceiling(const struct fy_logging_levels *l)
+{
+    enum fy_loglevel m = l->disable_all ? FY_LL_DISABLED : l->default_level;
+    for (int i = 0; !l->disable_all && i < l->n; i++) {
+        m = l->rows[i].level > m ? l->rows[i].level : m;
+    }
+    return m;
+}
+
 enum fy_loglevel fy_logging_resolve(const struct fy_logging_levels *l,
                                     struct fy_db *db,
                                     const struct fy_iotlog_who *who)

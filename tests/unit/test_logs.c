@@ -88,14 +88,29 @@ static enum fy_loglevel resolve(struct fy_db *db, const struct fy_iotlog_who *w)
     return v;
 }
 
+/* fy_logging_ceiling of the levels stored in db; -1 when they cannot be read. */
+static int ceiling(struct fy_db *db)
+{
+    struct fy_logging_levels *l = NULL;
+    struct fy_errmsg em = {""};
+    if (fy_logging_levels_load(db, &l, &em) != FY_ERR_OK) {
+        return -1;
+    }
+    int v = (int)fy_logging_ceiling(l);
+    fy_logging_levels_free(l);
+    return v;
+}
+
 static void test_resolution(struct fy_db *db)
 {
     struct fy_errmsg em = {""};
     struct fy_iotlog_who who = {"c1", "p1", "10.0.0.1", "thing1"};
     ok(resolve(db, &who) == FY_LL_DISABLED, "not configured: DISABLED");
+    ok(ceiling(db) == FY_LL_DISABLED, "not configured: nothing can be logged");
     struct fy_logging_options o = {.default_level = FY_LL_WARN};
     ok(fy_logging_options_set(db, &o, &em) == FY_ERR_OK, "options set");
     ok(resolve(db, &who) == FY_LL_WARN, "default applies");
+    ok(ceiling(db) == FY_LL_WARN, "ceiling: the default");
     ok(fy_db_exec(db,
                   "INSERT INTO things(id, name, thing_id, creation_date, modified_date) "
                   "VALUES (1, 'thing1', 'x', 0, 0);"
@@ -111,6 +126,7 @@ static void test_resolution(struct fy_db *db)
     ok(resolve(db, &who) == FY_LL_ERROR, "deeper group wins");
     ok(fy_logging_level_set(db, FY_LT_SOURCE_IP, "10.0.0.1", FY_LL_DEBUG, &em) == FY_ERR_OK, "ip");
     ok(resolve(db, &who) == FY_LL_DEBUG, "source ip beats groups");
+    ok(ceiling(db) == FY_LL_DEBUG, "ceiling: the most verbose target");
     ok(fy_logging_level_set(db, FY_LT_PRINCIPAL_ID, "p1", FY_LL_WARN, &em) == FY_ERR_OK, "p");
     ok(resolve(db, &who) == FY_LL_WARN, "principal beats source ip");
     ok(fy_logging_level_set(db, FY_LT_CLIENT_ID, "c1", FY_LL_DISABLED, &em) == FY_ERR_OK, "c");
@@ -122,6 +138,7 @@ static void test_resolution(struct fy_db *db)
     ok(fy_logging_options_set(db, &o, &em) == FY_ERR_OK, "disable all");
     ok(resolve(db, &who) == FY_LL_DISABLED && resolve(db, &other) == FY_LL_DISABLED,
        "disableAllLogs wins");
+    ok(ceiling(db) == FY_LL_DISABLED, "ceiling: disableAllLogs");
 }
 
 /* fy_json_write_string: what it writes parses back (jansson) to the input, with bytes that are
