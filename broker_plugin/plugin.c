@@ -10,10 +10,13 @@
  *   plugin_opt_ca_dir     the TLS listener's capath, kept equal to the registered CAs
  *   plugin_opt_link_secret password of the server's internal link (FY_LINK_CLIENT_ID); the
  *                         file is private to the server's user
+ *   plugin_opt_session_file mosquitto's persistence file: when it exists at start, restored
+ *                         sessions may hold subscriptions to update/documents
  * Everything runs on mosquitto's broker thread; the plugin owns one SQLite connection.
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
@@ -68,6 +71,9 @@ static fy_err read_options(struct fy_plugin *p,
             ok = copy_opt(p->ca_dir, sizeof(p->ca_dir), v);
         } else if (strcmp(k, "link_secret") == 0) {
             ok = copy_opt(p->link_secret, sizeof(p->link_secret), v);
+        } else if (strcmp(k, "session_file") == 0) {
+            struct stat st; /* restored sessions may hold any subscription */
+            p->documents_wanted = stat(v, &st) == 0 && st.st_size > 0;
         } else if (strcmp(k, "log_level") == 0) {
             ok = fy_log_parse_level(v, &fy_log_threshold) == 0;
         }

@@ -134,6 +134,10 @@ struct fy_plugin {
     int64_t security_epoch; /* security_epoch.epoch the connections were last checked at */
     uint64_t next_poll_ns;  /* monotonic time of the next epoch poll */
     struct fy_shadow_batch shadow_batch;
+    /* update/documents is published only once someone may receive it: a subscription that can
+     * match it was admitted (acl.c), or sessions restored from the persistence file may hold
+     * one (set at start when the file exists). Never cleared: subscriptions leave silently. */
+    bool documents_wanted;
     struct fy_bstats stats;
 };
 
@@ -357,6 +361,10 @@ void fy_shadow_publish_answer(struct fy_plugin *p,
 /* True when topic is a jobs request; fills *out. Responses (accepted, rejected), notify and
  * notify-next, empty or over-long levels and anything else do not match. */
 bool fy_topic_jobs_request(const char *topic, struct fy_topic_jobs *out);
+
+/* True when a subscription with this filter (a "$share/<group>/" prefix allowed) could receive
+ * some shadow's update/documents message. */
+bool fy_topic_filter_may_get_documents(const char *filter);
 
 /* True when topic is a shadow request; fills *out. Empty or over-long names, and anything
  * after the operation, do not match. */

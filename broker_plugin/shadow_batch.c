@@ -63,7 +63,9 @@ void fy_shadow_publish_answer(struct fy_plugin *p,
     }
     if (r->accepted && t->op == FY_SHADOW_OP_UPDATE) {
         /* prefix_len covers ".../update": the event topics hang off it */
-        publish_reply(topic, t->prefix_len, "documents", r->documents);
+        if (p->documents_wanted) { /* else no subscription could take it: skip the routing */
+            publish_reply(topic, t->prefix_len, "documents", r->documents);
+        }
         publish_reply(topic, t->prefix_len, "delta", r->delta);
     }
 }

@@ -130,3 +130,46 @@ bool fy_topic_jobs_request(const char *topic, struct fy_topic_jobs *out)
     out->op = strcmp(second, "get") == 0 ? FY_TOPIC_JOBS_DESCRIBE : FY_TOPIC_JOBS_UPDATE;
     return strcmp(second, "get") == 0 || strcmp(second, "update") == 0;
 }
+
+/* True when the MQTT filter f (its levels from f) can match a topic of the template t (n
+ * levels; "*" stands for any one level, a thing or shadow name). */
+static bool filter_may_match(const char *f, const char *const *t, size_t n)
+{
+    for (size_t i = 0;; i++) {
+        const char *end = strchr(f, '/');
+        size_t len = end ? (size_t)(end - f) : strlen(f);
+        bool hash = len == 1 && f[0] == '#', plus = len == 1 && f[0] == '+';
+        if (i == 0 && (hash || plus)) {
+            return false; /* wildcards at the first level never match "$" topics */
+        }
+        if (hash) {
+            return true;
+        }
+        if (i == n) {
+            return false;
+        }
+        if (!plus && strcmp(t[i], "*") != 0 && (strlen(t[i]) != len || strncmp(f, t[i], len))) {
+            return false;
+        }
+        if (!end) {
+            return i + 1 == n;
+        }
+        f = end + 1;
+    }
+}
+
+bool fy_topic_filter_may_get_documents(const char *filter)
+{
+    static const char *const classic[] = {"$aws", "things", "*", "shadow", "update", "documents"};
+    static const char *const named[] = {"$aws", "things", "*",      "shadow",
+                                        "name", "*",      "update", "documents"};
+    if (strncmp(filter, "$share/", 7) == 0) { /* $share/<group>/<filter> */
+        const char *g = strchr(filter + 7, '/');
+        if (!g) {
+            return false;
+        }
+        filter = g + 1;
+    }
+    return filter_may_match(filter, classic, sizeof(classic) / sizeof(classic[0])) ||
+           filter_may_match(filter, named, sizeof(named) / sizeof(named[0]));
+}

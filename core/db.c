@@ -370,7 +370,7 @@ void fy_db_run_txs(struct fy_db *db, struct fy_db_tx *batch)
             it->result = e;
             fy_errf(it->em, "%s", em.msg);
         } else {
-            run_item(db, it, batch->next == NULL);
+            run_item(db, it, batch->next == NULL || (it->atomic && !it->rider));
         }
     }
     if (!e && !batch->next && batch->result) {
@@ -393,7 +393,7 @@ void fy_db_run_txs(struct fy_db *db, struct fy_db_tx *batch)
 
 fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errmsg *em)
 {
-    struct fy_db_tx it = {fn, arg, em, FY_ERR_OK, false, NULL, rider.fn, rider.arg};
+    struct fy_db_tx it = {fn, arg, em, FY_ERR_OK, false, NULL, rider.fn, rider.arg, false};
     pthread_mutex_lock(&tx_lock);
     if (tx_tail) {
         tx_tail->next = &it;

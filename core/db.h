@@ -105,6 +105,8 @@ struct fy_db_tx {
     struct fy_db_tx *next;
     fy_db_tx_fn rider; /* run after fn succeeded, in the same savepoint (fy_db_rider_set) */
     void *rider_arg;
+    bool atomic; /* fn leaves nothing behind when it fails (its only write is one statement,
+                    the last thing it does): fy_db_run_txs needs no savepoint for it */
 };
 
 /* Runs every unit of the list (linked by next) in one BEGIN IMMEDIATE ... COMMIT on db, in

@@ -106,9 +106,10 @@ static fy_err conf_text(const struct fy_broker_opts *o, struct fy_buf *out)
         "log_timestamp_format %%Y-%%m-%%dT%%H:%%M:%%S\n"
         "persistent_client_expiration %s\n"
         "plugin %s\nplugin_opt_database %s\nplugin_opt_region %s\nplugin_opt_account %s\n"
-        "plugin_opt_log_level %s\nplugin_opt_link_secret %s\nplugin_opt_ca_dir %s/pki/cas\n",
+        "plugin_opt_log_level %s\nplugin_opt_link_secret %s\nplugin_opt_ca_dir %s/pki/cas\n"
+        "plugin_opt_session_file %s/mosquitto.db\n",
         o->data_dir, log_types(o->log_level), FY_BROKER_SESSION_EXPIRY, o->plugin_path, o->db_path,
-        o->site->region, o->site->account, o->log_level, o->link_secret, o->data_dir);
+        o->site->region, o->site->account, o->log_level, o->link_secret, o->data_dir, o->data_dir);
     if (!e) {
         e = user_line(out);
     }

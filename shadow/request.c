@@ -127,7 +127,9 @@ static void run_slots(struct fy_db *db, struct slot *s, size_t n)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        s[i].tx = (struct fy_db_tx){.fn = shd_call_tx, .arg = &s[i].c, .em = &s[i].em};
+        /* atomic: a shadow call writes one row with one statement, last (shd_call_tx) */
+        s[i].tx =
+            (struct fy_db_tx){.fn = shd_call_tx, .arg = &s[i].c, .em = &s[i].em, .atomic = true};
         s[i].tx.next = i + 1 < n ? &s[i + 1].tx : NULL;
     }
     fy_db_run_txs(db, &s[0].tx);

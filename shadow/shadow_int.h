@@ -42,7 +42,8 @@ struct shd_call {
     int64_t version;             /* delete: the version deleted */
 };
 
-/* Performs c->op on the database (a fy_db_tx_fn). */
+/* Performs c->op on the database (a fy_db_tx_fn). Its only write, one statement, comes last:
+ * a failure leaves nothing behind (fy_db_tx.atomic). */
 fy_err shd_call_tx(struct fy_db *db, void *arg, struct fy_errmsg *em);
 
 /* The delete/accepted payload {"version","timestamp"} (fy_free), NULL on OOM. */

@@ -269,3 +269,23 @@ def test_burst_served_together(dev):
     request(dev, p + "/get", {"clientToken": "last"})
     got = next_on(dev, p + "/get/accepted")
     assert got["version"] == n - 2 and got["state"]["reported"] == {"i": n - 1}
+
+
+def test_documents_to_an_exact_subscription(iot, wd, devices):
+    """update/documents is published once a subscription that can take it was admitted (the
+    plugin skips it before: nobody could receive it); a device subscribed to exactly that topic
+    gets it, one subscribed to accepted only still gets its answers."""
+    for name in ("docs-dev", "acc-dev"):
+        iot.create_thing(thingName=name)
+    _, arn, crt, key = new_cert(iot, wd, "docs-dev")
+    iot.attach_thing_principal(thingName="docs-dev", principal=arn)
+    iot.attach_thing_principal(thingName="acc-dev", principal=arn)
+    watcher, device = devices(crt, key, "docs-dev"), devices(crt, key, "acc-dev")
+    assert watcher.connect() == 0 and device.connect() == 0
+    p = P.format("acc-dev")
+    assert device.subscribe(p + "/update/accepted") == (1,)
+    assert watcher.subscribe(p + "/update/documents") == (1,)
+    request(device, p + "/update", {"state": {"reported": {"v": 1}}, "clientToken": "d1"})
+    assert next_on(device, p + "/update/accepted")["clientToken"] == "d1"
+    docs = next_on(watcher, p + "/update/documents")
+    assert docs and docs["current"]["state"]["reported"] == {"v": 1} and docs["clientToken"] == "d1"

@@ -182,8 +182,43 @@ static void test_ns_jobs(void)
        "namespaced notifications and answers are the service's; requests are the device's");
 }
 
+/* Which subscription filters may receive update/documents (the plugin skips publishing it
+ * until one was admitted). */
+static void test_documents_filters(void)
+{
+    static const struct {
+        const char *filter;
+        bool may;
+    } cases[] = {
+        {"$aws/things/t1/shadow/update/documents", true},
+        {"$aws/things/+/shadow/update/documents", true},
+        {"$aws/things/t1/shadow/#", true},
+        {"$aws/things/t1/#", true},
+        {"$aws/#", true},
+        {"$aws/things/t1/shadow/name/s1/update/documents", true},
+        {"$aws/things/t1/shadow/name/+/update/+", true},
+        {"$aws/things/t1/shadow/+/+/update/documents", true},
+        {"$aws/things/t1/shadow/update/documents/#", true},
+        {"$share/g1/$aws/things/t1/shadow/update/documents", true},
+        {"$aws/things/t1/shadow/update/accepted", false},
+        {"$aws/things/t1/shadow/update/+/x", false},
+        {"$aws/things/t1/shadow/update", false},
+        {"$aws/things/t1/shadow/get/#", false},
+        {"$aws/things/t1/jobs/#", false},
+        {"#", false},
+        {"+/things/t1/shadow/update/documents", false},
+        {"device/t1/echo", false},
+        {"$share/g1", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ok(fy_topic_filter_may_get_documents(cases[i].filter) == cases[i].may, "documents %s: %s",
+           cases[i].may ? "may match" : "cannot match", cases[i].filter);
+    }
+}
+
 int main(void)
 {
+    test_documents_filters();
     test_jobs();
     test_ns_jobs();
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
