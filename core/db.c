@@ -289,6 +289,18 @@ void fy_db_rollback(struct fy_db *db)
     }
 }
 
+fy_err fy_db_exec_text(struct fy_db *db, const char *sql, const char *text, struct fy_errmsg *em)
+{
+    sqlite3_stmt *st = fy_db_stmt(db, sql, em);
+    if (!st) {
+        return FY_ERR_INTERNAL;
+    }
+    fy_bind_text(st, 1, text);
+    int rc = sqlite3_step(st);
+    fy_stmt_done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
 int fy_bind_text(sqlite3_stmt *st, int idx, const char *s)
 {
     if (!s) {

@@ -124,6 +124,13 @@ void fy_db_rider_set(fy_db_tx_fn fn, void *arg);
 bool fy_db_rider_done(void);
 void fy_db_rider_clear(void);
 
+/* Runs the cached statement sql with ?1 bound to text (NULL binds NULL) for one step: its end,
+ * or its first row (ignored). */
+FY_NODISCARD fy_err fy_db_exec_text(struct fy_db *db,
+                                    const char *sql,
+                                    const char *text,
+                                    struct fy_errmsg *em);
+
 /* Executes SQL with no results (for DDL, pragmas, maintenance). */
 FY_NODISCARD fy_err fy_db_exec(struct fy_db *db, const char *sql, struct fy_errmsg *em);
 

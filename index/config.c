@@ -285,7 +285,7 @@ static fy_err update_locked(struct fy_db *db, void *arg, struct fy_errmsg *em)
     if (!e && !text) {
         e = FY_ERR_NOMEM;
     }
-    e = e ? e : fy_index_exec_text(db, SQL_PUT, text, em);
+    e = e ? e : fy_db_exec_text(db, SQL_PUT, text, em);
     fy_free(text);
     return e;
 }

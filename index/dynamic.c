@@ -133,5 +133,5 @@ fy_err fy_index_dyn_delete(struct fy_db *db,
         return e == FY_ERR_NOT_FOUND ? FY_ERR_OK : e;
     }
     e = e ? e : fy_group_delete(db, name, expected_version, em);
-    return e ? e : fy_index_exec_text(db, SQL_DROP_BUILDS, NULL, em);
+    return e ? e : fy_db_exec_text(db, SQL_DROP_BUILDS, NULL, em);
 }

@@ -15,12 +15,6 @@
  * thingGroupIndexingConfiguration}) into cfg; missing parts read as OFF. */
 void fy_index_config_from_json(const json_t *j, struct fy_index_config *cfg);
 
-/* Runs a static one-parameter statement (text bound as ?1) to completion. */
-FY_NODISCARD fy_err fy_index_exec_text(struct fy_db *db,
-                                       const char *sql,
-                                       const char *text,
-                                       struct fy_errmsg *em);
-
 /* Managed fields [{name, type}] of the things index under cfg (a new reference). */
 json_t *fy_index_managed_things(const struct fy_index_config *cfg);
 /* Managed fields of the thing-group index (a new reference). */

@@ -211,15 +211,3 @@ fy_index_describe(struct fy_db *db, const char *index_name, json_t **out, struct
                      kind == FY_INDEX_KIND_THINGS ? things_schema(&cfg) : "REGISTRY");
     return *out ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
 }
-
-fy_err fy_index_exec_text(struct fy_db *db, const char *sql, const char *text, struct fy_errmsg *em)
-{
-    sqlite3_stmt *st = fy_db_stmt(db, sql, em);
-    if (!st) {
-        return FY_ERR_INTERNAL;
-    }
-    fy_bind_text(st, 1, text);
-    int rc = sqlite3_step(st);
-    fy_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? FY_ERR_OK : fy_db_err(db, rc, em);
-}

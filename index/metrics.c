@@ -276,7 +276,7 @@ static fy_err delete_locked(struct fy_db *db, void *arg, struct fy_errmsg *em)
                     (long long)a->expected, (long long)r.version);
     }
     fy_metric_row_clear(&r);
-    return e ? e : fy_index_exec_text(db, SQL_DELETE, a->m->name, em);
+    return e ? e : fy_db_exec_text(db, SQL_DELETE, a->m->name, em);
 }
 
 fy_err

@@ -49,19 +49,6 @@ bool fy_logs_valid_retention(int64_t days)
     return false;
 }
 
-/* Runs a statement bound with one text (and optionally one integer first) to completion. */
-static fy_err run1(struct fy_db *db, const char *sql, const char *text, struct fy_errmsg *em)
-{
-    sqlite3_stmt *st = fy_db_stmt(db, sql, em);
-    if (!st) {
-        return FY_ERR_INTERNAL;
-    }
-    fy_bind_text(st, 1, text);
-    int rc = sqlite3_step(st);
-    fy_stmt_done(st);
-    return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
-}
-
 static fy_err group_add_tx(struct fy_db *db, const char *name, int64_t now_ms, struct fy_errmsg *em)
 {
     sqlite3_stmt *st = fy_db_stmt(db, SQL_GROUP_COUNT, em);
@@ -109,9 +96,9 @@ fy_err fy_logs_group_exists(struct fy_db *db, const char *name, struct fy_errmsg
 static fy_err group_del_tx(struct fy_db *db, const char *name, struct fy_errmsg *em)
 {
     fy_err e = fy_logs_group_exists(db, name, em);
-    e = e ? e : run1(db, SQL_GROUP_DEL_EVENTS, name, em);
-    e = e ? e : run1(db, SQL_GROUP_DEL_STREAMS, name, em);
-    return e ? e : run1(db, SQL_GROUP_DEL, name, em);
+    e = e ? e : fy_db_exec_text(db, SQL_GROUP_DEL_EVENTS, name, em);
+    e = e ? e : fy_db_exec_text(db, SQL_GROUP_DEL_STREAMS, name, em);
+    return e ? e : fy_db_exec_text(db, SQL_GROUP_DEL, name, em);
 }
 
 fy_err fy_logs_group_delete(struct fy_db *db, const char *name, struct fy_errmsg *em)

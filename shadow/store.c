@@ -236,12 +236,5 @@ fy_err fy_shadow_list_named(struct fy_db *db,
 
 fy_err fy_shadow_purge(struct fy_db *db, const char *thing, struct fy_errmsg *em)
 {
-    sqlite3_stmt *st = fy_db_stmt(db, SQL_PURGE, em);
-    if (!st) {
-        return FY_ERR_INTERNAL;
-    }
-    fy_bind_text(st, 1, thing);
-    int rc = sqlite3_step(st);
-    fy_stmt_done(st);
-    return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+    return fy_db_exec_text(db, SQL_PURGE, thing, em);
 }
