@@ -59,6 +59,15 @@ static json_t *audit_to_json(const struct api_req *req, const char *path, unsign
     return j;
 }
 
+/* The record as one JSON line (fy_free), NULL on OOM. */
+static char *audit_line(const struct api_req *req, const char *path, unsigned status, fy_err e)
+{
+    json_t *j = audit_to_json(req, path, status, e);
+    char *line = j ? fy_json_dump(j) : NULL;
+    json_decref(j);
+    return line;
+}
+
 struct audit_rec {
     const char *stream;
     const char *line;
@@ -99,9 +108,7 @@ static const char *stream_of(const struct api_req *req)
 static fy_err rider_tx(struct fy_db *db, void *arg, struct fy_errmsg *em)
 {
     struct api_audit_ctx *c = arg;
-    json_t *j = audit_to_json(c->req, c->path, fy_err_status(FY_ERR_OK), FY_ERR_OK);
-    char *line = j ? fy_json_dump(j) : NULL;
-    json_decref(j);
+    char *line = audit_line(c->req, c->path, fy_err_status(FY_ERR_OK), FY_ERR_OK);
     struct audit_rec a = {stream_of(c->req), line};
     fy_err e = line ? record_tx(db, &a, em) : fy_fail(em, FY_ERR_NOMEM, "out of memory");
     fy_free(line);
@@ -127,9 +134,7 @@ void api_audit_request(struct api_req *req, const char *path, unsigned status, f
     if (api_audit_is_read(req->method, req->op) && e != FY_ERR_ACCESS_DENIED) {
         return; /* reads are not recorded, but every refusal by an operator key's policy is */
     }
-    json_t *j = audit_to_json(req, path, status, e);
-    char *line = j ? fy_json_dump(j) : NULL;
-    json_decref(j);
+    char *line = audit_line(req, path, status, e);
     struct fy_errmsg em = {""};
     int slot;
     struct api_server *srv = (struct api_server *)req->srv;

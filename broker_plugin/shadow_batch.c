@@ -58,16 +58,19 @@ void fy_shadow_publish_answer(struct fy_plugin *p,
 {
     publish_reply(topic, strlen(topic), r->accepted ? "accepted" : "rejected", r->payload);
     fy_iotlog_shadow(p, client, topic, t->thing, t->op, r->accepted);
-    if (t->op == FY_SHADOW_OP_UPDATE) {
-        fy_bstat_inc(p, r->accepted ? FY_BSTAT_SHADOW_UPDATE_OK : FY_BSTAT_SHADOW_UPDATE_REJECTED);
+    if (t->op != FY_SHADOW_OP_UPDATE) {
+        return;
     }
-    if (r->accepted && t->op == FY_SHADOW_OP_UPDATE) {
-        /* prefix_len covers ".../update": the event topics hang off it */
-        if (p->documents_wanted) { /* else no subscription could take it: skip the routing */
-            publish_reply(topic, t->prefix_len, "documents", r->documents);
-        }
-        publish_reply(topic, t->prefix_len, "delta", r->delta);
+    fy_bstat_inc(p, r->accepted ? FY_BSTAT_SHADOW_UPDATE_OK : FY_BSTAT_SHADOW_UPDATE_REJECTED);
+    if (!r->accepted) {
+        return;
     }
+    /* prefix_len covers ".../update": the event topics hang off it. documents only when some
+     * subscription could take it: else its routing is work for nobody */
+    if (p->documents_wanted) {
+        publish_reply(topic, t->prefix_len, "documents", r->documents);
+    }
+    publish_reply(topic, t->prefix_len, "delta", r->delta);
 }
 
 static void pending_clear(struct fy_shadow_pending *q)
