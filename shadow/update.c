@@ -260,20 +260,19 @@ static char *documents_to_str(const char *prev,
 static fy_err doc_to_str(const json_t *cur, struct fy_shadow_update *out, struct fy_errmsg *em)
 {
     char *st = fy_json_dump(json_object_get(cur, "state"));
-    char *md = st && strlen(st) <= FY_SHADOW_DOC_MAX
-                   ? fy_json_dump(json_object_get(cur, "metadata"))
-                   : NULL;
-    fy_err e = FY_ERR_OK;
-    if (st && !md && strlen(st) > FY_SHADOW_DOC_MAX) {
-        e = fy_fail(em, FY_ERR_PAYLOAD_TOO_LARGE, "The payload exceeds the maximum size allowed");
-    } else if (!md) {
-        e = FY_ERR_NOMEM;
-    } else {
-        struct fy_buf b;
-        fy_buf_init(&b, SIZE_MAX);
-        e = fy_buf_printf(&b, "{\"state\":%s,\"metadata\":%s}", st, md);
-        out->doc = b.data;
+    if (!st) {
+        return FY_ERR_NOMEM;
     }
+    if (strlen(st) > FY_SHADOW_DOC_MAX) {
+        fy_free(st);
+        return fy_fail(em, FY_ERR_PAYLOAD_TOO_LARGE,
+                       "The payload exceeds the maximum size allowed");
+    }
+    char *md = fy_json_dump(json_object_get(cur, "metadata"));
+    struct fy_buf b;
+    fy_buf_init(&b, SIZE_MAX);
+    fy_err e = md ? fy_buf_printf(&b, "{\"state\":%s,\"metadata\":%s}", st, md) : FY_ERR_NOMEM;
+    out->doc = b.data;
     fy_free(st);
     fy_free(md);
     return e;
