@@ -53,6 +53,7 @@ struct api_server {
     struct api_stats *stats; /* request metrics (reqstats.c) */
     /* connection pool: one SQLite connection per request at a time */
     struct fy_db **dbs;
+    struct fy_db *writer; /* every group commit's connection (fy_db_writer_set) */
     struct fy_db_checkpointer *checkpointer; /* WAL checkpoints off the request path */
     int ndbs;
     int *free_idx;

@@ -1,4 +1,5 @@
-/* The SQLite connection pool: one connection per in-flight request, never shared. */
+/* The SQLite connection pool: one connection per in-flight request, never shared; and the
+ * writer, the one connection every group commit of the process runs on (fy_db_writer_set). */
 #include "api/api_int.h"
 #include "core/alloc.h"
 
@@ -22,6 +23,12 @@ fy_err api_pool_open(struct api_server *srv, int n, struct fy_errmsg *em)
         srv->ndbs++;
         srv->free_idx[srv->nfree++] = i;
     }
+    fy_err e = fy_db_open(srv->db_path, &srv->writer, em);
+    if (e) {
+        return e;
+    }
+    fy_db_autocheckpoint_off(srv->writer);
+    fy_db_writer_set(srv->writer);
     return fy_db_checkpointer_start(srv->db_path, &srv->checkpointer, em);
 }
 
@@ -29,6 +36,9 @@ void api_pool_close(struct api_server *srv)
 {
     fy_db_checkpointer_stop(srv->checkpointer);
     srv->checkpointer = NULL;
+    fy_db_writer_set(NULL);
+    fy_db_close(srv->writer);
+    srv->writer = NULL;
     for (int i = 0; i < srv->ndbs; i++) {
         fy_db_close(srv->dbs[i]);
     }

@@ -321,6 +321,14 @@ static pthread_mutex_t tx_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t tx_cond = PTHREAD_COND_INITIALIZER;
 static struct fy_db_tx *tx_head, *tx_tail;
 static bool tx_leader;
+static struct fy_db *tx_writer; /* fy_db_writer_set; NULL: the leader's own connection */
+
+void fy_db_writer_set(struct fy_db *db)
+{
+    pthread_mutex_lock(&tx_lock);
+    tx_writer = db;
+    pthread_mutex_unlock(&tx_lock);
+}
 
 /* The thread's rider (fy_db_rider_set). */
 static _Thread_local struct {
@@ -419,10 +427,11 @@ fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errms
             continue;
         }
         struct fy_db_tx *batch = tx_head;
+        struct fy_db *w = tx_writer && sqlite3_get_autocommit(db->h) ? tx_writer : db;
         tx_leader = true;
         tx_head = tx_tail = NULL;
         pthread_mutex_unlock(&tx_lock);
-        fy_db_run_txs(db, batch);
+        fy_db_run_txs(w, batch);
         pthread_mutex_lock(&tx_lock);
         for (struct fy_db_tx *b = batch, *next; b; b = next) {
             next = b->next; /* b may return (and vanish) as soon as done is set */

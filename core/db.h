@@ -95,6 +95,13 @@ typedef fy_err (*fy_db_tx_fn)(struct fy_db *db, void *arg, struct fy_errmsg *em)
  * not call fy_db_run_tx itself. */
 FY_NODISCARD fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errmsg *em);
 
+/* Makes db the connection every fy_db_run_tx batch of this process commits on (NULL: each
+ * leader's own connection, the default). One connection for all of them keeps its page cache:
+ * SQLite empties a connection's cache whenever another connection has committed since its last
+ * transaction, so batches that moved between pooled connections read every page again. Set it
+ * before the first fy_db_run_tx and clear it after the last; the caller keeps ownership. */
+void fy_db_writer_set(struct fy_db *db);
+
 /* One unit of work of fy_db_run_txs; result is set when it returns. */
 struct fy_db_tx {
     fy_db_tx_fn fn;

@@ -121,6 +121,38 @@ static void test_rider(struct fy_db *db)
     fy_db_rider_clear();
 }
 
+static fy_err note_db(struct fy_db *db, void *arg, struct fy_errmsg *em)
+{
+    *(struct fy_db **)arg = db;
+    return insert_key(db, "writer-probe", em);
+}
+
+/* With a writer set, every batch commits on it, whichever connection queued the work; a
+ * caller already inside a transaction keeps its own connection (and gets its error). */
+static void test_writer(struct fy_db *db, const char *path)
+{
+    struct fy_db *w = NULL, *ran = NULL;
+    struct fy_errmsg em;
+    ok(fy_db_open(path, &w, &em) == FY_ERR_OK, "writer: open");
+    fy_db_writer_set(w);
+    ok(fy_db_run_tx(db, note_db, &ran, &em) == FY_ERR_OK && ran == w &&
+           scalar(db, "SELECT count(*) FROM settings WHERE key = 'writer-probe'") == 1,
+       "writer: the work ran and committed on the writer");
+    ran = NULL;
+    ok(fy_db_begin(db, &em) == FY_ERR_OK, "writer: caller opens a transaction");
+    ok(fy_db_run_tx(db, note_db, &ran, &em) != FY_ERR_OK && ran == NULL,
+       "writer: not used under the caller's open transaction (BEGIN refused on the caller's)");
+    fy_db_rollback(db);
+    fy_db_writer_set(NULL);
+    ok(fy_db_run_tx(db, insert_key, "writer-gone", &em) == FY_ERR_OK,
+       "writer: cleared, the leader's own connection again");
+    test_group_commit(db, path); /* concurrent callers, writer unset */
+    fy_db_writer_set(w);
+    test_group_commit(db, path); /* and through one writer */
+    fy_db_writer_set(NULL);
+    fy_db_close(w);
+}
+
 static long file_size(const char *path, const char *suffix)
 {
     char name[96];
@@ -264,6 +296,7 @@ int main(void)
 
     test_group_commit(db, path);
     test_rider(db);
+    test_writer(db, path);
     test_checkpointer(db, path);
 
     char bump[64];
