@@ -106,8 +106,9 @@ int fy_plugin_on_acl_check(int event, void *event_data, void *userdata)
         return rc == MOSQ_ERR_SUCCESS ? rc : forbidden(p, c, FY_BSTAT_DENY_PUBLISH);
     case MOSQ_ACL_SUBSCRIBE:
         rc = fy_iotlog_acl(p, c, ed, check(p, c, "iot:Subscribe", "topicfilter", ed->topic));
-        if (rc == MOSQ_ERR_SUCCESS && !p->documents_wanted) {
-            p->documents_wanted = fy_topic_filter_may_get_documents(ed->topic);
+        if (rc == MOSQ_ERR_SUCCESS) {
+            p->documents_wanted |= fy_topic_filter_may_get_documents(ed->topic);
+            p->requests_wanted |= fy_topic_filter_may_get_requests(ed->topic);
         }
         return rc == MOSQ_ERR_SUCCESS ? rc : forbidden(p, c, FY_BSTAT_DENY_SUBSCRIBE);
     case MOSQ_ACL_READ:

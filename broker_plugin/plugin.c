@@ -74,6 +74,7 @@ static fy_err read_options(struct fy_plugin *p,
         } else if (strcmp(k, "session_file") == 0) {
             struct stat st; /* restored sessions may hold any subscription */
             p->documents_wanted = stat(v, &st) == 0 && st.st_size > 0;
+            p->requests_wanted = p->documents_wanted;
         } else if (strcmp(k, "log_level") == 0) {
             ok = fy_log_parse_level(v, &fy_log_threshold) == 0;
         }

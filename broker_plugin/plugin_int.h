@@ -138,6 +138,10 @@ struct fy_plugin {
      * match it was admitted (acl.c), or sessions restored from the persistence file may hold
      * one (set at start when the file exists). Never cleared: subscriptions leave silently. */
     bool documents_wanted;
+    /* Shadow requests are routed to subscribers (besides being served) only once someone may
+     * receive them, on the same terms; until then they are consumed like AWS's service does
+     * (reserved.c). */
+    bool requests_wanted;
     struct fy_bstats stats;
 };
 
@@ -365,6 +369,10 @@ bool fy_topic_jobs_request(const char *topic, struct fy_topic_jobs *out);
 /* True when a subscription with this filter (a "$share/<group>/" prefix allowed) could receive
  * some shadow's update/documents message. */
 bool fy_topic_filter_may_get_documents(const char *filter);
+
+/* True when a subscription with this filter (a "$share/<group>/" prefix allowed) could receive
+ * some shadow request (get, update or delete, classic or named). */
+bool fy_topic_filter_may_get_requests(const char *filter);
 
 /* True when topic is a shadow request; fills *out. Empty or over-long names, and anything
  * after the operation, do not match. */

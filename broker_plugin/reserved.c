@@ -57,6 +57,19 @@ static void record_retained(struct fy_plugin *p, const struct mosquitto_evt_mess
     }
 }
 
+/* A served shadow request that no subscriber may receive is not routed: mosquitto skips
+ * storing it and walking the subscription tree when MESSAGE answers ACL_DENIED. That answer is
+ * silent only for QoS 0 and for QoS 1 below MQTT 5 (a plain PUBACK); MQTT 5 would carry "not
+ * authorized" in its PUBACK, and a retained request must still be kept, so those are routed.
+ * (mosquitto's debug log calls it "Denied PUBLISH".) */
+static bool consumed(const struct fy_plugin *p, const struct mosquitto_evt_message *ed)
+{
+    if (p->requests_wanted || ed->retain) {
+        return false;
+    }
+    return ed->qos == 0 || (ed->qos == 1 && mosquitto_client_protocol_version(ed->client) < 5);
+}
+
 int fy_plugin_on_message(int event, void *event_data, void *userdata)
 {
     const struct mosquitto_evt_message *ed = event_data;
@@ -79,6 +92,7 @@ int fy_plugin_on_message(int event, void *event_data, void *userdata)
     }
     if (fy_topic_shadow_request(ed->topic, &t)) {
         serve_shadow(p, ed, &t);
+        return consumed(p, ed) ? MOSQ_ERR_ACL_DENIED : MOSQ_ERR_SUCCESS;
     } else if (fy_topic_jobs_request(ed->topic, &j)) {
         fy_jobs_serve(p, ed, &j);
     }

@@ -158,18 +158,33 @@ static bool filter_may_match(const char *f, const char *const *t, size_t n)
     }
 }
 
+/* filter without its "$share/<group>/" prefix; NULL when the prefix is malformed. */
+static const char *unshared(const char *filter)
+{
+    if (strncmp(filter, "$share/", 7) != 0) {
+        return filter;
+    }
+    const char *g = strchr(filter + 7, '/');
+    return g ? g + 1 : NULL;
+}
+
 bool fy_topic_filter_may_get_documents(const char *filter)
 {
     static const char *const classic[] = {"$aws", "things", "*", "shadow", "update", "documents"};
     static const char *const named[] = {"$aws", "things", "*",      "shadow",
                                         "name", "*",      "update", "documents"};
-    if (strncmp(filter, "$share/", 7) == 0) { /* $share/<group>/<filter> */
-        const char *g = strchr(filter + 7, '/');
-        if (!g) {
-            return false;
-        }
-        filter = g + 1;
-    }
-    return filter_may_match(filter, classic, sizeof(classic) / sizeof(classic[0])) ||
-           filter_may_match(filter, named, sizeof(named) / sizeof(named[0]));
+    filter = unshared(filter);
+    return filter && (filter_may_match(filter, classic, sizeof(classic) / sizeof(classic[0])) ||
+                      filter_may_match(filter, named, sizeof(named) / sizeof(named[0])));
+}
+
+bool fy_topic_filter_may_get_requests(const char *filter)
+{
+    /* "*" at the operation's level: get, update and delete (and a few non-requests, which
+     * only costs their routing) */
+    static const char *const classic[] = {"$aws", "things", "*", "shadow", "*"};
+    static const char *const named[] = {"$aws", "things", "*", "shadow", "name", "*", "*"};
+    filter = unshared(filter);
+    return filter && (filter_may_match(filter, classic, sizeof(classic) / sizeof(classic[0])) ||
+                      filter_may_match(filter, named, sizeof(named) / sizeof(named[0])));
 }

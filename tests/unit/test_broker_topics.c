@@ -182,14 +182,27 @@ static void test_ns_jobs(void)
        "namespaced notifications and answers are the service's; requests are the device's");
 }
 
+struct filter_case {
+    const char *filter;
+    bool may;
+};
+
+static void check_filters(const char *what,
+                          bool (*may_get)(const char *),
+                          const struct filter_case *cases,
+                          size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ok(may_get(cases[i].filter) == cases[i].may, "%s %s: %s", what,
+           cases[i].may ? "may match" : "cannot match", cases[i].filter);
+    }
+}
+
 /* Which subscription filters may receive update/documents (the plugin skips publishing it
  * until one was admitted). */
 static void test_documents_filters(void)
 {
-    static const struct {
-        const char *filter;
-        bool may;
-    } cases[] = {
+    static const struct filter_case cases[] = {
         {"$aws/things/t1/shadow/update/documents", true},
         {"$aws/things/+/shadow/update/documents", true},
         {"$aws/things/t1/shadow/#", true},
@@ -210,15 +223,47 @@ static void test_documents_filters(void)
         {"device/t1/echo", false},
         {"$share/g1", false},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        ok(fy_topic_filter_may_get_documents(cases[i].filter) == cases[i].may, "documents %s: %s",
-           cases[i].may ? "may match" : "cannot match", cases[i].filter);
-    }
+    check_filters("documents", fy_topic_filter_may_get_documents, cases,
+                  sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Which subscription filters may receive shadow requests (the plugin consumes them without
+ * routing until one was admitted). */
+static void test_request_filters(void)
+{
+    static const struct filter_case cases[] = {
+        {"$aws/things/t1/shadow/update", true},
+        {"$aws/things/t1/shadow/get", true},
+        {"$aws/things/t1/shadow/delete", true},
+        {"$aws/things/+/shadow/update", true},
+        {"$aws/things/t1/shadow/+", true},
+        {"$aws/things/t1/shadow/#", true},
+        {"$aws/things/#", true},
+        {"$aws/#", true},
+        {"$aws/things/t1/shadow/name/s1/update", true},
+        {"$aws/things/t1/shadow/name/+/get", true},
+        {"$aws/things/+/shadow/name/+/+", true},
+        {"$share/g1/$aws/things/t1/shadow/update", true},
+        {"$aws/things/t1/shadow/update/accepted", false},
+        {"$aws/things/t1/shadow/update/#", true}, /* "#" matches its parent level too */
+        {"$aws/things/t1/shadow/+/accepted", false},
+        {"$aws/things/t1/shadow/name/s1/update/delta", false},
+        {"$aws/things/t1/jobs/get", false},
+        {"$aws/things/t1", false},
+        {"#", false},
+        {"+/things/t1/shadow/update", false},
+        {"+/+/+/+/+", false},
+        {"device/t1/echo", false},
+        {"$share/g1", false},
+    };
+    check_filters("requests", fy_topic_filter_may_get_requests, cases,
+                  sizeof(cases) / sizeof(cases[0]));
 }
 
 int main(void)
 {
     test_documents_filters();
+    test_request_filters();
     test_jobs();
     test_ns_jobs();
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
