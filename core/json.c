@@ -94,10 +94,27 @@ char *fy_json_dump(const json_t *j)
     return fy_json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
+/* Most documents fit: json_dumpb into this thread's buffer and one copy of the result cost less
+ * than json_dumps, which grows its buffer from 16 bytes by reallocation and then copies it. */
+static _Thread_local char dump_buf[FY_JSON_DUMP_BUF];
+
 char *fy_json_dumps(const json_t *j, size_t flags)
 {
     unsigned long failures = json_alloc_failures;
-    char *out = json_dumps(j, flags);
+    size_t n = json_dumpb(j, dump_buf, sizeof(dump_buf), flags);
+    char *out = NULL;
+    if (n == 0) {
+        return NULL;
+    }
+    if (n < sizeof(dump_buf)) {
+        out = fy_malloc(n + 1);
+        if (out) {
+            memcpy(out, dump_buf, n);
+            out[n] = '\0';
+        }
+    } else {
+        out = json_dumps(j, flags);
+    }
     if (out && json_alloc_failures != failures) {
         fy_free(out); /* possibly truncated inside: see json_alloc_failures */
         out = NULL;

@@ -29,6 +29,8 @@ char *fy_json_dump(const json_t *j);
 /* json_dumps(j, flags), but NULL when jansson failed an allocation on the way (it does not
  * always say so itself). Free with fy_free. */
 char *fy_json_dumps(const json_t *j, size_t flags);
+/* Serializations shorter than this are made in a per-thread buffer (fy_json_dumps). */
+#define FY_JSON_DUMP_BUF 16384
 
 /* Writes s as a JSON string literal at w (quoted; '"', '\\' and control characters escaped;
  * bytes that are not well-formed UTF-8 become '?') and returns the end. w must have room for

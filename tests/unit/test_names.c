@@ -1,6 +1,9 @@
 /* Validators and ARN parsing: both sides of every pattern and length limit. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
+#include "core/json.h"
 #include "core/names.h"
 #include "tests/unit/tap.h"
 
@@ -108,8 +111,32 @@ static void test_errmsg_utf8(void)
     }
 }
 
+/* fy_json_dumps gives json_dumps's text on both sides of its buffer size. */
+static void test_json_dumps(void)
+{
+    static char text[FY_JSON_DUMP_BUF + 8];
+    for (int d = -2; d <= 2; d++) {
+        size_t len = (size_t)(FY_JSON_DUMP_BUF + d) - 2; /* the dump adds two quotes */
+        memset(text, 'a', len);
+        text[len] = '\0';
+        json_t *j = json_string(text);
+        char *ours = fy_json_dumps(j, JSON_ENCODE_ANY), *theirs = json_dumps(j, JSON_ENCODE_ANY);
+        ok(ours && theirs && strcmp(ours, theirs) == 0 && strlen(ours) == len + 2,
+           "json dump of %zu bytes (buffer %d)", len + 2, FY_JSON_DUMP_BUF);
+        fy_free(ours);
+        free(theirs);
+        json_decref(j);
+    }
+    json_t *o = json_pack("{s:i, s:[s, n]}", "a", 1, "b", "x");
+    char *s = fy_json_dump(o);
+    ok(s && strcmp(s, "{\"a\":1,\"b\":[\"x\",null]}") == 0, "json dump compact: %s", s);
+    fy_free(s);
+    json_decref(o);
+}
+
 int main(void)
 {
+    test_json_dumps();
     test_errmsg_utf8();
     test_things();
     test_others();
