@@ -27,7 +27,9 @@ void fy_aws4_signature(const char *secret,
                        const char *string_to_sign,
                        char out[2 * FY_SHA256_LEN + 1]);
 
-/* Random version-4 UUID text into out[37]. Returns FY_ERR_INTERNAL if the RNG fails. */
+/* Random version-4 UUID text into out[37]. Returns FY_ERR_INTERNAL if the RNG fails. The bytes
+ * come from a per-thread block of FY_UUID_BLOCK bytes of fy_random_bytes output. */
+#define FY_UUID_BLOCK 512
 FY_NODISCARD fy_err fy_uuid4(char out[FY_UUID_LEN + 1]);
 
 /* n bytes from the system's CSPRNG (OpenSSL). FY_ERR_INTERNAL if it fails. */

@@ -1,8 +1,10 @@
 /* Validators and ARN parsing: both sides of every pattern and length limit. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/codec.h"
 #include "core/json.h"
 #include "core/names.h"
 #include "tests/unit/tap.h"
@@ -134,9 +136,27 @@ static void test_json_dumps(void)
     json_decref(o);
 }
 
+/* fy_uuid4: version 4 text, all distinct, across several per-thread blocks. */
+static void test_uuid4(void)
+{
+    enum { N = 3 * FY_UUID_BLOCK / 16 + 5 };
+    static char ids[N][FY_UUID_LEN + 1];
+    bool form = true, distinct = true;
+    for (int i = 0; i < N; i++) {
+        form &= fy_uuid4(ids[i]) == FY_ERR_OK && strlen(ids[i]) == FY_UUID_LEN &&
+                ids[i][8] == '-' && ids[i][14] == '4' && strchr("89ab", ids[i][19]) != NULL;
+        for (int k = 0; k < i && distinct; k++) {
+            distinct &= strcmp(ids[i], ids[k]) != 0;
+        }
+    }
+    ok(form, "uuid4: %d ids of version 4, variant 10", N);
+    ok(distinct, "uuid4: %d ids, all distinct (over 3 blocks of %d bytes)", N, FY_UUID_BLOCK);
+}
+
 int main(void)
 {
     test_json_dumps();
+    test_uuid4();
     test_errmsg_utf8();
     test_things();
     test_others();
