@@ -89,8 +89,12 @@ void fy_shadow_batch_flush(struct fy_plugin *p)
     b->n = 0;
     for (size_t i = 0; i < n; i++) {
         const struct fy_shadow_pending *q = &b->items[i];
-        struct fy_shadow_req req = {q->t.thing, q->t.name[0] ? q->t.name : NULL,
-                                    (enum fy_shadow_op)q->t.op, q->payload, q->len};
+        struct fy_shadow_req req = {q->t.thing,
+                                    q->t.name[0] ? q->t.name : NULL,
+                                    (enum fy_shadow_op)q->t.op,
+                                    q->payload,
+                                    q->len,
+                                    !p->documents_wanted};
         b->calls[i] = (struct fy_shadow_call){req, {0}};
     }
     if (fy_shadow_requests(p->db, b->calls, n) != FY_ERR_OK) {

@@ -170,7 +170,7 @@ fy_err fy_shadow_request(struct fy_db *db,
                          size_t len,
                          struct fy_shadow_result *out)
 {
-    struct fy_shadow_call c = {{thing, name, op, payload, len}, {0}};
+    struct fy_shadow_call c = {{thing, name, op, payload, len, false}, {0}};
     fy_err e = fy_shadow_requests(db, &c, 1);
     *out = c.result;
     return e;

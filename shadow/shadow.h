@@ -141,6 +141,7 @@ struct fy_shadow_req {
     enum fy_shadow_op op;
     const char *payload;
     size_t len;
+    bool no_documents; /* update: its update/documents will not be published, do not build it */
 };
 
 /* One request of fy_shadow_requests, and its answer. */

@@ -46,6 +46,15 @@ struct shd_call {
  * a failure leaves nothing behind (fy_db_tx.atomic). */
 fy_err shd_call_tx(struct fy_db *db, void *arg, struct fy_errmsg *em);
 
+/* fy_shadow_apply of the update q (its payload, len and no_documents: out->documents is
+ * then not built, NULL). */
+FY_NODISCARD fy_err shd_apply(const char *doc,
+                              int64_t version,
+                              const struct fy_shadow_req *q,
+                              int64_t now,
+                              struct fy_shadow_update *out,
+                              struct fy_errmsg *em);
+
 /* The delete/accepted payload {"version","timestamp"} (fy_free), NULL on OOM. */
 char *shd_delete_reply(int64_t version);
 

@@ -98,8 +98,7 @@ static fy_err update_call(struct fy_db *db, struct shd_call *c, struct fy_errmsg
     }
     fy_err e = read_row(db, c->q.thing, c->q.name, &row, em);
     if (!e) {
-        e = fy_shadow_apply(row.doc, row.version, c->q.payload, c->q.len, (int64_t)fy_now(),
-                            &c->upd, em);
+        e = shd_apply(row.doc, row.version, &c->q, (int64_t)fy_now(), &c->upd, em);
     }
     if (!e) {
         e = write_row(db, c, em);

@@ -284,6 +284,7 @@ static fy_err build_outputs(const char *prev,
                             const json_t *cur,
                             const struct shd_req *r,
                             int64_t ts,
+                            bool documents,
                             struct fy_shadow_update *out,
                             struct fy_errmsg *em)
 {
@@ -293,8 +294,10 @@ static fy_err build_outputs(const char *prev,
     }
     out->version = pver + 1;
     out->reply = accepted_to_str(r, out->version, ts);
-    out->documents = documents_to_str(prev, pver, out->doc, r, out->version, ts);
-    if (!out->reply || !out->documents) {
+    if (documents) {
+        out->documents = documents_to_str(prev, pver, out->doc, r, out->version, ts);
+    }
+    if (!out->reply || (documents && !out->documents)) {
         return FY_ERR_NOMEM;
     }
     return delta_to_str(cur, r, out->version, ts, &out->delta);
@@ -308,10 +311,21 @@ fy_err fy_shadow_apply(const char *doc,
                        struct fy_shadow_update *out,
                        struct fy_errmsg *em)
 {
+    struct fy_shadow_req q = {"", NULL, FY_SHADOW_OP_UPDATE, payload, len, false};
+    return shd_apply(doc, version, &q, now, out, em);
+}
+
+fy_err shd_apply(const char *doc,
+                 int64_t version,
+                 const struct fy_shadow_req *q,
+                 int64_t now,
+                 struct fy_shadow_update *out,
+                 struct fy_errmsg *em)
+{
     struct shd_req r = {0};
     json_t *cur = NULL;
     memset(out, 0, sizeof(*out));
-    fy_err e = parse_payload(payload, len, &r.j_req, em);
+    fy_err e = parse_payload(q->payload, q->len, &r.j_req, em);
     if (!e) {
         e = check_request(&r, em);
     }
@@ -325,7 +339,7 @@ fy_err fy_shadow_apply(const char *doc,
         e = apply_section(cur, &r, i, now);
     }
     if (!e) {
-        e = build_outputs(doc, version, cur, &r, now, out, em);
+        e = build_outputs(doc, version, cur, &r, now, !q->no_documents, out, em);
     }
     if (e == FY_ERR_NOMEM) {
         fy_errf(em, "Internal service failure");

@@ -118,15 +118,15 @@ static void test_batch(struct fy_db *db)
     memset(big + n, 'a', sizeof(big) - (size_t)n - sizeof(big_tail));
     memcpy(big + sizeof(big) - sizeof(big_tail), big_tail, sizeof(big_tail));
     struct fy_shadow_call c[] = {
-        {{"b1", NULL, FY_SHADOW_OP_UPDATE, "{\"state\":{\"desired\":{\"p\":1}}}", 32}, {0}},
-        {{"b1", NULL, FY_SHADOW_OP_UPDATE, "{\"state\":{\"reported\":{\"p\":1}},\"version\":9}",
-          45},
+        {{"b1", NULL, FY_SHADOW_OP_UPDATE, "{\"state\":{\"desired\":{\"p\":1}}}", 32, false}, {0}},
+        {{"b1", NULL, FY_SHADOW_OP_UPDATE, "{\"state\":{\"reported\":{\"p\":1}},\"version\":9}", 45,
+          false},
          {0}},
-        {{"b1", NULL, FY_SHADOW_OP_UPDATE, big, strlen(big)}, {0}},
-        {{"b1", NULL, FY_SHADOW_OP_GET, "{\"clientToken\":\"g\"}", 19}, {0}},
-        {{"b1", "n", FY_SHADOW_OP_DELETE, "", 0}, {0}},
-        {{"b1", NULL, FY_SHADOW_OP_UPDATE, "{\"state\":{\"reported\":{\"p\":2}},\"version\":1}",
-          45},
+        {{"b1", NULL, FY_SHADOW_OP_UPDATE, big, strlen(big), false}, {0}},
+        {{"b1", NULL, FY_SHADOW_OP_GET, "{\"clientToken\":\"g\"}", 19, false}, {0}},
+        {{"b1", "n", FY_SHADOW_OP_DELETE, "", 0, false}, {0}},
+        {{"b1", NULL, FY_SHADOW_OP_UPDATE, "{\"state\":{\"reported\":{\"p\":2}},\"version\":1}", 45,
+          true},
          {0}},
     };
     size_t k = sizeof(c) / sizeof(c[0]);
@@ -147,6 +147,8 @@ static void test_batch(struct fy_db *db)
     ok(c[5].result.accepted && strstr(c[5].result.payload, "\"version\":2") &&
            version_of(db, "b1", NULL) == 2,
        "the last update (expecting v1) committed as v2");
+    ok(c[0].result.documents && !c[5].result.documents,
+       "update/documents built unless the caller says it will not publish it");
     for (size_t i = 0; i < k; i++) {
         fy_shadow_result_clear(&c[i].result);
     }
