@@ -19,9 +19,7 @@ void fy_shadow_result_clear(struct fy_shadow_result *r)
     }
 }
 
-/* The request's clientToken when the payload is a JSON object holding a valid one (new
- * reference), else NULL. */
-static json_t *request_token(const char *payload, size_t len)
+json_t *shd_request_token(const char *payload, size_t len)
 {
     json_t *j = NULL;
     struct fy_errmsg em;
@@ -39,7 +37,7 @@ static json_t *request_token(const char *payload, size_t len)
 
 char *fy_shadow_rejection(fy_err e, const char *msg, const char *payload, size_t len)
 {
-    json_t *tok = request_token(payload, len);
+    json_t *tok = shd_request_token(payload, len);
     json_t *j = json_pack("{s:i, s:s, s:I}", "code", fy_err_status(e), "message", msg, "timestamp",
                           (json_int_t)fy_now());
     if (j && tok) {
@@ -49,31 +47,6 @@ char *fy_shadow_rejection(fy_err e, const char *msg, const char *payload, size_t
     json_decref(j);
     json_decref(tok);
     return out;
-}
-
-/* Adds the request's clientToken to the accepted document *doc (replaced in place). */
-static fy_err echo_token(char **doc, const char *payload, size_t len, struct fy_errmsg *em)
-{
-    json_t *tok = request_token(payload, len);
-    if (!tok) {
-        return FY_ERR_OK;
-    }
-    json_t *j = NULL;
-    fy_err e = fy_json_parse(*doc, strlen(*doc), FY_SHADOW_DEPTH_MAX + 4, &j, em);
-    char *out = NULL;
-    if (!e && json_object_set(j, "clientToken", tok) == 0) {
-        out = fy_json_dump(j);
-    }
-    json_decref(j);
-    json_decref(tok);
-    if (!e && !out) {
-        e = fy_fail(em, FY_ERR_NOMEM, "Internal service failure");
-    }
-    if (!e) {
-        fy_free(*doc);
-        *doc = out;
-    }
-    return e;
 }
 
 /* Turns the outcome e of the call c into its answer in *out. */
@@ -86,11 +59,10 @@ finish(struct shd_call *c, fy_err e, struct fy_errmsg *em, struct fy_shadow_resu
         out->delta = c->upd.delta;
         out->documents = c->upd.documents;
         c->upd.reply = c->upd.delta = c->upd.documents = NULL;
-    } else if (!e) {
-        out->payload = c->q.op == FY_SHADOW_OP_GET ? c->doc : shd_delete_reply(c->version);
+    } else if (!e) { /* get and delete: built with the request's clientToken */
+        out->payload = c->doc;
         c->doc = NULL;
-        e = out->payload ? echo_token(&out->payload, c->q.payload, c->q.len, em)
-                         : fy_fail(em, FY_ERR_NOMEM, "Internal service failure");
+        e = out->payload ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Internal service failure");
     }
     fy_shadow_update_clear(&c->upd);
     fy_free(c->doc);

@@ -38,7 +38,7 @@ size_t shd_depth(const json_t *v);
 struct shd_call {
     struct fy_shadow_req q;
     struct fy_shadow_update upd; /* update: every output (cleared on failure) */
-    char *doc;                   /* get: the get/accepted document without clientToken */
+    char *doc;                   /* get, delete: the accepted answer (with the clientToken) */
     int64_t version;             /* delete: the version deleted */
 };
 
@@ -55,7 +55,12 @@ FY_NODISCARD fy_err shd_apply(const char *doc,
                               struct fy_shadow_update *out,
                               struct fy_errmsg *em);
 
-/* The delete/accepted payload {"version","timestamp"} (fy_free), NULL on OOM. */
-char *shd_delete_reply(int64_t version);
+/* The delete/accepted payload {"version","timestamp"[,"clientToken"]} (fy_free), NULL on OOM.
+ * token: a JSON string or NULL. */
+char *shd_delete_reply(int64_t version, json_t *token);
+
+/* The request's clientToken when the payload is a JSON object holding a valid one (a JSON
+ * string, new reference), else NULL. */
+json_t *shd_request_token(const char *payload, size_t len);
 
 #endif

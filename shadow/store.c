@@ -67,7 +67,10 @@ static fy_err get_call(struct fy_db *db, struct shd_call *c, struct fy_errmsg *e
         e = not_found(c->q.thing, c->q.name, em);
     }
     if (!e) {
-        e = fy_shadow_get_doc(row.doc, row.version, (int64_t)fy_now(), NULL, &c->doc, em);
+        json_t *tok = shd_request_token(c->q.payload, c->q.len);
+        e = fy_shadow_get_doc(row.doc, row.version, (int64_t)fy_now(), json_string_value(tok),
+                              &c->doc, em);
+        json_decref(tok);
     }
     fy_free(row.doc);
     return e;
@@ -122,9 +125,12 @@ static fy_err delete_call(struct fy_db *db, struct shd_call *c, struct fy_errmsg
         return e;
     }
     c->version = row.version;
-    sqlite3_stmt *st = fy_db_stmt(db, SQL_DEL, em);
+    json_t *tok = shd_request_token(c->q.payload, c->q.len);
+    c->doc = shd_delete_reply(row.version, tok); /* before the write: it must come last */
+    json_decref(tok);
+    sqlite3_stmt *st = c->doc ? fy_db_stmt(db, SQL_DEL, em) : NULL;
     if (!st) {
-        return FY_ERR_INTERNAL;
+        return c->doc ? FY_ERR_INTERNAL : fy_fail(em, FY_ERR_NOMEM, "Internal service failure");
     }
     fy_bind_text(st, 1, c->q.thing);
     fy_bind_text(st, 2, c->q.name ? c->q.name : "");
@@ -172,11 +178,12 @@ fy_err fy_shadow_update(struct fy_db *db,
     return e;
 }
 
-char *shd_delete_reply(int64_t version)
+char *shd_delete_reply(int64_t version, json_t *token)
 {
     json_t *j =
         json_pack("{s:I, s:I}", "version", (json_int_t)version, "timestamp", (json_int_t)fy_now());
-    char *out = j ? fy_json_dump(j) : NULL;
+    char *out =
+        j && (!token || json_object_set(j, "clientToken", token) == 0) ? fy_json_dump(j) : NULL;
     json_decref(j);
     return out;
 }
@@ -184,14 +191,13 @@ char *shd_delete_reply(int64_t version)
 fy_err fy_shadow_delete(
     struct fy_db *db, const char *thing, const char *name, char **out, struct fy_errmsg *em)
 {
-    struct shd_call c = {.q = {thing, name, FY_SHADOW_OP_DELETE, NULL, 0}};
-    *out = NULL;
+    struct shd_call c = {.q = {thing, name, FY_SHADOW_OP_DELETE, NULL, 0, false}};
     fy_err e = fy_db_run_tx(db, shd_call_tx, &c, em);
+    *out = e ? NULL : c.doc; /* the reply, built by the call */
     if (e) {
-        return e;
+        fy_free(c.doc);
     }
-    *out = shd_delete_reply(c.version);
-    return *out ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Internal service failure");
+    return e;
 }
 
 fy_err fy_shadow_list_named(struct fy_db *db,
