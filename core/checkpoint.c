@@ -16,8 +16,10 @@ static void checkpoint_once(void *arg)
     int frames = 0, done = 0;
     sqlite3 *h = fy_db_handle(db);
     int rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &done);
-    if (rc == SQLITE_OK && frames >= FY_DB_WAL_RESTART_FRAMES) {
-        rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_TRUNCATE, &frames, &done);
+    if (rc == SQLITE_OK && frames >= FY_DB_WAL_REUSE_FRAMES) {
+        int mode = frames >= FY_DB_WAL_RESTART_FRAMES ? SQLITE_CHECKPOINT_TRUNCATE
+                                                      : SQLITE_CHECKPOINT_RESTART;
+        rc = sqlite3_wal_checkpoint_v2(h, NULL, mode, &frames, &done);
     }
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         fy_log(FY_LOG_WARN, "db", "checkpoint failed: %s", sqlite3_errmsg(h));

@@ -147,10 +147,14 @@ FY_NODISCARD fy_err fy_db_exec(struct fy_db *db, const char *sql, struct fy_errm
  * 1000 pages, so one request in a few hundred pays for copying pages and an fsync. A server
  * runs one checkpointer thread instead and turns that off on its connections
  * (fy_db_autocheckpoint_off): every FY_DB_CKPT_INTERVAL_MS it backfills the WAL without
- * waiting for anyone (PASSIVE), and when the WAL has grown past FY_DB_WAL_RESTART_FRAMES it
- * truncates it (waiting up to the busy timeout for readers), which bounds the WAL file. */
+ * waiting for anyone (PASSIVE). Under steady writes a PASSIVE pass never catches up with the
+ * last frame, so the WAL would only grow (every frame appended to new page-cache pages): past
+ * FY_DB_WAL_REUSE_FRAMES it restarts the WAL (RESTART: writers wait for the few frames left,
+ * then the next one writes from the start of the file, over pages already in memory), and past
+ * FY_DB_WAL_RESTART_FRAMES (a reader held it back) it truncates it, which bounds the file. */
 #define FY_DB_CKPT_INTERVAL_MS   100
-#define FY_DB_WAL_RESTART_FRAMES 16384 /* ~64 MB with 4 KB pages */
+#define FY_DB_WAL_REUSE_FRAMES   4096  /* ~16 MB with 4 KB pages */
+#define FY_DB_WAL_RESTART_FRAMES 16384 /* ~64 MB */
 
 struct fy_db_checkpointer;
 
