@@ -1,25 +1,42 @@
 /* fleetyard core: the background WAL checkpointer (see db.h). */
 #include "core/alloc.h"
 #include "core/db.h"
+#include "core/fytime.h"
 #include "core/log.h"
 #include "core/ticker.h"
 
 struct fy_db_checkpointer {
     struct fy_db *db;
     struct fy_ticker *ticker;
+    uint64_t reuse_after_ns; /* no RESTART before (monotonic): the last one met a reader */
 };
 
-/* One pass: backfill; truncate the log when it has grown too long. */
+/* RESTART: waits a little for the write lock and for readers still using the WAL; when it
+ * has to give up (a long reader), the next attempts wait a while. */
+static int restart(struct fy_db_checkpointer *c, int *frames, int *done)
+{
+    fy_db_busy_limit(c->db, FY_DB_WAL_REUSE_WAIT_MS);
+    int rc = sqlite3_wal_checkpoint_v2(fy_db_handle(c->db), NULL, SQLITE_CHECKPOINT_RESTART, frames,
+                                       done);
+    fy_db_busy_limit(c->db, 0);
+    if (rc == SQLITE_BUSY) {
+        c->reuse_after_ns = fy_mono_ns() + FY_DB_WAL_REUSE_BACKOFF_MS * 1000000ull;
+    }
+    return rc;
+}
+
+/* One pass: backfill; restart the log when it has grown long, truncate it when too long. */
 static void checkpoint_once(void *arg)
 {
-    struct fy_db *db = arg;
+    struct fy_db_checkpointer *c = arg;
     int frames = 0, done = 0;
-    sqlite3 *h = fy_db_handle(db);
+    sqlite3 *h = fy_db_handle(c->db);
     int rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &done);
-    if (rc == SQLITE_OK && frames >= FY_DB_WAL_REUSE_FRAMES) {
-        int mode = frames >= FY_DB_WAL_RESTART_FRAMES ? SQLITE_CHECKPOINT_TRUNCATE
-                                                      : SQLITE_CHECKPOINT_RESTART;
-        rc = sqlite3_wal_checkpoint_v2(h, NULL, mode, &frames, &done);
+    if (rc == SQLITE_OK && frames >= FY_DB_WAL_RESTART_FRAMES) {
+        rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_TRUNCATE, &frames, &done);
+    } else if (rc == SQLITE_OK && frames >= FY_DB_WAL_REUSE_FRAMES &&
+               fy_mono_ns() >= c->reuse_after_ns) {
+        rc = restart(c, &frames, &done);
     }
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         fy_log(FY_LOG_WARN, "db", "checkpoint failed: %s", sqlite3_errmsg(h));
@@ -36,7 +53,7 @@ fy_db_checkpointer_start(const char *path, struct fy_db_checkpointer **out, stru
     }
     fy_err e = fy_db_open(path, &c->db, em);
     if (!e) {
-        e = fy_ticker_start(FY_DB_CKPT_INTERVAL_MS, false, checkpoint_once, c->db, &c->ticker, em);
+        e = fy_ticker_start(FY_DB_CKPT_INTERVAL_MS, false, checkpoint_once, c, &c->ticker, em);
     }
     if (e) {
         fy_db_close(c->db);
@@ -53,7 +70,7 @@ void fy_db_checkpointer_stop(struct fy_db_checkpointer *c)
         return;
     }
     fy_ticker_stop(c->ticker);
-    checkpoint_once(c->db);
+    checkpoint_once(c);
     fy_db_close(c->db);
     fy_free(c);
 }

@@ -20,6 +20,7 @@ struct stmt_slot {
 struct fy_db {
     sqlite3 *h;
     uint64_t tx_start_ns; /* when the open fy_db_begin transaction began (commit latency) */
+    long busy_limit_ms;   /* 0: FY_DB_BUSY_TIMEOUT_MS (fy_db_busy_limit) */
     struct stmt_slot cache[FY_DB_STMT_CACHE];
 };
 
@@ -52,9 +53,11 @@ fy_err fy_db_exec(struct fy_db *db, const char *sql, struct fy_errmsg *em)
 /* Busy handler: SQLite's own (sqlite3_busy_timeout) sleeps 1, 2, 5, 10... ms between tries,
  * so a writer that meets another process's sub-millisecond transaction waits at least 1 ms and
  * often 3-8 ms. Transactions here are short: retry every FY_DB_BUSY_SPIN_US at first, backing
- * off to FY_DB_BUSY_SLEEP_MAX_US, and give up after about FY_DB_BUSY_TIMEOUT_MS. */
+ * off to FY_DB_BUSY_SLEEP_MAX_US, and give up after about FY_DB_BUSY_TIMEOUT_MS (or the limit
+ * set by fy_db_busy_limit: arg is the struct fy_db). */
 static int busy_handler(void *arg, int tries)
 {
+    const struct fy_db *db = arg;
     const long spin = FY_DB_BUSY_SPIN_US, slow = 10 * FY_DB_BUSY_SPIN_US;
     const long n = FY_DB_BUSY_SPIN_TRIES;
     long us, waited; /* this sleep, and the time slept before it */
@@ -69,7 +72,7 @@ static int busy_handler(void *arg, int tries)
         us = FY_DB_BUSY_SLEEP_MAX_US;
         waited = n * (spin + slow) + (tries - 2 * n) * us;
     }
-    if (waited / 1000 >= FY_DB_BUSY_TIMEOUT_MS) {
+    if (waited / 1000 >= (db->busy_limit_ms ? db->busy_limit_ms : FY_DB_BUSY_TIMEOUT_MS)) {
         return 0;
     }
     struct timespec ts = {0, us * 1000};
@@ -80,7 +83,7 @@ static int busy_handler(void *arg, int tries)
 static fy_err apply_pragmas(struct fy_db *db, struct fy_errmsg *em)
 {
     int on = 1;
-    sqlite3_busy_handler(db->h, busy_handler, NULL);
+    sqlite3_busy_handler(db->h, busy_handler, db);
     sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, &on);
     sqlite3_extended_result_codes(db->h, 1);
     return fy_db_exec(db,
@@ -127,6 +130,11 @@ void fy_db_close(struct fy_db *db)
 sqlite3 *fy_db_handle(struct fy_db *db)
 {
     return db->h;
+}
+
+void fy_db_busy_limit(struct fy_db *db, long ms)
+{
+    db->busy_limit_ms = ms;
 }
 
 int fy_db_schema_version(void)

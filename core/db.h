@@ -52,6 +52,10 @@ FY_NODISCARD fy_err fy_db_migrate(struct fy_db *db, struct fy_errmsg *em);
 /* Schema version the binary knows (highest embedded migration). */
 int fy_db_schema_version(void);
 
+/* How long a statement of db waits for a lock held by another connection before it fails
+ * busy; 0 restores FY_DB_BUSY_TIMEOUT_MS. */
+void fy_db_busy_limit(struct fy_db *db, long ms);
+
 /* The raw handle (borrowed). */
 sqlite3 *fy_db_handle(struct fy_db *db);
 
@@ -152,9 +156,15 @@ FY_NODISCARD fy_err fy_db_exec(struct fy_db *db, const char *sql, struct fy_errm
  * FY_DB_WAL_REUSE_FRAMES it restarts the WAL (RESTART: writers wait for the few frames left,
  * then the next one writes from the start of the file, over pages already in memory), and past
  * FY_DB_WAL_RESTART_FRAMES (a reader held it back) it truncates it, which bounds the file. */
-#define FY_DB_CKPT_INTERVAL_MS   100
-#define FY_DB_WAL_REUSE_FRAMES   4096  /* ~16 MB with 4 KB pages */
-#define FY_DB_WAL_RESTART_FRAMES 16384 /* ~64 MB */
+#define FY_DB_CKPT_INTERVAL_MS 100
+#define FY_DB_WAL_REUSE_FRAMES 4096 /* ~16 MB with 4 KB pages */
+/* A RESTART waits this long at most for the write lock and then for readers still using the
+ * WAL (a long listing, a backup), holding writers off for that second part; when it gives up,
+ * no RESTART is tried for FY_DB_WAL_REUSE_BACKOFF_MS (writers lose 5% at most to a reader that
+ * stays). */
+#define FY_DB_WAL_REUSE_WAIT_MS    50
+#define FY_DB_WAL_REUSE_BACKOFF_MS 1000
+#define FY_DB_WAL_RESTART_FRAMES   16384 /* ~64 MB */
 
 struct fy_db_checkpointer;
 
