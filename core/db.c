@@ -11,6 +11,7 @@
 #include "core/fytime.h"
 #include "core/log.h"
 #include "core/stats.h"
+#include "core/walvfs.h"
 
 struct stmt_slot {
     const char *sql;
@@ -99,7 +100,7 @@ fy_err fy_db_open(const char *path, struct fy_db **out, struct fy_errmsg *em)
         return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2(path, &db->h, flags, NULL);
+    int rc = sqlite3_open_v2(path, &db->h, flags, fy_walvfs_name());
     if (rc != SQLITE_OK) {
         fy_err e = fy_fail(em, FY_ERR_INTERNAL, "cannot open database %.200s: %s", path,
                            db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));

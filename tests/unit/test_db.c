@@ -11,6 +11,7 @@
 #include "core/db.h"
 #include "core/fytime.h"
 #include "core/log.h"
+#include "core/walvfs.h"
 #include "tests/unit/tap.h"
 
 static int scalar(struct fy_db *db, const char *sql)
@@ -241,6 +242,70 @@ static void test_checkpointer_reader(struct fy_db *db, const char *path)
        (double)worst / 1e6);
 }
 
+/* Rows of settings with key LIKE pattern, read through a plain connection (SQLite's default
+ * VFS): it sees only what reached the files. */
+static int plain_count(const char *path, const char *pattern)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, "SELECT count(*) FROM settings WHERE key LIKE ?", -1, &st, NULL) ==
+            SQLITE_OK) {
+        sqlite3_bind_text(st, 1, pattern, -1, SQLITE_STATIC);
+        n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
+static bool integrity_ok(struct fy_db *db)
+{
+    sqlite3_stmt *st = NULL;
+    bool good = sqlite3_prepare_v2(fy_db_handle(db), "PRAGMA integrity_check", -1, &st, NULL) ==
+                    SQLITE_OK &&
+                sqlite3_step(st) == SQLITE_ROW &&
+                strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+    sqlite3_finalize(st);
+    return good;
+}
+
+/* core/walvfs.c gathers a transaction's WAL appends: a commit is in the file when it returns,
+ * a transaction larger than the gathering buffer (and than the page cache: SQLite spills
+ * frames before the commit) commits whole, and one rolled back leaves nothing visible. */
+static void test_walvfs(struct fy_db *db, const char *path)
+{
+    struct fy_errmsg em;
+    char sql[160];
+    ok(fy_walvfs_name() != NULL, "walvfs: registered");
+    ok(fy_db_exec(db, "INSERT INTO settings(key, value) VALUES('wv-1', 'v')", &em) == FY_ERR_OK &&
+           plain_count(path, "wv-%") == 1,
+       "walvfs: a commit is in the WAL file when it returns");
+    fy_err e = fy_db_begin(db, &em);
+    for (int i = 0; i < 6000 && !e; i++) { /* ~3 MB: 30x the buffer, past the page cache */
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO settings(key, value) VALUES('wb-%d', printf('%%.500c', 'x'))", i);
+        e = fy_db_exec(db, sql, &em);
+    }
+    e = e ? e : fy_db_commit(db, &em);
+    ok(!e && plain_count(path, "wb-%") == 6000, "walvfs: a 3 MB transaction commits whole");
+    e = fy_db_begin(db, &em);
+    for (int i = 0; i < 6000 && !e; i++) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO settings(key, value) VALUES('wr-%d', printf('%%.500c', 'y'))", i);
+        e = fy_db_exec(db, sql, &em);
+    }
+    fy_db_rollback(db);
+    ok(!e && plain_count(path, "wr-%") == 0 &&
+           scalar(db, "SELECT count(*) FROM settings WHERE "
+                      "key LIKE 'wr-%'") == 0,
+       "walvfs: a spilled transaction rolled back leaves nothing");
+    ok(fy_db_exec(db, "INSERT INTO settings(key, value) VALUES('wv-2', 'v')", &em) == FY_ERR_OK &&
+           plain_count(path, "wv-%") == 2 && integrity_ok(db),
+       "walvfs: and the next commit is seen");
+}
+
 /* ---- upgrades (README "Upgrading") ---- */
 
 static void remove_db(const char *path)
@@ -350,6 +415,7 @@ int main(void)
     test_group_commit(db, path);
     test_rider(db);
     test_writer(db, path);
+    test_walvfs(db, path);
     test_checkpointer(db, path);
     test_checkpointer_reuse(db, path);
     test_checkpointer_reader(db, path);
