@@ -218,20 +218,31 @@ fy_err fy_thing_rowid(struct fy_db *db, const char *name, int64_t *out, struct f
     return fy_reg_by_name(db, SQL_THING_ID, name, "Thing", read_rowid, out, em);
 }
 
-/* Replaces the stored attributes of thing (id, name) with j_attrs. */
-static fy_err write_attrs(
-    struct fy_db *db, int64_t id, const char *name, const json_t *j_attrs, struct fy_errmsg *em)
+/* Stores j_attrs as the attributes of thing (id, name): replacing the stored ones, or (fresh:
+ * a thing inserted in this transaction) without looking for any. */
+static fy_err write_attrs(struct fy_db *db,
+                          int64_t id,
+                          const char *name,
+                          const json_t *j_attrs,
+                          bool fresh,
+                          struct fy_errmsg *em)
 {
     const char *key;
     json_t *v;
-    sqlite3_stmt *clr = fy_db_stmt(db, SQL_ATTR_CLEAR, em);
-    sqlite3_stmt *ins = clr ? fy_db_stmt(db, SQL_ATTR_INSERT, em) : NULL;
+    int rc = SQLITE_DONE;
+    sqlite3_stmt *ins = fy_db_stmt(db, SQL_ATTR_INSERT, em);
     if (!ins) {
         return FY_ERR_INTERNAL;
     }
-    sqlite3_bind_int64(clr, 1, id);
-    int rc = sqlite3_step(clr);
-    fy_stmt_done(clr);
+    if (!fresh) { /* a DELETE with triggers builds a temporary table even when it finds nothing */
+        sqlite3_stmt *clr = fy_db_stmt(db, SQL_ATTR_CLEAR, em);
+        if (!clr) {
+            return FY_ERR_INTERNAL;
+        }
+        sqlite3_bind_int64(clr, 1, id);
+        rc = sqlite3_step(clr);
+        fy_stmt_done(clr);
+    }
     json_object_foreach ((json_t *)j_attrs, key, v) {
         if (rc != SQLITE_DONE) {
             break;
@@ -333,7 +344,8 @@ static fy_err insert_thing(struct fy_db *db, const struct create_args *a, struct
     if (rc != SQLITE_DONE) {
         return fy_db_err(db, rc, em);
     }
-    return write_attrs(db, sqlite3_last_insert_rowid(fy_db_handle(db)), s->name, a->attrs, em);
+    return write_attrs(db, sqlite3_last_insert_rowid(fy_db_handle(db)), s->name, a->attrs, true,
+                       em);
 }
 
 static fy_err create_locked(struct fy_db *db, void *arg, struct fy_errmsg *em)
@@ -495,7 +507,7 @@ static fy_err update_locked(struct fy_db *db, void *arg, struct fy_errmsg *em)
         e = write_update(db, &r, type_id, em);
     }
     if (!e && u->attributes) {
-        e = write_attrs(db, r.id, r.t.name, j_attrs, em);
+        e = write_attrs(db, r.id, r.t.name, j_attrs, false, em);
     }
     json_decref(j_attrs);
     return e;
