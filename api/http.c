@@ -265,7 +265,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct http_req *h, 
         }
     }
     MHD_add_response_header(r, "x-amzn-RequestId", req->request_id);
-    api_audit_request(req, h->raw_uri, status, e);
+    api_audit_request(req, h->raw_uri, status, e, &h->audit);
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     uint64_t ns = fy_mono_ns() - h->t0;
@@ -341,6 +341,7 @@ static void on_completed(void *cls,
             api_keystore_release(&((struct api_server *)h->req.srv)->keys, h->opset);
         }
         api_req_release(&h->req);
+        fy_free(h->audit.line); /* set when the request ended before it was recorded */
         fy_free(h->raw_uri);
         fy_free(h);
     }

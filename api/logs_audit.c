@@ -104,30 +104,32 @@ static const char *stream_of(const struct api_req *req)
     return fy_logs_valid_stream_name(req->caller) ? req->caller : "-";
 }
 
-/* The rider: the success record, written in the transaction of the change. */
+/* The rider: the success record, written in the transaction of the change (its line built
+ * before, so that the transaction, which every writer waits for, does not build it). */
 static fy_err rider_tx(struct fy_db *db, void *arg, struct fy_errmsg *em)
 {
     struct api_audit_ctx *c = arg;
-    char *line = audit_line(c->req, c->path, fy_err_status(FY_ERR_OK), FY_ERR_OK);
-    struct audit_rec a = {stream_of(c->req), line};
-    fy_err e = line ? record_tx(db, &a, em) : fy_fail(em, FY_ERR_NOMEM, "out of memory");
-    fy_free(line);
-    return e;
+    struct audit_rec a = {stream_of(c->req), c->line};
+    return c->line ? record_tx(db, &a, em) : fy_fail(em, FY_ERR_NOMEM, "out of memory");
 }
 
 void api_audit_begin(struct api_req *req, const char *path, struct api_audit_ctx *ctx)
 {
     fy_db_rider_clear();
     if (!api_audit_is_read(req->method, req->op)) {
-        *ctx = (struct api_audit_ctx){req, path};
+        fy_free(ctx->line);
+        *ctx =
+            (struct api_audit_ctx){req, audit_line(req, path, fy_err_status(FY_ERR_OK), FY_ERR_OK)};
         fy_db_rider_set(rider_tx, ctx);
     }
 }
 
-void api_audit_request(struct api_req *req, const char *path, unsigned status, fy_err e)
+void api_audit_request(
+    struct api_req *req, const char *path, unsigned status, fy_err e, struct api_audit_ctx *ctx)
 {
     bool recorded = fy_db_rider_done() && !e; /* a failure after the commit is recorded too */
     fy_db_rider_clear();
+    FY_FREE(ctx->line);
     if (recorded) {
         return;
     }

@@ -73,10 +73,10 @@ void api_iotlog_request(struct api_req *req, fy_err e);
  * Filter*, Search*, Test*); everything else is a change the audit trail records. */
 bool api_audit_is_read(const char *method, const char *op);
 /* Arms the audit record of a change for the handler's next write transaction (see
- * api/logs_audit.c); ctx must live until api_audit_request. */
+ * api/logs_audit.c); ctx (zeroed before) must live until api_audit_request, which releases it. */
 struct api_audit_ctx {
     struct api_req *req;
-    const char *path;
+    char *line; /* the success record, built before the change's transaction */
 };
 void api_audit_begin(struct api_req *req, const char *path, struct api_audit_ctx *ctx);
 /* Records a finished request that changes something (any outcome), or that an operator key's
@@ -84,7 +84,8 @@ void api_audit_begin(struct api_req *req, const char *path, struct api_audit_ctx
  * user? (operator key name), operation, method, resource (the path), requestId, status,
  * outcome, errorType?, message?}. Takes a pooled connection itself, unless the record already
  * committed with the change. */
-void api_audit_request(struct api_req *req, const char *path, unsigned status, fy_err e);
+void api_audit_request(
+    struct api_req *req, const char *path, unsigned status, fy_err e, struct api_audit_ctx *ctx);
 
 /* ---- shared by api/logs*.c (CloudWatch Logs, awsJson1_1) ---- */
 
