@@ -76,7 +76,12 @@ static fy_err h_list_indices(struct api_req *req)
         last = names[i];
     }
     fy_free(after);
-    json_t *j = e ? NULL : json_pack("{s:o*}", "indexNames", list);
+    json_t *j = NULL;
+    if (e) {
+        json_decref(list); /* a bad nextToken or maxResults: list was never handed on */
+    } else {
+        j = json_pack("{s:o}", "indexNames", list); /* takes list, also when it fails */
+    }
     e = e ? e : (j ? api_page_out(req, j, "nextToken", more ? last : NULL) : FY_ERR_NOMEM);
     if (e) {
         json_decref(j);

@@ -117,6 +117,9 @@ static json_t *properties_to_json(const struct fy_group *g)
 {
     json_t *payload =
         json_object_size(g->attributes) ? json_pack("{s:O}", "attributes", g->attributes) : NULL;
+    if (json_object_size(g->attributes) && !payload) {
+        return NULL; /* out of memory: not a group without attributes */
+    }
     return json_pack("{s:s*, s:o*}", "thingGroupDescription", g->description, "attributePayload",
                      payload);
 }

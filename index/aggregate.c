@@ -114,7 +114,7 @@ static json_t *percentiles(struct values *v, const double *pc, size_t npc)
         json_array_append_new(list, json_pack("{s:f, s:f}", "percent", pc[i], "value",
                                               percentile(v->num, v->nnum, pc[i])));
     }
-    return json_pack("{s:o*}", "percentiles", list);
+    return json_pack("{s:o}", "percentiles", list); /* NULL list: out of memory */
 }
 
 struct bucket {
@@ -151,7 +151,7 @@ static json_t *buckets(const struct values *v, int64_t total, int64_t max)
                               json_pack("{s:s, s:I}", "keyValue", b[i].key, "count", b[i].count));
     }
     fy_free(b);
-    return json_pack("{s:I, s:o*}", "totalCount", (json_int_t)total, "buckets", list);
+    return json_pack("{s:I, s:o}", "totalCount", (json_int_t)total, "buckets", list);
 }
 
 /* Resolves the aggregation field: *numeric says whether its values aggregate as numbers. */
@@ -188,7 +188,7 @@ static fy_err compute(const struct fy_agg_request *r,
     bool numeric = type ? strcmp(type, "String") != 0 : (v->nnum > 0 || v->ntext == 0);
     switch (r->kind) {
     case FY_AGG_STATISTICS:
-        *out = json_pack("{s:o*}", "statistics", statistics(v, numeric));
+        *out = json_pack("{s:o}", "statistics", statistics(v, numeric));
         break;
     case FY_AGG_CARDINALITY:
         *out = json_pack("{s:I}", "cardinality", (json_int_t)json_object_size(v->counts));

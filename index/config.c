@@ -44,15 +44,13 @@ fy_err fy_index_config_json(struct fy_db *db, json_t **out, struct fy_errmsg *em
         return FY_ERR_INTERNAL;
     }
     int rc = sqlite3_step(st);
-    const char *text = rc == SQLITE_ROW ? fy_col_text(st, 0) : "{}";
-    *out = json_loads(text, 0, NULL);
+    /* a stored text that does not load is an allocation that failed (we only store what we
+     * serialized), not a configuration never set: that would answer "indexing off" */
+    *out = rc == SQLITE_ROW ? json_loads(fy_col_text(st, 0), 0, NULL) : json_object();
     fy_stmt_done(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         json_decref(*out);
         return fy_db_err(db, rc, em);
-    }
-    if (!*out) {
-        *out = json_object();
     }
     return *out ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
 }

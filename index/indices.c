@@ -160,9 +160,11 @@ fy_err fy_index_config_get(struct fy_db *db, json_t **out, struct fy_errmsg *em)
     json_t *gr = with_managed(json_object_get(cur, "thingGroupIndexingConfiguration"),
                               "thingGroupIndexingMode", fy_index_managed_groups());
     json_decref(cur);
-    *out = json_pack("{s:o*, s:o*}", "thingIndexingConfiguration", th,
+    /* "o", not "o*": a section lost to a failed allocation fails the pack (which releases the
+     * other) instead of leaving a partial *out behind an error */
+    *out = json_pack("{s:o, s:o}", "thingIndexingConfiguration", th,
                      "thingGroupIndexingConfiguration", gr);
-    return *out && th && gr ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    return *out ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
 }
 
 fy_err fy_index_open(struct fy_db *db,

@@ -118,6 +118,8 @@ class Server:
         return env
 
     def sanitizer_report(self):
+        """Stops the server first: LeakSanitizer reports only when the process exits."""
+        self.stop()
         log = self.read_log()
         for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
             if marker in log:

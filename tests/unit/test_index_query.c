@@ -345,6 +345,55 @@ static void test_alloc_failures(void)
        n - 2);
 }
 
+/* An answer under injected allocation failures: an error and nothing in *out, or OK with its
+ * member (a part lost to a failed allocation must not turn into a member left out of a success).
+ * nomem: the error must be NOMEM (aggregations can still answer NOT_FOUND: fy_index_open). */
+static int alloc_answer(fy_err e, json_t *out, const char *member, bool nomem)
+{
+    int right = e == FY_ERR_OK ? json_object_get(out, member) != NULL
+                               : (e == FY_ERR_NOMEM || !nomem) && out == NULL;
+    json_decref(out);
+    return right;
+}
+
+/* GetIndexingConfiguration and each aggregation, every allocation failing in turn. */
+enum { ALLOC_POINTS = 150 };
+static void test_alloc_failures_db(struct fy_db *db)
+{
+    static const struct {
+        enum fy_agg_kind kind;
+        const char *member;
+    } aggs[] = {{FY_AGG_STATISTICS, "statistics"},
+                {FY_AGG_PERCENTILES, "percentiles"},
+                {FY_AGG_BUCKETS, "buckets"},
+                {0, "thingGroupIndexingConfiguration"}};
+    json_t *on = json_pack("{s:s}", "thingIndexingMode", "REGISTRY");
+    struct fy_errmsg em0;
+    ok(on && fy_index_config_update(db, on, NULL, &em0) == FY_ERR_OK, "thing indexing on");
+    json_decref(on);
+    for (size_t a = 0; a < sizeof(aggs) / sizeof(aggs[0]); a++) {
+        bool config = a == sizeof(aggs) / sizeof(aggs[0]) - 1;
+        struct fy_agg_request r = {aggs[a].kind, NULL, "thingName:*", NULL, NULL, 0, 0};
+        int clean = 1, failed = 0;
+        fy_err e = FY_ERR_NOMEM;
+        /* every point up to well past the last allocation: a failure something absorbs (and
+         * answers OK for) must not end the walk before the later allocations are reached */
+        for (unsigned long n = 1; n <= ALLOC_POINTS; n++) {
+            json_t *out = NULL;
+            struct fy_errmsg em;
+            fy_alloc_fail_at(n);
+            e = config ? fy_index_config_get(db, &out, &em) : fy_index_aggregate(db, &r, &out, &em);
+            fy_alloc_fail_at(0);
+            failed += e != FY_ERR_OK;
+            clean = alloc_answer(e, out, aggs[a].member, config) && clean;
+        }
+        ok(clean && e == FY_ERR_OK && failed > 3,
+           "%s: %d of %d injected allocation failures answered an error with nothing out, the "
+           "others OK with the member",
+           aggs[a].member, failed, ALLOC_POINTS);
+    }
+}
+
 int main(void)
 {
     char path[] = "/tmp/fy-test-index-XXXXXX";
@@ -368,6 +417,7 @@ int main(void)
     test_no_splicing();
     test_alloc_failures();
     test_config(db);
+    test_alloc_failures_db(db);
     fy_db_close(db);
     unlink(path);
     char side[64];
