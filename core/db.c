@@ -365,6 +365,20 @@ void fy_db_rider_clear(void)
     rider.done = false;
 }
 
+fy_err fy_db_commit_change(struct fy_db *db, struct fy_errmsg *em)
+{
+    fy_db_tx_fn fn = rider.fn;
+    fy_err e = fn ? fn(db, rider.arg, em) : FY_ERR_OK;
+    if (!e) {
+        e = fy_db_commit(db, em);
+    }
+    if (!e && fn) {
+        rider.fn = NULL; /* committed with the change: once only */
+        rider.done = true;
+    }
+    return e;
+}
+
 static fy_err run_unit(struct fy_db *db, struct fy_db_tx *it)
 {
     fy_err e = it->fn(db, it->arg, it->em);

@@ -71,22 +71,38 @@ FY_NODISCARD fy_err fy_db_commit(struct fy_db *db, struct fy_errmsg *em);
 /* Rolls back if a transaction is open; harmless otherwise. */
 void fy_db_rollback(struct fy_db *db);
 
-/* Evaluates `call` (an fy_err expression) between fy_db_begin and fy_db_commit, rolls back when
+/* Runs the thread's rider (fy_db_rider_set), if any, in the open transaction, then commits;
+ * the rider counts as done (fy_db_rider_done) only once the commit succeeded. */
+FY_NODISCARD fy_err fy_db_commit_change(struct fy_db *db, struct fy_errmsg *em);
+
+/* Evaluates `call` (an fy_err expression) between fy_db_begin and `commit`, rolls back when
  * it or the commit fails, and returns the result from the enclosing function. */
-#define FY_DB_RETURN_IN_TX(db, em, call)           \
-    do {                                           \
-        fy_err fy_tx_e_ = fy_db_begin((db), (em)); \
-        if (!fy_tx_e_) {                           \
-            fy_tx_e_ = (call);                     \
-        }                                          \
-        if (!fy_tx_e_) {                           \
-            fy_tx_e_ = fy_db_commit((db), (em));   \
-        }                                          \
-        if (fy_tx_e_) {                            \
-            fy_db_rollback(db);                    \
-        }                                          \
-        return fy_tx_e_;                           \
+#define FY_DB_RETURN_IN_TX_WITH(db, em, call, commit) \
+    do {                                              \
+        fy_err fy_tx_e_ = fy_db_begin((db), (em));    \
+        if (!fy_tx_e_) {                              \
+            fy_tx_e_ = (call);                        \
+        }                                             \
+        if (!fy_tx_e_) {                              \
+            fy_tx_e_ = commit((db), (em));            \
+        }                                             \
+        if (fy_tx_e_) {                               \
+            fy_db_rollback(db);                       \
+        }                                             \
+        return fy_tx_e_;                              \
     } while (0)
+
+/* A transaction that is not (or not surely) the change of an HTTP request: a preparatory one,
+ * or one of several a request makes. The request's audit record is written apart. */
+#define FY_DB_RETURN_IN_TX(db, em, call) FY_DB_RETURN_IN_TX_WITH(db, em, call, fy_db_commit)
+
+/* The change itself: the one transaction the request's success depends on, with no later
+ * step that can fail the request after it committed, except writing the reply. The thread's
+ * rider (the audit record) runs in it before COMMIT and commits with it (fy_db_commit_change).
+ * Rule: use it only where the request opens no other write transaction that could commit or
+ * fail after it; else FY_DB_RETURN_IN_TX (or fy_db_run_tx, which takes the rider itself). */
+#define FY_DB_RETURN_IN_CHANGE_TX(db, em, call) \
+    FY_DB_RETURN_IN_TX_WITH(db, em, call, fy_db_commit_change)
 
 /* Work done inside one write transaction: (db, arg, em). It runs on whichever connection
  * commits the batch (see fy_db_run_tx), so it must use the db it is given. */

@@ -75,7 +75,7 @@ static fy_err group_add_tx(struct fy_db *db, const char *name, int64_t now_ms, s
 fy_err
 fy_logs_group_create(struct fy_db *db, const char *name, int64_t now_ms, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, group_add_tx(db, name, now_ms, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, group_add_tx(db, name, now_ms, em));
 }
 
 fy_err fy_logs_group_exists(struct fy_db *db, const char *name, struct fy_errmsg *em)
@@ -103,7 +103,7 @@ static fy_err group_del_tx(struct fy_db *db, const char *name, struct fy_errmsg 
 
 fy_err fy_logs_group_delete(struct fy_db *db, const char *name, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, group_del_tx(db, name, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, group_del_tx(db, name, em));
 }
 
 fy_err fy_logs_expire(struct fy_db *db, int64_t now_ms, struct fy_errmsg *em)

@@ -272,7 +272,7 @@ fy_err fy_cert_set_status(struct fy_db *db,
                           const char *new_status,
                           struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, set_status_locked(db, cert_id, new_status, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, set_status_locked(db, cert_id, new_status, em));
 }
 
 static int64_t count_of(struct fy_db *db, const char *sql, const char *arg)
@@ -335,7 +335,7 @@ fy_err fy_cert_delete(struct fy_db *db,
                       bool force,
                       struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, delete_locked(db, site, cert_id, force, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, delete_locked(db, site, cert_id, force, em));
 }
 
 static fy_err ca_update_locked(struct fy_db *db,
@@ -371,7 +371,7 @@ fy_err fy_ca_update(struct fy_db *db,
                     const char *registration_config,
                     struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(
+    FY_DB_RETURN_IN_CHANGE_TX(
         db, em, ca_update_locked(db, cert_id, status, auto_registration, registration_config, em));
 }
 
@@ -399,7 +399,7 @@ static fy_err ca_delete_locked(struct fy_db *db, const char *cert_id, struct fy_
 
 fy_err fy_ca_delete(struct fy_db *db, const char *cert_id, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, ca_delete_locked(db, cert_id, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, ca_delete_locked(db, cert_id, em));
 }
 
 /* Parses "<creation_date>:<cert_id>"; a bad key -> INVALID_REQUEST. */

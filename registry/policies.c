@@ -295,7 +295,7 @@ static fy_err delete_locked(struct fy_db *db, const char *name, struct fy_errmsg
 
 fy_err fy_policy_delete(struct fy_db *db, const char *name, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, delete_locked(db, name, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, delete_locked(db, name, em));
 }
 
 static fy_err version_create_locked(struct fy_db *db,
@@ -338,7 +338,8 @@ fy_err fy_policy_version_create(struct fy_db *db,
                                 struct fy_policy_row *out,
                                 struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, version_create_locked(db, name, document, set_default, out, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em,
+                              version_create_locked(db, name, document, set_default, out, em));
 }
 
 fy_err fy_policy_version_list(
@@ -405,7 +406,7 @@ fy_err fy_policy_version_set_default(struct fy_db *db,
                                      int64_t version,
                                      struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, set_default_locked(db, name, version, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, set_default_locked(db, name, version, em));
 }
 
 static fy_err
@@ -431,7 +432,7 @@ version_delete_locked(struct fy_db *db, const char *name, int64_t version, struc
 fy_err
 fy_policy_version_delete(struct fy_db *db, const char *name, int64_t version, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, version_delete_locked(db, name, version, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, version_delete_locked(db, name, version, em));
 }
 
 static int bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
@@ -520,7 +521,7 @@ fy_err fy_policy_attach(struct fy_db *db,
                         const char *target,
                         struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, attach_locked(db, site, name, target, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, attach_locked(db, site, name, target, em));
 }
 
 fy_err

@@ -109,3 +109,53 @@ def test_every_mutating_route_is_audited(server, reset, logs):
     seen = {r["operation"] for r in records(logs)}
     assert expected - seen == set(), sorted(expected - seen)
     assert len(expected) > 50
+
+
+POLICY_DOC = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}]})
+
+
+def test_change_tx_handlers_record_once(iot, logs):
+    """Handlers whose one transaction is the change (FY_DB_RETURN_IN_CHANGE_TX) write their
+    success record in it: exactly one per successful call; a refused call leaves its failure
+    record alone."""
+    iot.create_policy(policyName="aud-pol", policyDocument=POLICY_DOC)
+    iot.create_policy_version(policyName="aud-pol", policyDocument=POLICY_DOC)
+    iot.set_default_policy_version(policyName="aud-pol", policyVersionId="2")
+    iot.delete_policy_version(policyName="aud-pol", policyVersionId="1")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.create_policy_version(policyName="aud-pol-missing", policyDocument=POLICY_DOC)
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.delete_policy(policyName="aud-pol-missing")
+    iot.delete_policy(policyName="aud-pol")
+    ops = [(r["operation"], r["outcome"]) for r in records(logs, '"aud-pol"')]
+    assert ops == [("CreatePolicy", "Success"), ("CreatePolicyVersion", "Success"),
+                   ("SetDefaultPolicyVersion", "Success"), ("DeletePolicyVersion", "Success"),
+                   ("CreatePolicyVersion", "Failure"), ("DeletePolicy", "Failure"),
+                   ("DeletePolicy", "Success")]
+
+
+def test_change_tx_attach_records_once(iot, logs, server):
+    iot.create_policy(policyName="aud-att", policyDocument=POLICY_DOC)
+    arn = iot.create_keys_and_certificate(setAsActive=True)["certificateArn"]
+    iot.attach_policy(policyName="aud-att", target=arn)
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.attach_policy(policyName="aud-att-missing", target=arn)
+    rec = [r for r in records(logs, '"AttachPolicy"')]
+    assert [(r["outcome"], r["status"]) for r in rec] == [("Success", 200), ("Failure", 404)]
+
+
+def test_change_tx_certificates_record_once(iot, logs):
+    cid = iot.create_keys_and_certificate(setAsActive=True)["certificateId"]
+    iot.update_certificate(certificateId=cid, newStatus="INACTIVE")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.update_certificate(certificateId="0" * 64, newStatus="INACTIVE")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.delete_certificate(certificateId="0" * 64)
+    iot.delete_certificate(certificateId=cid)
+    rec = records(logs, '"Certificate"')
+    ops = [(r["operation"], r["outcome"]) for r in rec if r["operation"] != "CreateKeysAndCertificate"]
+    assert ops == [("UpdateCertificate", "Success"), ("UpdateCertificate", "Failure"),
+                   ("DeleteCertificate", "Failure"), ("DeleteCertificate", "Success")]
+    assert [r["outcome"] for r in rec if r["operation"] == "CreateKeysAndCertificate"] == [
+        "Success"]

@@ -123,6 +123,38 @@ static void test_rider(struct fy_db *db)
     fy_db_rider_clear();
 }
 
+static fy_err change_tx(struct fy_db *db, const char *key, struct fy_errmsg *em)
+{
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, insert_key(db, (void *)key, em));
+}
+
+/* FY_DB_RETURN_IN_CHANGE_TX hands the rider the change's own transaction: the same rules. */
+static void test_rider_change_tx(struct fy_db *db)
+{
+    struct fy_errmsg em;
+    fy_db_rider_set(insert_key, "crider-1");
+    ok(change_tx(db, "cwork-1", &em) == FY_ERR_OK && fy_db_rider_done() &&
+           scalar(db, "SELECT count(*) FROM settings WHERE key IN ('cwork-1','crider-1')") == 2,
+       "change tx: rider committed with the work");
+    ok(change_tx(db, "cwork-2", &em) == FY_ERR_OK && fy_db_rider_done() &&
+           fy_db_run_tx(db, insert_key, "cwork-3", &em) == FY_ERR_OK,
+       "change tx: rider runs once (later transactions go alone)");
+    fy_db_rider_clear();
+    fy_db_rider_set(insert_key, "crider-1"); /* exists: the rider fails */
+    ok(change_tx(db, "cwork-4", &em) == FY_ERR_ALREADY_EXISTS && !fy_db_rider_done() &&
+           scalar(db, "SELECT count(*) FROM settings WHERE key = 'cwork-4'") == 0,
+       "change tx: the rider's failure rolls the work back");
+    fy_db_rider_clear();
+    fy_db_rider_set(insert_key, "crider-2");
+    ok(change_tx(db, "cwork-1", &em) == FY_ERR_ALREADY_EXISTS && !fy_db_rider_done() &&
+           scalar(db, "SELECT count(*) FROM settings WHERE key = 'crider-2'") == 0,
+       "change tx: a failed work leaves the rider unwritten");
+    ok(change_tx(db, "cwork-5", &em) == FY_ERR_OK && fy_db_rider_done() &&
+           scalar(db, "SELECT count(*) FROM settings WHERE key = 'crider-2'") == 1,
+       "change tx: the rider still rides the next change, once");
+    fy_db_rider_clear();
+}
+
 static fy_err note_db(struct fy_db *db, void *arg, struct fy_errmsg *em)
 {
     *(struct fy_db **)arg = db;
@@ -414,6 +446,7 @@ int main(void)
 
     test_group_commit(db, path);
     test_rider(db);
+    test_rider_change_tx(db);
     test_writer(db, path);
     test_walvfs(db, path);
     test_checkpointer(db, path);
