@@ -104,11 +104,16 @@ static const char *stream_of(const struct api_req *req)
     return fy_logs_valid_stream_name(req->caller) ? req->caller : "-";
 }
 
-/* The rider: the success record, written in the transaction of the change (its line built
- * before, so that the transaction, which every writer waits for, does not build it). */
+/* The rider: the success record, written in the transaction of the change. Its line is built
+ * before (api_audit_begin), so that the transaction every writer waits for does not build it,
+ * except for the logs service, whose record names the log group of the body the handler has
+ * parsed by then. */
 static fy_err rider_tx(struct fy_db *db, void *arg, struct fy_errmsg *em)
 {
     struct api_audit_ctx *c = arg;
+    if (!c->line) {
+        c->line = audit_line(c->req, c->path, fy_err_status(FY_ERR_OK), FY_ERR_OK);
+    }
     struct audit_rec a = {stream_of(c->req), c->line};
     return c->line ? record_tx(db, &a, em) : fy_fail(em, FY_ERR_NOMEM, "out of memory");
 }
@@ -118,8 +123,10 @@ void api_audit_begin(struct api_req *req, const char *path, struct api_audit_ctx
     fy_db_rider_clear();
     if (!api_audit_is_read(req->method, req->op)) {
         fy_free(ctx->line);
-        *ctx =
-            (struct api_audit_ctx){req, audit_line(req, path, fy_err_status(FY_ERR_OK), FY_ERR_OK)};
+        *ctx = (struct api_audit_ctx){req, path, NULL};
+        if (req->svc != FY_SVC_LOGS) {
+            ctx->line = audit_line(req, path, fy_err_status(FY_ERR_OK), FY_ERR_OK);
+        }
         fy_db_rider_set(rider_tx, ctx);
     }
 }

@@ -76,7 +76,8 @@ bool api_audit_is_read(const char *method, const char *op);
  * api/logs_audit.c); ctx (zeroed before) must live until api_audit_request, which releases it. */
 struct api_audit_ctx {
     struct api_req *req;
-    char *line; /* the success record, built before the change's transaction */
+    const char *path;
+    char *line; /* the success record, built before the change's transaction (or in it) */
 };
 void api_audit_begin(struct api_req *req, const char *path, struct api_audit_ctx *ctx);
 /* Records a finished request that changes something (any outcome), or that an operator key's
