@@ -157,7 +157,7 @@ fy_err shd_call_tx(struct fy_db *db, void *arg, struct fy_errmsg *em)
 fy_err fy_shadow_get(
     struct fy_db *db, const char *thing, const char *name, char **out, struct fy_errmsg *em)
 {
-    struct shd_call c = {.q = {thing, name, FY_SHADOW_OP_GET, NULL, 0}};
+    struct shd_call c = {.q = {thing, name, FY_SHADOW_OP_GET, NULL, 0, false}};
     fy_err e = get_call(db, &c, em); /* a lone read needs no write transaction */
     *out = c.doc;
     return e;
@@ -171,7 +171,7 @@ fy_err fy_shadow_update(struct fy_db *db,
                         struct fy_shadow_update *out,
                         struct fy_errmsg *em)
 {
-    struct shd_call c = {.q = {thing, name, FY_SHADOW_OP_UPDATE, payload, len}};
+    struct shd_call c = {.q = {thing, name, FY_SHADOW_OP_UPDATE, payload, len, false}};
     fy_err e = len > FY_SHADOW_REQUEST_MAX ? update_call(db, &c, em)
                                            : fy_db_run_tx(db, shd_call_tx, &c, em);
     *out = c.upd;
