@@ -365,6 +365,13 @@ void fy_db_rider_clear(void)
     rider.done = false;
 }
 
+/* The rider committed with its change: it runs once only. */
+static void rider_committed(void)
+{
+    rider.fn = NULL;
+    rider.done = true;
+}
+
 fy_err fy_db_commit_change(struct fy_db *db, struct fy_errmsg *em)
 {
     fy_db_tx_fn fn = rider.fn;
@@ -373,8 +380,7 @@ fy_err fy_db_commit_change(struct fy_db *db, struct fy_errmsg *em)
         e = fy_db_commit(db, em);
     }
     if (!e && fn) {
-        rider.fn = NULL; /* committed with the change: once only */
-        rider.done = true;
+        rider_committed();
     }
     return e;
 }
@@ -465,8 +471,7 @@ fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errms
     }
     pthread_mutex_unlock(&tx_lock);
     if (it.rider && !it.result) {
-        rider.fn = NULL; /* committed with this work: once only */
-        rider.done = true;
+        rider_committed();
     }
     return it.result;
 }
