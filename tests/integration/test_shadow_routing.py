@@ -63,6 +63,16 @@ def test_requests_answered_before_and_after_a_request_subscriber(server, iot, wd
     assert next_on(d, p + "/update/accepted")["clientToken"] == "a"
     d.publish(p + "/update", json.dumps({"state": {"reported": {"q": 1}}, "clientToken": "b"}), qos=1)
     assert next_on(d, p + "/update/accepted")["clientToken"] == "b"
+    # bad input is still answered, and changes nothing
+    assert d.subscribe(p + "/update/rejected") == (1,)
+    d.publish(p + "/update", '{"state": {"reported": ', qos=0)
+    rej = next_on(d, p + "/update/rejected")
+    assert rej["code"] == 400 and rej["message"] == "Invalid JSON"
+    # a get carries its clientToken (built into the answer)
+    assert d.subscribe(p + "/get/accepted") == (1,)
+    d.publish(p + "/get", json.dumps({"clientToken": "g1"}), qos=0)
+    got = next_on(d, p + "/get/accepted")
+    assert got["clientToken"] == "g1" and got["version"] == 2
     # MQTT 5 at QoS 1 is routed as before (its PUBACK would otherwise say "not authorized")
     acked, ans = mqtt5_update(server, crt, key, "route-dev-v5", p + "/update",
                               {"state": {"reported": {"q": 5}}, "clientToken": "c"})
