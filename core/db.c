@@ -410,16 +410,41 @@ static void run_item(struct fy_db *db, struct fy_db_tx *it, bool alone)
     it->result = e;
 }
 
-void fy_db_run_txs(struct fy_db *db, struct fy_db_tx *batch)
+/* Up to max of the queue's waiting units, oldest first (NULL when it is empty). */
+static struct fy_db_tx *take_queue(size_t max)
+{
+    pthread_mutex_lock(&tx_lock);
+    struct fy_db_tx *q = tx_head, *last = q;
+    for (size_t n = 1; last && n < max && last->next; n++) {
+        last = last->next;
+    }
+    if (last) {
+        tx_head = last->next;
+        tx_tail = tx_head ? tx_tail : NULL;
+        last->next = NULL;
+    }
+    pthread_mutex_unlock(&tx_lock);
+    return q;
+}
+
+/* Runs batch in one transaction. With join (the group-commit leader), units queued while the
+ * batch ran are appended to it before COMMIT, up to FY_DB_BATCH_MAX units, unless the batch's
+ * only unit failed: they share the COMMIT instead of each waiting for one of their own. */
+static void run_batch(struct fy_db *db, struct fy_db_tx *batch, bool join)
 {
     struct fy_errmsg em;
     fy_err e = fy_db_begin(db, &em);
+    size_t n = 0;
     for (struct fy_db_tx *it = batch; it; it = it->next) {
         if (e) {
             it->result = e;
             fy_errf(it->em, "%s", em.msg);
-        } else {
-            run_item(db, it, batch->next == NULL || (it->atomic && !it->rider));
+            continue;
+        }
+        run_item(db, it, batch->next == NULL || (it->atomic && !it->rider));
+        n++;
+        if (join && !it->next && n < FY_DB_BATCH_MAX && !(it == batch && it->result)) {
+            it->next = take_queue(FY_DB_BATCH_MAX - n);
         }
     }
     if (!e && !batch->next && batch->result) {
@@ -438,6 +463,11 @@ void fy_db_run_txs(struct fy_db *db, struct fy_db_tx *batch)
             }
         }
     }
+}
+
+void fy_db_run_txs(struct fy_db *db, struct fy_db_tx *batch)
+{
+    run_batch(db, batch, false);
 }
 
 fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errmsg *em)
@@ -460,7 +490,7 @@ fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errms
         tx_leader = true;
         tx_head = tx_tail = NULL;
         pthread_mutex_unlock(&tx_lock);
-        fy_db_run_txs(w, batch);
+        run_batch(w, batch, true);
         pthread_mutex_lock(&tx_lock);
         for (struct fy_db_tx *b = batch, *next; b; b = next) {
             next = b->next; /* b may return (and vanish) as soon as done is set */

@@ -28,6 +28,7 @@
 #define FY_DB_BUSY_SPIN_TRIES   20 /* then 10x that for as many tries, then the maximum */
 #define FY_DB_BUSY_SLEEP_MAX_US 2000
 #define FY_DB_STMT_CACHE        512
+#define FY_DB_BATCH_MAX         64 /* units in one group commit, late joiners included */
 
 struct fy_db;
 
@@ -111,8 +112,9 @@ typedef fy_err (*fy_db_tx_fn)(struct fy_db *db, void *arg, struct fy_errmsg *em)
 /* Runs fn in a write transaction with group commit: concurrent callers of this process queue;
  * one of them (the leader) opens BEGIN IMMEDIATE on its own connection, runs each queued fn in
  * its own SAVEPOINT (an fn that fails is rolled back alone and gets its own error), and commits
- * once for the whole batch. Returns when the caller's work is committed (or failed). fn must
- * not call fy_db_run_tx itself. */
+ * once for the whole batch. Units queued while the batch runs join it before its COMMIT (up to
+ * FY_DB_BATCH_MAX units; none join behind a batch of one unit that failed). Returns when the
+ * caller's work is committed (or failed). fn must not call fy_db_run_tx itself. */
 FY_NODISCARD fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errmsg *em);
 
 /* Makes db the connection every fy_db_run_tx batch of this process commits on (NULL: each

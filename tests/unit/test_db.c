@@ -2,6 +2,7 @@
  * migration leaves the database as it was), refusing a newer database, statement cache,
  * constraint mapping. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "core/db.h"
 #include "core/fytime.h"
 #include "core/log.h"
+#include "core/stats.h"
 #include "core/walvfs.h"
 #include "tests/unit/tap.h"
 
@@ -100,6 +102,85 @@ static void test_group_commit(struct fy_db *db, const char *path)
 }
 
 /* The rider joins the thread's next transaction: committed with it, once; failing with it. */
+/* ---- late joiners: units queued while the leader's batch runs share its COMMIT ---- */
+
+struct join_arg {
+    const char *path;
+    const char *key;
+    atomic_bool started; /* the leader's unit is running */
+    fy_err result;
+};
+
+/* The leader's unit: inserts its key, then lets the joiner queue behind it. */
+static fy_err slow_insert(struct fy_db *db, void *arg, struct fy_errmsg *em)
+{
+    struct join_arg *a = arg;
+    fy_err e = insert_key(db, (void *)a->key, em);
+    atomic_store(&a->started, true);
+    usleep(100 * 1000);
+    return e;
+}
+
+static void *joiner(void *p)
+{
+    struct join_arg *a = p;
+    struct fy_db *db;
+    struct fy_errmsg em;
+    while (!atomic_load(&a->started)) {
+        usleep(1000);
+    }
+    a->result = fy_db_open(a->path, &db, &em);
+    if (a->result == FY_ERR_OK) {
+        a->result = fy_db_run_tx(db, insert_key, (void *)"joiner-key", &em);
+        fy_db_close(db);
+    }
+    return NULL;
+}
+
+static uint64_t commits(void)
+{
+    struct fy_hist_snap s;
+    fy_hist_snapshot(&fy_db_commit_hist, &s);
+    return s.cum[FY_HIST_BUCKETS];
+}
+
+/* Runs the leader's unit (inserting leader_key) with a joiner (inserting "joiner-key") queued
+ * meanwhile; returns both results and the number of COMMITs they took. */
+static uint64_t
+join_case(struct fy_db *db, const char *path, const char *leader_key, fy_err *lr, fy_err *jr)
+{
+    struct join_arg a = {path, leader_key, false, FY_ERR_INTERNAL};
+    struct fy_errmsg em;
+    pthread_t th;
+    uint64_t before = commits();
+    pthread_create(&th, NULL, joiner, &a);
+    *lr = fy_db_run_tx(db, slow_insert, &a, &em);
+    pthread_join(th, NULL);
+    *jr = a.result;
+    return commits() - before;
+}
+
+static void test_late_join(struct fy_db *db, const char *path)
+{
+    fy_err lr, jr;
+    fy_err e = fy_db_exec(db, "DELETE FROM settings", NULL);
+    uint64_t n = join_case(db, path, "leader-key", &lr, &jr);
+    ok(e == FY_ERR_OK && lr == FY_ERR_OK && jr == FY_ERR_OK && n == 1 &&
+           scalar(db, "SELECT count(*) FROM settings WHERE key IN ('leader-key','joiner-key')") ==
+               2,
+       "late join: a unit queued meanwhile commits with the leader's (%llu commit)",
+       (unsigned long long)n);
+    e = fy_db_exec(db, "DELETE FROM settings WHERE key = 'joiner-key'", NULL);
+    n = join_case(db, path, "leader-key", &lr, &jr);
+    ok(e == FY_ERR_OK && lr == FY_ERR_ALREADY_EXISTS && jr == FY_ERR_OK && n == 1 &&
+           scalar(db, "SELECT count(*) FROM settings WHERE key = 'joiner-key'") == 1,
+       "late join: none behind a leader whose only unit failed; the joiner commits alone");
+    n = join_case(db, path, "leader-2", &lr, &jr);
+    ok(lr == FY_ERR_OK && jr == FY_ERR_ALREADY_EXISTS && n == 1 &&
+           scalar(db, "SELECT count(*) FROM settings WHERE key = 'leader-2'") == 1,
+       "late join: a joiner that fails is rolled back alone; the leader's unit commits");
+}
+
 static void test_rider(struct fy_db *db)
 {
     struct fy_errmsg em;
@@ -445,6 +526,7 @@ int main(void)
     ok(sqlite3_get_autocommit(fy_db_handle(db)) == 1, "rolled back");
 
     test_group_commit(db, path);
+    test_late_join(db, path);
     test_rider(db);
     test_rider_change_tx(db);
     test_writer(db, path);
