@@ -482,11 +482,11 @@ fy_jobs_tick(struct fy_db *db, double now, struct fy_jobs_changed *changed, stru
     size_t n = 0;
     char *sig = NULL, *last = NULL;
     struct live_job *jobs = fy_calloc(ENGINE_JOBS_MAX, sizeof(*jobs));
-    fy_err e = jobs ? signatures(db, &sig, &last, em) : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
-    bool sync = !last || !sig || strcmp(sig, last) != 0;
-    if (!e) {
-        e = live_jobs(db, jobs, &n, em);
+    fy_err e = jobs ? live_jobs(db, jobs, &n, em) : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    if (!e && n > 0) { /* with no live job, no pass needs it: skip its scan of the things */
+        e = signatures(db, &sig, &last, em);
     }
+    bool sync = !last || !sig || strcmp(sig, last) != 0;
     fy_err first = e;
     for (size_t i = 0; !e && i < n; i++) {
         struct pass p;

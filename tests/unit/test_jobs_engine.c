@@ -301,6 +301,47 @@ static void fleet(const char *group, int n)
     }
 }
 
+static int sig_rows(void)
+{
+    sqlite3_stmt *st;
+    int n = -1;
+    if (sqlite3_prepare_v2(fy_db_handle(db),
+                           "SELECT count(*) FROM settings WHERE key = 'jobs.sync_sig'", -1, &st,
+                           NULL) == SQLITE_OK) {
+        n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+        sqlite3_finalize(st);
+    }
+    return n;
+}
+
+/* With no live job a pass skips the membership signature, a scan of every thing, and writes
+ * nothing; a continuous job that comes later still syncs its targets. */
+static void test_idle_signature(void)
+{
+    struct fy_errmsg em = {""};
+    struct fy_jobs_changed c = {0};
+    fleet("idle", 1);
+    tick(T0);
+    ok(sig_rows() == 0, "no live job: no membership signature taken or stored");
+    ok(create("idle-cont",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thinggroup/idle\"],"
+              "\"document\":\"{}\",\"targetSelection\":\"CONTINUOUS\"}",
+              T0, &em) == FY_ERR_OK,
+       "create continuous idle-cont");
+    tick(T0 + 1);
+    ok(sig_rows() == 1, "a live job: the signature is stored");
+    mk_thing("idle-late");
+    join("idle", "idle-late");
+    tick(T0 + 2);
+    ok(counter("idle-cont", "numberOfQueuedThings") == 2, "a thing joining later is targeted");
+    ok(fy_job_cancel(db, "idle-cont", true, NULL, NULL, T0 + 3, &c, &em) == FY_ERR_OK &&
+           fy_job_delete(db, "idle-cont", false, T0 + 3, &c, &em) == FY_ERR_OK,
+       "cancel and delete idle-cont");
+    tick(T0 + 4);
+    ok(strcmp(job_status("idle-cont"), "") == 0, "idle-cont purged");
+    fy_jobs_changed_clear(&c);
+}
+
 /* Released executions of job id not finished yet (the quantity the concurrency limit caps). */
 static int64_t released_unfinished(const char *id)
 {
@@ -632,6 +673,7 @@ int main(void)
             "open and migrate")) {
         return done();
     }
+    test_idle_signature();
     test_targets_and_device();
     test_notify();
     test_concurrency();
