@@ -28,7 +28,9 @@ static const char SQL_UPDATE[] = "UPDATE things SET type_id = ?1, version = vers
 static const char SQL_DELETE[] = "DELETE FROM things WHERE id = ?1 AND version = ?2";
 
 /* Listings select names only and bind ?1 = after, ?2 = limit + 1; filters bind ?3.. as noted.
- * Each exact filter walks one index in name order and stops after a page. */
+ * Each exact filter walks one index in name order and stops after a page. The attribute index
+ * compares values with NOCASE (for fleet indexing, 0021): the NOCASE comparisons narrow it, the
+ * plain ones keep ListThings' matching exact. */
 static const char SQL_LIST_ALL[] = "SELECT name FROM things WHERE name > ?1 ORDER BY name LIMIT ?2";
 /* ?3 = type name */
 static const char SQL_LIST_TYPE[] =
@@ -37,7 +39,7 @@ static const char SQL_LIST_TYPE[] =
 /* ?3 = key, ?4 = value, ?5 = type name or NULL */
 static const char SQL_LIST_ATTR_EQ[] =
     "SELECT a.thing_name FROM thing_attributes a JOIN things t ON t.id = a.thing "
-    "WHERE a.key = ?3 AND a.value = ?4 AND a.thing_name > ?1 "
+    "WHERE a.key = ?3 AND a.value = ?4 COLLATE NOCASE AND a.value = ?4 AND a.thing_name > ?1 "
     "AND (?5 IS NULL OR t.type_id = (SELECT id FROM thing_types WHERE name = ?5)) "
     "ORDER BY a.thing_name LIMIT ?2";
 /* Prefix and key-only filters: ?3 = key, ?4 = value prefix ('' = any value), ?5 = type name or
@@ -48,10 +50,12 @@ static const char SQL_LIST_ATTR_EQ[] =
 #define SORT_MAX 10000
 static const char SQL_COUNT_ATTR_RANGE[] =
     "SELECT count(*) FROM (SELECT 1 FROM thing_attributes WHERE key = ?1 AND value >= ?2 "
+    "COLLATE NOCASE AND value < (?2 || char(127)) COLLATE NOCASE AND value >= ?2 "
     "AND value < ?2 || char(127) LIMIT ?3)";
 static const char SQL_LIST_ATTR_SORT[] =
     "SELECT a.thing_name FROM thing_attributes a JOIN things t ON t.id = a.thing "
-    "WHERE a.key = ?3 AND a.value >= ?4 AND a.value < ?4 || char(127) AND a.thing_name > ?1 "
+    "WHERE a.key = ?3 AND a.value >= ?4 COLLATE NOCASE AND a.value < (?4 || char(127)) COLLATE "
+    "NOCASE AND a.value >= ?4 AND a.value < ?4 || char(127) AND a.thing_name > ?1 "
     "AND (?5 IS NULL OR t.type_id = (SELECT id FROM thing_types WHERE name = ?5)) "
     "ORDER BY a.thing_name LIMIT ?2";
 static const char SQL_LIST_ATTR_WALK[] =

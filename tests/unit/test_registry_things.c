@@ -156,6 +156,35 @@ static void test_list(struct fy_db *db)
        "value without name -> INVALID_REQUEST");
 }
 
+/* Attribute filters match exactly although the attribute index compares values with NOCASE
+ * (0021): case variants share one stretch of the index, in name order. */
+static void test_list_case(struct fy_db *db)
+{
+    static const char *const things[][2] = {{"ca", "Ab"}, {"cb", "ab"}, {"cc", "AB"}, {"cd", "ab"}};
+    struct fy_errmsg em;
+    struct fy_thing_created out;
+    bool more = false, made = true;
+    for (size_t i = 0; i < 4; i++) {
+        json_t *a = json_pack("{ss}", "case", things[i][1]);
+        struct fy_thing_spec spec = {things[i][0], NULL, a, NULL};
+        made = made && fy_thing_create(db, &site, &spec, &out, &em) == FY_ERR_OK;
+        json_decref(a);
+    }
+    struct names c = {.n = 0};
+    struct fy_thing_filter eq = {"case", "ab", false, NULL};
+    ok(made && fy_thing_list(db, &eq, NULL, 1, collect, &c, &more, &em) == FY_ERR_OK && more &&
+           c.n == 1 && strcmp(c.all[0], "cb") == 0,
+       "exact filter: first match only, in name order");
+    ok(fy_thing_list(db, &eq, c.all[0], 10, collect, &c, &more, &em) == FY_ERR_OK && !more &&
+           c.n == 2 && strcmp(c.all[1], "cd") == 0,
+       "exact filter: next page skips the case variants");
+    struct fy_thing_filter pre = {"case", "A", true, NULL};
+    c.n = 0;
+    ok(fy_thing_list(db, &pre, NULL, 10, collect, &c, &more, &em) == FY_ERR_OK && c.n == 2 &&
+           strcmp(c.all[0], "ca") == 0 && strcmp(c.all[1], "cc") == 0,
+       "prefix filter is case-sensitive too");
+}
+
 /* Every allocation of an update, failed in turn, leaves the thing as it was. */
 static void test_alloc_failures(struct fy_db *db)
 {
@@ -209,6 +238,7 @@ int main(void)
     test_types(db);
     test_update(db);
     test_list(db);
+    test_list_case(db);
     test_alloc_failures(db);
     test_busy(db, path);
     fy_db_close(db);
