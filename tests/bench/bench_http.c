@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "core/fytime.h"
 
 struct bench {
+    const char *pid; /* the server's */
     const char *host;
     int port;
     const char *ak, *sk, *region;
@@ -161,6 +163,32 @@ struct result {
     double rps, p50_ms, p99_ms;
 };
 
+/* CPU time (user + system) of process pid so far, in microseconds (clock-tick resolution). */
+static double server_cpu_us(const char *pid)
+{
+    char path[64];
+    unsigned long ut = 0, st = 0;
+    snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+    FILE *f = fopen(path, "r");
+    /* fields 14 and 15; the command (field 2) is "(fleetyard-serve)", without spaces */
+    if (!f ||
+        fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) {
+        ut = st = 0;
+    }
+    if (f) {
+        fclose(f);
+    }
+    return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double client_cpu_us(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
 static struct result run_phase(struct bench *b,
                                const char *name,
                                const char *method,
@@ -179,6 +207,7 @@ static struct result run_phase(struct bench *b,
     atomic_store(&b->next, 0);
     atomic_store(&b->errors, 0);
     b->lat = calloc((size_t)n, sizeof(uint64_t));
+    double s0 = server_cpu_us(b->pid), c0 = client_cpu_us();
     uint64_t t0 = fy_mono_ns();
     for (int i = 0; i < b->threads; i++) {
         pthread_create(&th[i], NULL, worker, b);
@@ -187,11 +216,14 @@ static struct result run_phase(struct bench *b,
         pthread_join(th[i], NULL);
     }
     double secs = (double)(fy_mono_ns() - t0) / 1e9;
+    double scpu = (server_cpu_us(b->pid) - s0) / (double)n,
+           ccpu = (client_cpu_us() - c0) / (double)n;
     qsort(b->lat, (size_t)n, sizeof(uint64_t), cmp_u64);
     struct result r = {(double)n / secs, (double)b->lat[n / 2] / 1e6,
                        (double)b->lat[n * 99 / 100] / 1e6};
-    printf("%-28s %8ld req %8.0f req/s  p50 %6.3f ms  p99 %6.3f ms  errors %ld\n", name, n, r.rps,
-           r.p50_ms, r.p99_ms, atomic_load(&b->errors));
+    printf("%-28s %8ld req %8.0f req/s  p50 %6.3f ms  p99 %6.3f ms  errors %ld  cpu/req: server "
+           "%.1f us, client %.1f us\n",
+           name, n, r.rps, r.p50_ms, r.p99_ms, atomic_load(&b->errors), scpu, ccpu);
     fflush(stdout);
     free(b->lat);
     return r;
@@ -220,7 +252,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s HOST PORT AK SK REGION PID [THINGS] [THREADS]\n", argv[0]);
         return 2;
     }
-    struct bench b = {.host = argv[1],
+    struct bench b = {.pid = argv[6],
+                      .host = argv[1],
                       .port = (int)strtol(argv[2], NULL, 10),
                       .ak = argv[3],
                       .sk = argv[4],
