@@ -105,7 +105,7 @@ static void on_connected(struct sim_client *c)
     if (o->telemetry_rate > 0) {
         d->next_telemetry = now + (uint64_t)(1e9 / o->telemetry_rate * sim_rand01(&d->rng));
     }
-    sim_fleet_subscribe(c, subs, o->jobs ? 3 : 2);
+    sim_fleet_subscribe(c, subs, o->jobs ? 3 : 2, 1); /* as the AWS IoT Device SDKs do */
 }
 
 static void on_subscribed(struct sim_client *c)

@@ -60,7 +60,7 @@ int sim_fleet_topic(const struct sim_client *c, const char *fmt, char *out, size
     return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
-int sim_fleet_subscribe(struct sim_client *c, const char *const *fmts, size_t n)
+int sim_fleet_subscribe(struct sim_client *c, const char *const *fmts, size_t n, int qos)
 {
     char topics[SIM_FLEET_MAX_SUBS][SIM_TOPIC_MAX];
     char *list[SIM_FLEET_MAX_SUBS];
@@ -73,7 +73,7 @@ int sim_fleet_subscribe(struct sim_client *c, const char *const *fmts, size_t n)
         }
         list[i] = topics[i];
     }
-    int rc = mosquitto_subscribe_multiple(c->mosq, NULL, (int)n, list, 1, 0, NULL);
+    int rc = mosquitto_subscribe_multiple(c->mosq, NULL, (int)n, list, qos, 0, NULL);
     sim_sync_events(c);
     return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
 }

@@ -19,8 +19,8 @@ int sim_fleet_init(struct sim *s,
 void sim_fleet_destroy(struct sim *s);
 /* fmt with %s = the device's thing name into out; -1 if too long. */
 int sim_fleet_topic(const struct sim_client *c, const char *fmt, char *out, size_t size);
-/* One SUBSCRIBE (QoS 1) for the n filters fmts (each with %s = thing name). */
-int sim_fleet_subscribe(struct sim_client *c, const char *const *fmts, size_t n);
+/* One SUBSCRIBE at qos for the n filters fmts (each with %s = thing name). */
+int sim_fleet_subscribe(struct sim_client *c, const char *const *fmts, size_t n, int qos);
 /* Publishes payload (a string) on fmt (%s = thing name) when connected; 0 or -1. */
 int sim_fleet_publish(struct sim_client *c, const char *fmt, const char *payload, int qos);
 /* Uniform [0, 1) from a per-device xorshift state. */

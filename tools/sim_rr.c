@@ -4,6 +4,9 @@
  *                for update/accepted (or rejected) on its own subscription;
  *   --rr echo    a device publishes on device/<t>/echo, which it subscribes to itself: the plain
  *                MQTT round trip through the same broker, same payload size.
+ * Requests are published, and answers subscribed to, at --qos: an answer comes at that QoS
+ * either way (the plugin publishes at QoS 1, delivered at most at the subscription's QoS), so
+ * both kinds exchange the same MQTT packets (QoS 1: PUBLISH and PUBACK each way).
  * Each device has one request outstanding. With --rate R it sends R requests/s (latency at a
  * given load); with --rate 0 it sends the next request as soon as the answer arrives (closed
  * loop: the broker's throughput). Measures --duration seconds after every SUBACK arrived; a
@@ -31,6 +34,7 @@ struct rr {
     uint64_t *seq;
     bool measuring;
     uint64_t t0, t1, requests, answers, rejected, timeouts;
+    uint64_t answers_qos1; /* answers delivered at QoS 1 */
     struct sim_hist lat;
 };
 
@@ -63,6 +67,7 @@ static void on_message(struct sim_client *c, const struct mosquitto_message *m)
     uint64_t now = sim_now();
     if (r->measuring) {
         r->answers++;
+        r->answers_qos1 += m->qos == 1;
         sim_hist_record(&r->lat, now - r->sent_at[i]);
     }
     r->sent_at[i] = 0;
@@ -77,7 +82,7 @@ static void on_connected(struct sim_client *c)
                                               "$aws/things/%s/shadow/update/rejected"};
     static const char *const echo_subs[] = {"device/%s/echo"};
     struct rr *r = c->sim->mode_data;
-    sim_fleet_subscribe(c, r->shadow ? shadow_subs : echo_subs, r->shadow ? 2 : 1);
+    sim_fleet_subscribe(c, r->shadow ? shadow_subs : echo_subs, r->shadow ? 2 : 1, c->sim->o->qos);
 }
 
 static const struct sim_hooks hooks = {on_connected, NULL, on_message};
@@ -158,11 +163,12 @@ static int report(const struct rr *r)
     }
     json_t *lat = sim_hist_to_json(&r->lat);
     return sim_report_json(
-        lat ? json_pack("{s:s, s:s, s:I, s:f, s:f, s:I, s:I, s:f, s:I, s:I, "
+        lat ? json_pack("{s:s, s:s, s:I, s:f, s:i, s:f, s:I, s:I, s:I, s:f, s:I, s:I, "
                         "s:o}",
                         "mode", "rr", "rr", kind, "devices", (json_int_t)r->s.n_clients, "rate",
-                        r->rate, "seconds", secs, "requests", (json_int_t)r->requests,
-                        "round_trips", (json_int_t)r->answers, "round_trips_per_s",
+                        r->rate, "qos", r->s.o->qos, "seconds", secs, "requests",
+                        (json_int_t)r->requests, "round_trips", (json_int_t)r->answers,
+                        "answers_at_qos1", (json_int_t)r->answers_qos1, "round_trips_per_s",
                         (double)r->answers / secs, "rejected", (json_int_t)r->rejected, "timeouts",
                         (json_int_t)r->timeouts, "latency", lat)
             : NULL);

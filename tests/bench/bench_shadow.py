@@ -11,7 +11,10 @@ the two kinds for --rounds rounds:
   shadow  a device publishes $aws/things/<t>/shadow/update (a reported value; each one is a
           stored shadow version) and waits for update/accepted on its own subscription
   echo    a device publishes on device/<t>/echo, which it subscribes to itself
-in two loads:
+at each --qos level (default 1, then 0), used for the requests and for the subscription to the
+answers, so that both kinds exchange the same MQTT packets (at QoS 1: PUBLISH and PUBACK each
+way; the plugin answers at QoS 1, which the broker delivers at the subscription's QoS, as AWS
+IoT delivers shadow answers), in two loads:
   latency     --rate requests/s per device (default 1: 1,000 round trips/s in all)
   throughput  closed loop: each device sends its next request when the answer arrives
 and prints median/p99 latency, round trips/s, their ratio, and the broker's (mosquitto with the
@@ -76,11 +79,11 @@ class Fleet(bench_broker.Bench):
         return proc_cpu(self.broker_pid), proc_cpu(self.server.pid)
 
 
-def rr_run(fleet, kind, rate, duration):
+def rr_run(fleet, kind, rate, duration, qos):
     """One fleetyard-sim rr run; the result row with the broker's and server's CPU seconds over
     the measured window."""
     p = subprocess.Popen(fleet.device_argv("rr", "--rr", kind, "--rate", str(rate),
-                                           "--duration", str(duration)),
+                                           "--duration", str(duration), "--qos", str(qos)),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env=fleet.sim_env())
     fleet.procs.append(p)
@@ -118,9 +121,9 @@ def summarize(rows):
     }
 
 
-def report(res, a):
-    print("shadow update vs echo round trip, %d devices, %d rounds of %.0f s (medians of rounds)"
-          % (a.devices, a.rounds, a.duration))
+def report(res, a, qos):
+    print("\nshadow update vs echo round trip, QoS %d, %d devices, %d rounds of %.0f s "
+          "(medians of rounds)" % (qos, a.devices, a.rounds, a.duration))
     print("%-34s %12s %12s %8s" % ("", "shadow", "echo", "ratio"))
     for load in ("latency", "throughput"):
         s, e = summarize(res[load]["shadow"]), summarize(res[load]["echo"])
@@ -137,30 +140,38 @@ def report(res, a):
     thr = res["throughput"]["summary"]
     ratio = thr["shadow"]["rt_per_s"] / thr["echo"]["rt_per_s"]
     cpu_ratio = thr["echo"]["broker_us_per_rt"] / thr["shadow"]["broker_us_per_rt"]
-    print("target: median shadow round trip < %.1f ms: %.3f ms, %s" % (
-        TARGETS["median_ms"], lat, "met" if lat < TARGETS["median_ms"] else "NOT met"))
-    print("target: shadow throughput >= %.1f x echo: %.2f (by broker CPU per round trip: %.2f), %s"
-          % (TARGETS["throughput_ratio"], ratio, cpu_ratio,
-             "met" if ratio >= TARGETS["throughput_ratio"] else "NOT met"))
-    print("load average: %.2f %.2f %.2f" % os.getloadavg())
+    print("target (QoS %d): median shadow round trip < %.1f ms: %.3f ms, %s" % (
+        qos, TARGETS["median_ms"], lat, "met" if lat < TARGETS["median_ms"] else "NOT met"))
+    print("target (QoS %d): shadow throughput >= %.1f x echo: %.2f (by broker CPU per round "
+          "trip: %.2f), %s" % (qos, TARGETS["throughput_ratio"], ratio, cpu_ratio,
+                               "met" if ratio >= TARGETS["throughput_ratio"] else "NOT met"))
 
 
 def run(fleet, a):
     fleet.start_server()
     secs = fleet.provision(a.devices)
     print("provisioned %d devices in %.1f s" % (a.devices, secs), flush=True)
-    res = {"latency": {"shadow": [], "echo": []}, "throughput": {"shadow": [], "echo": []}}
-    for i in range(a.rounds):
-        order = ("shadow", "echo") if i % 2 == 0 else ("echo", "shadow")
-        for load, rate in (("latency", a.rate), ("throughput", 0)):
-            for kind in order:
-                row = rr_run(fleet, kind, rate, a.duration)
-                res[load][kind].append(row)
-                print("round %d %-10s %-6s p50 %.3f ms p99 %.3f ms %7.0f rt/s broker %.1f us/rt"
-                      % (i + 1, load, kind, row["latency"]["p50_us"] / 1000,
-                         row["latency"]["p99_us"] / 1000, row["round_trips_per_s"],
-                         1e6 * row["broker_cpu_s"] / max(row["round_trips"], 1)), flush=True)
-    report(res, a)
+    every = {}
+    for qos in a.qos:
+        res = every["qos%d" % qos] = {"latency": {"shadow": [], "echo": []},
+                                      "throughput": {"shadow": [], "echo": []}}
+        for i in range(a.rounds):
+            order = ("shadow", "echo") if i % 2 == 0 else ("echo", "shadow")
+            for load, rate in (("latency", a.rate), ("throughput", 0)):
+                for kind in order:
+                    row = rr_run(fleet, kind, rate, a.duration, qos)
+                    res[load][kind].append(row)
+                    print("qos %d round %d %-10s %-6s p50 %.3f ms p99 %.3f ms %7.0f rt/s "
+                          "broker %.1f us/rt" % (qos, i + 1, load, kind,
+                                                 row["latency"]["p50_us"] / 1000,
+                                                 row["latency"]["p99_us"] / 1000,
+                                                 row["round_trips_per_s"],
+                                                 1e6 * row["broker_cpu_s"]
+                                                 / max(row["round_trips"], 1)), flush=True)
+    for qos in a.qos:
+        report(every["qos%d" % qos], a, qos)
+    print("load average: %.2f %.2f %.2f" % os.getloadavg())
+    res = every
     if a.json_out:
         with open(a.json_out, "w") as f:
             json.dump(res, f, indent=1)
@@ -175,6 +186,9 @@ def main():
     ap.add_argument("--duration", type=float, default=5, help="measured seconds per run")
     ap.add_argument("--rate", type=float, default=1,
                     help="requests/s per device for the latency load (default 1)")
+    ap.add_argument("--qos", type=lambda v: [int(q) for q in v.split(",")], default=[1, 0],
+                    help="QoS levels to measure, each for requests and for the subscription to "
+                         "the answers (default 1,0: QoS 1 as the AWS IoT Device SDKs use it)")
     ap.add_argument("--json-out", help="write every measurement to this file")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
     a = ap.parse_args()

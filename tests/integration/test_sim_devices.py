@@ -238,17 +238,22 @@ def test_devices_reconnect_after_the_broker_restarts(fleet):
 def test_rr_measures_shadow_and_echo_round_trips(fleet):
     server, state = fleet
     data = server.client("iot-data")
-    for kind, rate in (("shadow", "2"), ("echo", "2"), ("shadow", "0")):
+    runs = (("shadow", "2", 0), ("echo", "2", 0), ("shadow", "0", 0), ("shadow", "2", 1),
+            ("echo", "2", 1))
+    for kind, rate, qos in runs:
         argv = device_args(server, state, "--duration", "1", "--rate", rate, "--quiet")
         argv[1] = "rr"
-        rc, rows, err = run_json(server, argv + ["--rr", kind])
+        rc, rows, err = run_json(server, argv + ["--rr", kind, "--qos", str(qos)])
         assert rc == 0, err
         assert rows[0]["phase"] == "measuring"
         r = rows[-1]
-        assert r["rr"] == kind and r["devices"] == N
+        assert r["rr"] == kind and r["devices"] == N and r["qos"] == qos
         assert r["rejected"] == 0 and r["timeouts"] == 0
         assert r["round_trips"] >= (N if rate != "0" else 1)
         assert r["latency"]["count"] == r["round_trips"]
+        # requests and the subscription to the answers at --qos: answers come at that QoS
+        # (the plugin answers at QoS 1, delivered at most at the subscription's)
+        assert r["answers_at_qos1"] == (r["round_trips"] if qos == 1 else 0), (kind, qos, r)
     doc = json.loads(data.get_thing_shadow(thingName="dev-5")["payload"].read())
     assert doc["state"]["reported"]["seq"] >= 2
 
