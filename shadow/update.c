@@ -153,29 +153,98 @@ static int set_token(json_t *j, const char *token)
     return token ? json_object_set_new(j, "clientToken", json_string(token)) : 0;
 }
 
-/* update/accepted: the sections sent, their metadata, version, timestamp, clientToken. */
-static char *accepted_to_str(const struct shd_req *r, int64_t version, int64_t ts)
+/* json_dump_callback target: appends to a struct fy_buf. */
+static int buf_put(const char *p, size_t n, void *b)
 {
-    /* "O": st and md stay ours (filled in below) and are released here on every path; "o" would
-     * be as safe (jansson >= 2.11 releases "o" values when a pack fails, test_json_pack.c) */
-    json_t *st = json_object(), *md = json_object();
-    json_t *j = st && md ? json_pack("{s:O, s:O, s:I, s:I}", "state", st, "metadata", md, "version",
-                                     (json_int_t)version, "timestamp", (json_int_t)ts)
-                         : NULL;
-    int rc = j ? set_token(j, r->token) : -1;
-    for (int i = 0; i < 2 && rc == 0; i++) {
+    return fy_buf_append(b, p, n) == FY_ERR_OK ? 0 : -1;
+}
+
+/* Appends v as compact JSON, as fy_json_dump writes it. */
+static fy_err put_json(struct fy_buf *b, const json_t *v)
+{
+    return json_dump_callback(v, buf_put, b, JSON_COMPACT | JSON_ENCODE_ANY) == 0 ? FY_ERR_OK
+                                                                                  : FY_ERR_NOMEM;
+}
+
+/* Appends key as a JSON string: as is when nothing in it needs escaping (the usual case), else
+ * written by jansson. */
+static fy_err put_key(struct fy_buf *b, const char *key)
+{
+    size_t n = strcspn(key, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11"
+                            "\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
+    if (key[n] != '\0') {
+        json_t *j = json_string(key);
+        fy_err e = j ? put_json(b, j) : FY_ERR_NOMEM;
+        json_decref(j);
+        return e;
+    }
+    fy_err e = fy_buf_append(b, "\"", 1);
+    e = e ? e : fy_buf_append(b, key, n);
+    return e ? e : fy_buf_append(b, "\"", 1);
+}
+
+/* Appends the metadata of v (shd_meta_of's tree, written directly): {"timestamp":ts} for each
+ * leaf, arrays included, objects mirrored key by key. */
+static fy_err put_meta(struct fy_buf *b, json_t *v, int64_t ts)
+{
+    if (!json_is_object(v)) {
+        return fy_buf_printf(b, "{\"timestamp\":%lld}", (long long)ts);
+    }
+    const char *key;
+    json_t *c;
+    const char *sep = "{";
+    fy_err e = FY_ERR_OK;
+    json_object_foreach (v, key, c) {
+        e = e ? e : fy_buf_append(b, sep, 1);
+        e = e ? e : put_key(b, key);
+        e = e ? e : fy_buf_append(b, ":", 1);
+        e = e ? e : put_meta(b, c, ts);
+        sep = ",";
+    }
+    return e ? e : fy_buf_append(b, *sep == '{' ? "{}" : "}", *sep == '{' ? 2 : 1);
+}
+
+/* Appends {"desired":X,"reported":Y} with the sections sent, each written by put (the section
+ * itself or its metadata). */
+static fy_err put_sections(struct fy_buf *b, const struct shd_req *r, int64_t ts, bool meta)
+{
+    const char *sep = "{";
+    fy_err e = FY_ERR_OK;
+    for (int i = 0; i < 2 && !e; i++) {
         if (!r->sent[i]) {
             continue;
         }
         json_t *v = r->sec[i] ? r->sec[i] : json_null();
-        rc = json_object_set(st, SECTIONS[i], v) |
-             json_object_set_new(md, SECTIONS[i], shd_meta_of(v, ts));
+        e = fy_buf_printf(b, "%s\"%s\":", sep, SECTIONS[i]);
+        e = e ? e : meta ? put_meta(b, v, ts) : put_json(b, v);
+        sep = ",";
     }
-    char *out = rc == 0 ? fy_json_dump(j) : NULL;
-    json_decref(st);
-    json_decref(md);
-    json_decref(j);
-    return out;
+    return e ? e : fy_buf_append(b, *sep == '{' ? "{}" : "}", *sep == '{' ? 2 : 1);
+}
+
+/* update/accepted: the sections sent, their metadata, version, timestamp, clientToken; written
+ * directly (it was the update's costliest serialization: objects built only to be dumped). */
+static char *accepted_to_str(const struct shd_req *r, int64_t version, int64_t ts)
+{
+    struct fy_buf b;
+    fy_buf_init(&b, SIZE_MAX);
+    fy_err e = fy_buf_append(&b, "{\"state\":", 9);
+    e = e ? e : put_sections(&b, r, ts, false);
+    e = e ? e : fy_buf_append(&b, ",\"metadata\":", 12);
+    e = e ? e : put_sections(&b, r, ts, true);
+    e = e ? e
+          : fy_buf_printf(&b, ",\"version\":%lld,\"timestamp\":%lld", (long long)version,
+                          (long long)ts);
+    if (!e && r->token) {
+        e = fy_buf_append(&b, ",\"clientToken\":", 15);
+        e = e ? e : put_json(&b, json_object_get(r->j_req, "clientToken"));
+    }
+    e = e ? e : fy_buf_append(&b, "}", 1);
+    if (e) {
+        fy_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
 }
 
 /* update/delta, or NULL in *out when there is nothing to send. */

@@ -1,5 +1,6 @@
 /* Unit tests for shadow/: merge rules, delta, metadata, limits (both sides), version conflict,
  * clientToken. Table-driven over fy_shadow_apply (pure, no I/O). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -398,6 +399,75 @@ static void test_get_doc(void)
     fy_free(doc);
 }
 
+/* ---- update/accepted, written directly: the same text as built with jansson ---- */
+
+/* The metadata tree of v: {"timestamp": ts} per leaf (arrays are leaves). */
+static json_t *ref_meta(json_t *v)
+{
+    if (!json_is_object(v)) {
+        return json_pack("{s:I}", "timestamp", (json_int_t)TS);
+    }
+    json_t *out = json_object();
+    const char *k;
+    json_t *c;
+    json_object_foreach (v, k, c) {
+        json_object_set_new(out, k, ref_meta(c));
+    }
+    return out;
+}
+
+/* update/accepted for request req on a new shadow, built as a jansson tree and dumped. */
+static char *ref_accepted(const char *req)
+{
+    static const char *const SEC[] = {"desired", "reported"};
+    json_t *j = json_loads(req, 0, NULL), *st = json_object(), *md = json_object();
+    json_t *state = json_object_get(j, "state");
+    for (int i = 0; i < 2; i++) {
+        json_t *v = json_is_null(state) ? json_null() : json_object_get(state, SEC[i]);
+        if (v) {
+            json_object_set(st, SEC[i], v);
+            json_object_set_new(md, SEC[i], ref_meta(v));
+        }
+    }
+    json_t *out = json_pack("{s:o, s:o, s:I, s:I}", "state", st, "metadata", md, "version",
+                            (json_int_t)1, "timestamp", (json_int_t)TS);
+    json_t *tok = json_object_get(j, "clientToken");
+    if (tok) {
+        json_object_set(out, "clientToken", tok);
+    }
+    char *text = json_dumps(out, JSON_COMPACT);
+    json_decref(out);
+    json_decref(j);
+    return text;
+}
+
+static void test_accepted_text(void)
+{
+    static const char *const REQ[] = {
+        "{\"state\":{\"reported\":{\"seq\":1}}}",
+        "{\"state\":{\"desired\":{\"a\":1,\"o\":{\"x\":[1,2],\"y\":{\"z\":\"s\"}}},"
+        "\"reported\":{\"b\":true}},\"clientToken\":\"tok-1\"}",
+        "{\"state\":{\"desired\":null,\"reported\":{}}}",
+        "{\"state\":null,\"clientToken\":\"t\\\"q\\\\b\\u0001\\u00e9\"}",
+        "{\"state\":{}}",
+        "{\"state\":{\"reported\":{\"k\\\"ey\":1,\"t\\tab\":{\"\\u0007\":2},\"\\u00fcml\":3,"
+        "\"sl/ash\":4,\"e\":{}}}}",
+        "{\"state\":{\"desired\":{\"deep\":{\"a\":{\"b\":{\"c\":{\"d\":1}}}}}},\"version\":0}",
+    };
+    for (size_t i = 0; i < sizeof(REQ) / sizeof(REQ[0]); i++) {
+        struct fy_shadow_update u;
+        struct fy_errmsg em;
+        char *want = ref_accepted(REQ[i]);
+        fy_err e = fy_shadow_apply(NULL, 0, REQ[i], strlen(REQ[i]), TS, &u, &em);
+        ok(e == FY_ERR_OK && want && strcmp(u.reply, want) == 0, "accepted text %zu: %s", i,
+           e ? em.msg : u.reply);
+        if (!e) {
+            fy_shadow_update_clear(&u);
+        }
+        free(want);
+    }
+}
+
 int main(void)
 {
     fy_json_init();
@@ -410,5 +480,6 @@ int main(void)
     test_version();
     test_metadata();
     test_get_doc();
+    test_accepted_text();
     return done();
 }
