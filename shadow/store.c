@@ -9,10 +9,13 @@
 
 static const char SQL_GET[] = "SELECT doc, version, deleted FROM shadows "
                               "WHERE thing_name = ?1 AND name = ?2";
-static const char SQL_PUT[] =
+/* An update writes the row it read in the same transaction: UPDATE when there was one (a
+ * deleted shadow keeps its row), else INSERT; an UPSERT would first try the insert. */
+static const char SQL_INSERT[] =
     "INSERT INTO shadows(thing_name, name, doc, version, deleted, updated) "
-    "VALUES(?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT(thing_name, name) DO UPDATE SET "
-    "doc = excluded.doc, version = excluded.version, deleted = 0, updated = excluded.updated";
+    "VALUES(?1, ?2, ?3, ?4, 0, ?5)";
+static const char SQL_UPDATE[] = "UPDATE shadows SET doc = ?3, version = ?4, deleted = 0, "
+                                 "updated = ?5 WHERE thing_name = ?1 AND name = ?2";
 static const char SQL_DEL[] = "UPDATE shadows SET doc = NULL, deleted = 1, updated = ?3 "
                               "WHERE thing_name = ?1 AND name = ?2";
 static const char SQL_PURGE[] = "DELETE FROM shadows WHERE thing_name = ?1";
@@ -23,6 +26,7 @@ static const char SQL_LIST[] = "SELECT name FROM shadows WHERE thing_name = ?1 A
 struct shd_row {
     char *doc;
     int64_t version;
+    bool exists; /* the row exists (doc NULL: deleted) */
 };
 
 static fy_err not_found(const char *thing, const char *name, struct fy_errmsg *em)
@@ -47,6 +51,7 @@ static fy_err read_row(struct fy_db *db,
     fy_bind_text(st, 2, name ? name : "");
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
+        row->exists = true;
         row->version = sqlite3_column_int64(st, 1);
         if (sqlite3_column_int(st, 2) == 0 && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
             row->doc = fy_strdup(fy_col_text(st, 0));
@@ -76,9 +81,10 @@ static fy_err get_call(struct fy_db *db, struct shd_call *c, struct fy_errmsg *e
     return e;
 }
 
-static fy_err write_row(struct fy_db *db, const struct shd_call *c, struct fy_errmsg *em)
+static fy_err
+write_row(struct fy_db *db, const struct shd_call *c, bool exists, struct fy_errmsg *em)
 {
-    sqlite3_stmt *st = fy_db_stmt(db, SQL_PUT, em);
+    sqlite3_stmt *st = fy_db_stmt(db, exists ? SQL_UPDATE : SQL_INSERT, em);
     if (!st) {
         return FY_ERR_INTERNAL;
     }
@@ -104,7 +110,7 @@ static fy_err update_call(struct fy_db *db, struct shd_call *c, struct fy_errmsg
         e = shd_apply(row.doc, row.version, &c->q, (int64_t)fy_now(), &c->upd, em);
     }
     if (!e) {
-        e = write_row(db, c, em);
+        e = write_row(db, c, row.exists, em);
     }
     if (e) {
         fy_shadow_update_clear(&c->upd);
