@@ -11,6 +11,11 @@ void fy_alloc_fail_at(unsigned long n)
     atomic_store(&fail_countdown, n);
 }
 
+bool fy_alloc_fail_pending(void)
+{
+    return atomic_load(&fail_countdown) != 0;
+}
+
 static int inject_failure(void)
 {
     unsigned long cur = atomic_load(&fail_countdown);

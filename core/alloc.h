@@ -9,6 +9,7 @@
 #ifndef FY_CORE_ALLOC_H
 #define FY_CORE_ALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 void *fy_malloc(size_t n);
@@ -20,6 +21,10 @@ void fy_free(void *p);
 
 /* Arms allocation-failure injection: the n-th allocation from now fails (0 = off). */
 void fy_alloc_fail_at(unsigned long n);
+
+/* Whether the failure armed by fy_alloc_fail_at is still to come (fewer allocations were made
+ * since): a test failing each allocation in turn stops at the first run it did not reach. */
+bool fy_alloc_fail_pending(void);
 
 #define FY_FREE(p)  \
     do {            \

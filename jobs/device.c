@@ -57,8 +57,9 @@ char *fy_jobs_rejection(const struct fy_jobs_reply *r, fy_err e, const char *msg
     json_t *j =
         json_pack("{s:s, s:s, s:I, s:s*}", "code", r->code ? r->code : mqtt_code(e), "message",
                   msg ? msg : "", "timestamp", (json_int_t)now, "clientToken", r->client_token);
-    json_t *state = r->state ? json_loads(r->state, 0, NULL) : NULL;
-    if (j && state && json_object_set_new(j, "executionState", state) != 0) {
+    bool failed = false;
+    json_t *state = fy_jobs_opt_json(r->state, &failed);
+    if (j && (failed || (state && json_object_set_new(j, "executionState", state) != 0))) {
         json_decref(j);
         j = NULL;
     } else if (!j) {
@@ -370,14 +371,19 @@ fy_err fy_jobs_describe(struct fy_db *db,
     return e;
 }
 
-/* Records the execution's state for an InvalidStateTransition / VersionMismatch rejection. */
-static void keep_state(const struct fy_exec *x, struct fy_jobs_reply *out)
+/* Records the execution's state for an InvalidStateTransition / VersionMismatch rejection;
+ * false when it could not be built (the call then fails as an internal error instead of being
+ * rejected without the state). */
+static bool keep_state(const struct fy_exec *x, struct fy_jobs_reply *out)
 {
-    json_t *det = x->details ? json_loads(x->details, 0, NULL) : NULL;
-    json_t *j = json_pack("{s:s, s:o*, s:I}", "status", fy_exec_status_name(x->status),
-                          "statusDetails", det, "versionNumber", (json_int_t)x->version);
+    bool failed = false;
+    json_t *det = fy_jobs_opt_json(x->details, &failed);
+    json_t *j = failed ? NULL
+                       : json_pack("{s:s, s:o*, s:I}", "status", fy_exec_status_name(x->status),
+                                   "statusDetails", det, "versionNumber", (json_int_t)x->version);
     out->state = j ? fy_json_dump(j) : NULL;
     json_decref(j);
+    return out->state != NULL;
 }
 
 struct update_args {
@@ -395,8 +401,9 @@ static fy_err update_reply(struct fy_db *db,
     char *doc = NULL;
     json_t *j = json_object();
     fy_err e = a->q->include_doc == 1 ? fy_job_doc_of(db, x->job, a->now, &doc, em) : FY_ERR_OK;
-    json_t *det = x->details ? json_loads(x->details, 0, NULL) : NULL;
-    bool ok = j != NULL;
+    bool failed = false;
+    json_t *det = fy_jobs_opt_json(x->details, &failed);
+    bool ok = j != NULL && !failed;
     if (!e && ok && a->q->include_state) {
         ok = json_object_set_new(j, "executionState",
                                  json_pack("{s:s, s:o*, s:I}", "status",
@@ -437,8 +444,9 @@ static fy_err update_locked(struct fy_db *db, const struct update_args *a, struc
     if (!e) {
         e = fy_exec_transition(x.status, to, FY_ACTOR_DEVICE, false, em);
     }
-    if (e == FY_ERR_VERSION_CONFLICT || e == FY_ERR_INVALID_STATE_TRANSITION) {
-        keep_state(&x, a->out);
+    if ((e == FY_ERR_VERSION_CONFLICT || e == FY_ERR_INVALID_STATE_TRANSITION) &&
+        !keep_state(&x, a->out)) {
+        e = fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
     if (!e) {
         e = fy_jobs_touch(db, &a->out->changed, a->thing, fy_exec_terminal(to), em);

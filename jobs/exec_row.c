@@ -294,12 +294,20 @@ json_t *fy_exec_summary_to_json(const struct fy_exec *x)
     return j;
 }
 
+json_t *fy_jobs_opt_json(const char *text, bool *failed)
+{
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    *failed = *failed || (text && !j);
+    return j;
+}
+
 json_t *fy_exec_device_to_json(const struct fy_exec *x, const char *doc, bool with_doc)
 {
+    bool failed = false;
     json_t *j = fy_exec_summary_to_json(x);
-    json_t *j_doc = with_doc && doc ? json_loads(doc, 0, NULL) : NULL;
-    json_t *j_det = x->details ? json_loads(x->details, 0, NULL) : NULL;
-    bool ok = j != NULL;
+    json_t *j_doc = fy_jobs_opt_json(with_doc ? doc : NULL, &failed);
+    json_t *j_det = fy_jobs_opt_json(x->details, &failed);
+    bool ok = j != NULL && !failed;
     ok = ok && json_object_set_new(j, "thingName", json_string(x->thing)) == 0;
     ok = ok && json_object_set_new(j, "status", json_string(fy_exec_status_name(x->status))) == 0;
     if (ok && j_det) {

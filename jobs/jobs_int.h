@@ -93,6 +93,11 @@ FY_NODISCARD fy_err fy_exec_after_terminal(struct fy_db *db,
 
 /* ---- JSON renderers ---- */
 
+/* An optional member's stored JSON text parsed: NULL when text is NULL (the member is absent),
+ * else its value; when parsing fails (allocation failure, corrupt row) NULL with *failed set,
+ * and the caller fails the reply instead of sending it without the member. */
+json_t *fy_jobs_opt_json(const char *text, bool *failed);
+
 /* Device-side execution E: {jobId, thingName, jobDocument?, status, statusDetails?, queuedAt,
  * startedAt?, lastUpdatedAt, versionNumber, executionNumber}. doc may be NULL. */
 json_t *fy_exec_device_to_json(const struct fy_exec *x, const char *doc, bool with_doc);

@@ -120,10 +120,16 @@ static fy_err process_details(struct fy_db *db,
     return *out ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
 }
 
-static json_t *opt_time(sqlite3_stmt *st, int col)
+/* An optional time column: NULL when the column is NULL (the member is absent), else its value;
+ * NULL with *failed set when the allocation fails (the reply must then fail, not drop it). */
+static json_t *opt_time(sqlite3_stmt *st, int col, bool *failed)
 {
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL
-                                                       : json_real(sqlite3_column_double(st, col));
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        return NULL;
+    }
+    json_t *v = json_real(sqlite3_column_double(st, col));
+    *failed = *failed || !v;
+    return v;
 }
 
 /* The Job object from a SQL_JOB row. */
@@ -136,7 +142,7 @@ static fy_err job_to_json(struct fy_db *db,
     char arn[FY_ARN_MAX + 1];
     json_t *targets = json_loads(fy_col_text(st, 4), 0, NULL);
     json_t *cfg = json_loads(fy_col_text(st, 7), 0, NULL), *details = NULL;
-    bool rolling = false;
+    bool rolling = false, failed = false;
     const char *status = fy_col_text(st, 2);
     fy_err e = targets && cfg ? process_details(db, sqlite3_column_int64(st, 0), targets, &details,
                                                 &rolling, em)
@@ -153,11 +159,11 @@ static fy_err job_to_json(struct fy_db *db,
                 sqlite3_column_text(st, 11) ? fy_col_text(st, 11) : NULL, "targets", targets,
                 "description", sqlite3_column_text(st, 6) ? fy_col_text(st, 6) : NULL, "createdAt",
                 sqlite3_column_double(st, 12), "lastUpdatedAt", sqlite3_column_double(st, 13),
-                "completedAt", opt_time(st, 14), "jobProcessDetails", details, "isConcurrent",
-                rolling && strcmp(status, "IN_PROGRESS") == 0, "jobTemplateArn",
+                "completedAt", opt_time(st, 14, &failed), "jobProcessDetails", details,
+                "isConcurrent", rolling && strcmp(status, "IN_PROGRESS") == 0, "jobTemplateArn",
                 sqlite3_column_text(st, 8) ? fy_col_text(st, 8) : NULL, "namespaceId",
                 sqlite3_column_text(st, 15) ? fy_col_text(st, 15) : NULL);
-    if (*out && json_object_update(*out, cfg) != 0) {
+    if (*out && (failed || json_object_update(*out, cfg) != 0)) {
         json_decref(*out);
         *out = NULL;
     }
@@ -220,13 +226,20 @@ static json_t *summary_to_json(const struct fy_site *site, sqlite3_stmt *st)
 {
     char arn[FY_ARN_MAX + 1];
     const char *status = fy_col_text(st, 2);
+    bool failed = false;
     fy_arn_fmt(arn, sizeof(arn), site, "job", fy_col_text(st, 0));
-    return json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:o*, s:s*, s:b}", "jobArn", arn, "jobId",
-                     fy_col_text(st, 0), "targetSelection", fy_col_text(st, 1), "status", status,
-                     "createdAt", sqlite3_column_double(st, 3), "lastUpdatedAt",
-                     sqlite3_column_double(st, 4), "completedAt", opt_time(st, 5), "thingGroupId",
-                     sqlite3_column_text(st, 6) ? fy_col_text(st, 6) : NULL, "isConcurrent",
-                     sqlite3_column_int(st, 7) != 0 && strcmp(status, "IN_PROGRESS") == 0);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:o*, s:s*, s:b}", "jobArn", arn, "jobId",
+                          fy_col_text(st, 0), "targetSelection", fy_col_text(st, 1), "status",
+                          status, "createdAt", sqlite3_column_double(st, 3), "lastUpdatedAt",
+                          sqlite3_column_double(st, 4), "completedAt", opt_time(st, 5, &failed),
+                          "thingGroupId", sqlite3_column_text(st, 6) ? fy_col_text(st, 6) : NULL,
+                          "isConcurrent",
+                          sqlite3_column_int(st, 7) != 0 && strcmp(status, "IN_PROGRESS") == 0);
+    if (failed) {
+        json_decref(j);
+        j = NULL;
+    }
+    return j;
 }
 
 fy_err fy_job_list(struct fy_db *db,

@@ -342,6 +342,118 @@ static void test_idle_signature(void)
     fy_jobs_changed_clear(&c);
 }
 
+/* Under an allocation failure a reply fails whole, never goes out without a member it carries:
+ * a rejection's executionState with its statusDetails, DescribeJob's and ListJobs' completedAt,
+ * the device's statusDetails. Each loop fails every allocation of the call in turn (until a run
+ * makes fewer allocations than n) and counts the runs that answered without the member. */
+static bool dev_partial(const char *op, const char *payload, fy_err want, const char *member)
+{
+    char out[4096];
+    fy_err e = dev(op, "af-00", "af", payload, T0 + 2, out, sizeof(out), NULL);
+    /* out is "" when no rejection could be built; an error before the version check is an
+     * InternalError, without state */
+    return e == want && out[0] && !strstr(out, member);
+}
+
+static bool describe_partial(void)
+{
+    json_t *j = NULL;
+    struct fy_errmsg em;
+    fy_err e = fy_job_describe(db, &SITE, "af", &j, &em);
+    bool partial = e == FY_ERR_OK && !json_object_get(json_object_get(j, "job"), "completedAt");
+    json_decref(j);
+    return partial;
+}
+
+static bool list_partial(void)
+{
+    struct fy_job_filter f = {"COMPLETED", NULL, "af", NULL, NULL};
+    struct fy_errmsg em;
+    char *next = NULL;
+    json_t *items = json_array();
+    fy_err e = items ? fy_job_list(db, &SITE, &f, NULL, 10, items, &next, &em) : FY_ERR_NOMEM;
+    bool partial = e == FY_ERR_OK && json_array_size(items) == 1 &&
+                   !json_object_get(json_array_get(items, 0), "completedAt");
+    json_decref(items);
+    fy_free(next);
+    return partial;
+}
+
+/* Runs check with each allocation failing in turn; returns the runs that answered partially
+ * and sets *points to the allocations failed. */
+static int each_failure(bool (*check)(void *), void *arg, int *points)
+{
+    int partial = 0;
+    for (*points = 0; *points < 1000; (*points)++) {
+        fy_alloc_fail_at((unsigned long)*points + 1);
+        bool p = check(arg);
+        bool reached = !fy_alloc_fail_pending();
+        fy_alloc_fail_at(0);
+        if (!reached) {
+            break;
+        }
+        partial += p;
+    }
+    return partial;
+}
+
+static bool stale_update(void *arg)
+{
+    (void)arg;
+    return dev_partial("update", "{\"status\":\"SUCCEEDED\",\"expectedVersion\":9}",
+                       FY_ERR_VERSION_CONFLICT, "\"statusDetails\":{\"k\":\"v\"}");
+}
+
+static bool device_describe(void *arg)
+{
+    (void)arg;
+    return dev_partial("describe", "", FY_ERR_OK, "\"statusDetails\":{\"k\":\"v\"}");
+}
+
+static bool job_describe(void *arg)
+{
+    (void)arg;
+    return describe_partial();
+}
+
+static bool job_list(void *arg)
+{
+    (void)arg;
+    return list_partial();
+}
+
+static void test_alloc_failures(void)
+{
+    struct fy_errmsg em = {""};
+    char out[4096];
+    int points, partial;
+    fleet("af", 1);
+    ok(create("af",
+              "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thinggroup/af\"],"
+              "\"document\":\"{}\"}",
+              T0, &em) == FY_ERR_OK &&
+           dev("start", "af-00", NULL, "{\"statusDetails\":{\"k\":\"v\"}}", T0 + 1, out,
+               sizeof(out), NULL) == FY_ERR_OK,
+       "job af started with statusDetails");
+    partial = each_failure(stale_update, NULL, &points);
+    ok(points > 1 && partial == 0 && !stale_update(NULL),
+       "VersionMismatch: %d failure points, %d rejections without their state", points, partial);
+    partial = each_failure(device_describe, NULL, &points);
+    ok(points > 1 && partial == 0, "device describe: %d failure points, %d without statusDetails",
+       points, partial);
+    ok(dev("update", "af-00", "af", "{\"status\":\"SUCCEEDED\"}", T0 + 3, out, sizeof(out), NULL) ==
+           FY_ERR_OK,
+       "af-00 succeeds");
+    tick(T0 + 4);
+    ok(strcmp(job_status("af"), "COMPLETED") == 0, "af completed");
+    partial = each_failure(job_describe, NULL, &points);
+    ok(points > 1 && partial == 0, "DescribeJob: %d failure points, %d without completedAt", points,
+       partial);
+    partial = each_failure(job_list, NULL, &points);
+    ok(points > 1 && partial == 0, "ListJobs: %d failure points, %d summaries without completedAt",
+       points, partial);
+}
+
 /* Released executions of job id not finished yet (the quantity the concurrency limit caps). */
 static int64_t released_unfinished(const char *id)
 {
@@ -684,6 +796,7 @@ int main(void)
     test_scheduled();
     test_windows_and_resume();
     test_deleting_limit();
+    test_alloc_failures();
     fy_jobs_changed_clear(&created);
     fy_db_close(db);
     char side[64];
