@@ -228,7 +228,7 @@ static fy_err tpl_create_locked(struct fy_db *db, const struct tpl_req *r, struc
 
 static fy_err tpl_create_tx(struct fy_db *db, const struct tpl_req *r, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, tpl_create_locked(db, r, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, tpl_create_locked(db, r, em));
 }
 
 fy_err fy_job_template_create(struct fy_db *db,
@@ -326,5 +326,5 @@ static fy_err tpl_delete_locked(struct fy_db *db, const char *template_id, struc
 
 fy_err fy_job_template_delete(struct fy_db *db, const char *template_id, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, tpl_delete_locked(db, template_id, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, tpl_delete_locked(db, template_id, em));
 }

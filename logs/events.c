@@ -61,7 +61,7 @@ stream_tx(struct fy_db *db, const char *grp, const char *name, int64_t now_ms, s
 fy_err fy_logs_stream_create(
     struct fy_db *db, const char *grp, const char *name, int64_t now_ms, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, stream_tx(db, grp, name, now_ms, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, stream_tx(db, grp, name, now_ms, em));
 }
 
 fy_err fy_logs_put(struct fy_db *db,

@@ -165,7 +165,7 @@ fy_err fy_logging_level_set(struct fy_db *db,
                             enum fy_loglevel l,
                             struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, level_set_tx(db, t, name, l, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, level_set_tx(db, t, name, l, em));
 }
 
 fy_err fy_logging_level_delete(struct fy_db *db,

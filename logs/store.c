@@ -142,7 +142,7 @@ retain_tx(struct fy_db *db, const char *name, int days, int64_t now_ms, struct f
 fy_err fy_logs_group_retention(
     struct fy_db *db, const char *name, int days, int64_t now_ms, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, retain_tx(db, name, days, now_ms, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, retain_tx(db, name, days, now_ms, em));
 }
 
 static json_t *group_to_json(sqlite3_stmt *st, const void *ctx)

@@ -127,13 +127,11 @@ fy_err fy_principal_attach(struct fy_db *db,
         return fy_fail(em, FY_ERR_INVALID_REQUEST,
                        "thingPrincipalType must be EXCLUSIVE_THING or NON_EXCLUSIVE_THING");
     }
-    FY_DB_RETURN_IN_TX(db, em, attach_locked(db, thing_name, principal, type, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, attach_locked(db, thing_name, principal, type, em));
 }
 
-fy_err fy_principal_detach(struct fy_db *db,
-                           const char *thing_name,
-                           const char *principal,
-                           struct fy_errmsg *em)
+static fy_err
+detach_locked(struct fy_db *db, const char *thing_name, const char *principal, struct fy_errmsg *em)
 {
     int64_t thing;
     fy_err e = fy_thing_rowid(db, thing_name, &thing, em);
@@ -149,6 +147,14 @@ fy_err fy_principal_detach(struct fy_db *db,
     int rc = sqlite3_step(st);
     fy_stmt_done(st);
     return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+}
+
+fy_err fy_principal_detach(struct fy_db *db,
+                           const char *thing_name,
+                           const char *principal,
+                           struct fy_errmsg *em)
+{
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, detach_locked(db, thing_name, principal, em));
 }
 
 fy_err fy_principal_list_for_thing(struct fy_db *db,

@@ -159,3 +159,44 @@ def test_change_tx_certificates_record_once(iot, logs):
                    ("DeleteCertificate", "Failure"), ("DeleteCertificate", "Success")]
     assert [r["outcome"] for r in rec if r["operation"] == "CreateKeysAndCertificate"] == [
         "Success"]
+
+
+def test_change_tx_principals_logs_templates_record_once(iot, logs):
+    """More handlers whose one transaction is the change: Attach/DetachThingPrincipal,
+    CreateLogStream, Put/DeleteRetentionPolicy, SetV2LoggingLevel, Create/DeleteJobTemplate.
+    One record per call, with its outcome."""
+    iot.create_thing(thingName="aud-thing")
+    arn = iot.create_keys_and_certificate(setAsActive=True)["certificateArn"]
+    iot.attach_thing_principal(thingName="aud-thing", principal=arn)
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.attach_thing_principal(thingName="aud-thing-missing", principal=arn)
+    iot.detach_thing_principal(thingName="aud-thing", principal=arn)
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.detach_thing_principal(thingName="aud-thing-missing", principal=arn)
+    logs.create_log_group(logGroupName="aud-group")
+    logs.create_log_stream(logGroupName="aud-group", logStreamName="s1")
+    with pytest.raises(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_stream(logGroupName="aud-group", logStreamName="s1")
+    logs.put_retention_policy(logGroupName="aud-group", retentionInDays=7)
+    with pytest.raises(logs.exceptions.ResourceNotFoundException):
+        logs.put_retention_policy(logGroupName="aud-group-missing", retentionInDays=7)
+    logs.delete_retention_policy(logGroupName="aud-group")
+    iot.set_v2_logging_level(logTarget={"targetType": "THING_GROUP", "targetName": "aud-tg"},
+                             logLevel="INFO")
+    iot.create_job_template(jobTemplateId="aud-tpl", description="d", document="{}")
+    with pytest.raises(iot.exceptions.ConflictException):
+        iot.create_job_template(jobTemplateId="aud-tpl", description="d", document="{}")
+    iot.delete_job_template(jobTemplateId="aud-tpl")
+    want = {"AttachThingPrincipal": ["Success", "Failure"],
+            "DetachThingPrincipal": ["Success", "Failure"],
+            "CreateLogStream": ["Success", "Failure"],
+            "PutRetentionPolicy": ["Success", "Failure"],
+            "DeleteRetentionPolicy": ["Success"],
+            "SetV2LoggingLevel": ["Success"],
+            "CreateJobTemplate": ["Success", "Failure"],
+            "DeleteJobTemplate": ["Success"]}
+    got = {}
+    for r in records(logs):
+        if r["operation"] in want:
+            got.setdefault(r["operation"], []).append(r["outcome"])
+    assert got == want
