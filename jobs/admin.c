@@ -88,7 +88,7 @@ static fy_err update_locked(struct fy_db *db, const struct update_req *r, struct
 
 static fy_err update_tx(struct fy_db *db, const struct update_req *r, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, update_locked(db, r, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, update_locked(db, r, em));
 }
 
 fy_err fy_job_update(
@@ -212,7 +212,7 @@ static fy_err cancel_locked(struct fy_db *db, const struct cancel_req *r, struct
 
 static fy_err cancel_tx(struct fy_db *db, const struct cancel_req *r, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, cancel_locked(db, r, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, cancel_locked(db, r, em));
 }
 
 static bool valid_reason_code(const char *s)
@@ -303,7 +303,7 @@ static fy_err delete_locked(struct fy_db *db, const struct delete_req *r, struct
 
 static fy_err delete_tx(struct fy_db *db, const struct delete_req *r, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, delete_locked(db, r, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, delete_locked(db, r, em));
 }
 
 fy_err fy_job_delete(struct fy_db *db,

@@ -169,7 +169,7 @@ static fy_err cancel_locked(struct fy_db *db, const struct exec_req *r, struct f
 
 static fy_err cancel_tx(struct fy_db *db, const struct exec_req *r, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, cancel_locked(db, r, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, cancel_locked(db, r, em));
 }
 
 fy_err fy_exec_cancel(struct fy_db *db,
@@ -211,7 +211,7 @@ static fy_err delete_locked(struct fy_db *db, const struct exec_req *r, struct f
 
 static fy_err delete_tx(struct fy_db *db, const struct exec_req *r, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, delete_locked(db, r, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, delete_locked(db, r, em));
 }
 
 fy_err fy_exec_delete(struct fy_db *db,

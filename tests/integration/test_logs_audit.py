@@ -200,3 +200,30 @@ def test_change_tx_principals_logs_templates_record_once(iot, logs):
         if r["operation"] in want:
             got.setdefault(r["operation"], []).append(r["outcome"])
     assert got == want
+
+
+def test_change_tx_jobs_record_once(iot, logs):
+    """UpdateJob, CancelJob, DeleteJob, CancelJobExecution, DeleteJobExecution: their one
+    transaction is the change (notifications and the reply only read): one record per call."""
+    iot.create_thing(thingName="aud-jt")
+    arn = iot.describe_thing(thingName="aud-jt")["thingArn"]
+    iot.create_job(jobId="aud-job", targets=[arn], document="{}")
+    iot.update_job(jobId="aud-job", description="changed")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.update_job(jobId="aud-job-missing", description="x")
+    iot.cancel_job_execution(jobId="aud-job", thingName="aud-jt")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.cancel_job_execution(jobId="aud-job", thingName="aud-jt-missing")
+    iot.delete_job_execution(jobId="aud-job", thingName="aud-jt", executionNumber=1)
+    iot.cancel_job(jobId="aud-job")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.cancel_job(jobId="aud-job-missing")
+    iot.delete_job(jobId="aud-job")
+    want = {"UpdateJob": ["Success", "Failure"], "CancelJobExecution": ["Success", "Failure"],
+            "DeleteJobExecution": ["Success"], "CancelJob": ["Success", "Failure"],
+            "DeleteJob": ["Success"]}
+    got = {}
+    for r in records(logs):
+        if r["operation"] in want:
+            got.setdefault(r["operation"], []).append(r["outcome"])
+    assert got == want
