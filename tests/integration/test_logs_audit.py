@@ -32,6 +32,15 @@ def records(logs, pattern=""):
     return out
 
 
+def outcomes(logs, ops):
+    """{operation: [outcome, ...]} of the audit records of the operations in ops, in order."""
+    got = {}
+    for r in records(logs):
+        if r["operation"] in ops:
+            got.setdefault(r["operation"], []).append(r["outcome"])
+    return got
+
+
 def routes():
     rows = []
     for path in sorted(glob.glob(os.path.join(ROOT, "api", "*.c"))):
@@ -195,11 +204,7 @@ def test_change_tx_principals_logs_templates_record_once(iot, logs):
             "SetV2LoggingLevel": ["Success"],
             "CreateJobTemplate": ["Success", "Failure"],
             "DeleteJobTemplate": ["Success"]}
-    got = {}
-    for r in records(logs):
-        if r["operation"] in want:
-            got.setdefault(r["operation"], []).append(r["outcome"])
-    assert got == want
+    assert outcomes(logs, want) == want
 
 
 def test_change_tx_jobs_record_once(iot, logs):
@@ -222,8 +227,4 @@ def test_change_tx_jobs_record_once(iot, logs):
     want = {"UpdateJob": ["Success", "Failure"], "CancelJobExecution": ["Success", "Failure"],
             "DeleteJobExecution": ["Success"], "CancelJob": ["Success", "Failure"],
             "DeleteJob": ["Success"]}
-    got = {}
-    for r in records(logs):
-        if r["operation"] in want:
-            got.setdefault(r["operation"], []).append(r["outcome"])
-    assert got == want
+    assert outcomes(logs, want) == want
