@@ -275,7 +275,7 @@ static fy_err start_locked(struct fy_db *db, const struct start_args *a, struct 
 
 static fy_err start_tx(struct fy_db *db, const struct start_args *a, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, start_locked(db, a, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, start_locked(db, a, em));
 }
 
 fy_err fy_jobs_start_next(struct fy_db *db,
@@ -469,7 +469,7 @@ static fy_err update_locked(struct fy_db *db, const struct update_args *a, struc
 
 static fy_err update_tx(struct fy_db *db, const struct update_args *a, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, update_locked(db, a, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, update_locked(db, a, em));
 }
 
 fy_err fy_jobs_update(struct fy_db *db,

@@ -228,3 +228,19 @@ def test_change_tx_jobs_record_once(iot, logs):
             "DeleteJobExecution": ["Success"], "CancelJob": ["Success", "Failure"],
             "DeleteJob": ["Success"]}
     assert outcomes(logs, want) == want
+
+
+def test_change_tx_jobs_data_plane_record_once(iot, logs, server):
+    """StartNextPendingJobExecution and UpdateJobExecution over HTTP (iot-jobs-data): one record
+    per call. Over MQTT the broker's thread has no audit record to join."""
+    jobs = server.client("iot-jobs-data")
+    iot.create_thing(thingName="aud-jd")
+    arn = iot.describe_thing(thingName="aud-jd")["thingArn"]
+    iot.create_job(jobId="aud-jd-job", targets=[arn], document="{}")
+    jobs.start_next_pending_job_execution(thingName="aud-jd")
+    jobs.update_job_execution(jobId="aud-jd-job", thingName="aud-jd", status="SUCCEEDED")
+    with pytest.raises(jobs.exceptions.InvalidStateTransitionException):
+        jobs.update_job_execution(jobId="aud-jd-job", thingName="aud-jd", status="IN_PROGRESS")
+    want = {"StartNextPendingJobExecution": ["Success"],
+            "UpdateJobExecution": ["Success", "Failure"]}
+    assert outcomes(logs, want) == want
