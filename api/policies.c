@@ -80,18 +80,11 @@ static fy_err h_create(struct api_req *req)
     if (!e && tags) {
         e = fy_tags_check(tags, &req->em);
     }
-    if (!e) {
-        e = fy_policy_create(req->db, name, doc, &row, &req->em);
-    }
-    if (e) {
-        return e;
-    }
     policy_arn(req, name, arn);
-    if (tags && json_array_size(tags) > 0) {
-        e = fy_tag_resource(req->db, req->site, arn, tags, &req->em);
+    if (!e) {
+        e = fy_policy_create(req->db, name, doc, arn, tags, &row, &req->em);
     }
     if (e) {
-        fy_policy_row_clear(&row);
         return e;
     }
     snprintf(ver, sizeof(ver), "%lld", (long long)row.version);

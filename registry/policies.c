@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/codec.h"
 #include "core/fytime.h"
+#include "registry/groups.h"
 
 #define ROW_COLS                                                                                \
     "p.name, v.version, p.default_version, p.generation_id, p.creation_date, p.last_modified, " \
@@ -207,20 +208,27 @@ create_locked(struct fy_db *db, const char *name, const char *doc, struct fy_err
 static fy_err create_and_get(struct fy_db *db,
                              const char *name,
                              const char *doc,
+                             const char *arn,
+                             const json_t *tags,
                              struct fy_policy_row *out,
                              struct fy_errmsg *em)
 {
     fy_err e = create_locked(db, name, doc, em);
+    if (!e && tags && json_array_size(tags) > 0) {
+        e = fy_tags_put_locked(db, arn, tags, FY_ERR_LIMIT_EXCEEDED, em);
+    }
     return e ? e : fy_policy_get(db, name, 1, out, em);
 }
 
 fy_err fy_policy_create(struct fy_db *db,
                         const char *name,
                         const char *document,
+                        const char *arn,
+                        const json_t *tags,
                         struct fy_policy_row *out,
                         struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, create_and_get(db, name, document, out, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, create_and_get(db, name, document, arn, tags, out, em));
 }
 
 fy_err fy_policy_get(struct fy_db *db,

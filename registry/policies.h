@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/db.h"
 #include "core/err.h"
 #include "core/names.h"
@@ -34,10 +36,14 @@ void fy_policy_row_clear(struct fy_policy_row *r);
 /* Row callback: (ctx, name, version, is_default, version_date). */
 typedef fy_err (*fy_policy_row_fn)(void *ctx, const struct fy_policy_row *r);
 
-/* CreatePolicy: stores version 1 as default. Existing name -> ALREADY_EXISTS. */
+/* CreatePolicy: stores version 1 as default and tags (checked, NULL = none) on arn, the
+ * policy's ARN, in one transaction. Existing name -> ALREADY_EXISTS; more tags than a
+ * resource may have -> LIMIT_EXCEEDED (nothing created). */
 FY_NODISCARD fy_err fy_policy_create(struct fy_db *db,
                                      const char *name,
                                      const char *document,
+                                     const char *arn,
+                                     const json_t *tags,
                                      struct fy_policy_row *out,
                                      struct fy_errmsg *em);
 

@@ -9,6 +9,7 @@
 #include "core/db.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "registry/policies.h"
 #include "registry/registry.h"
 #include "tests/unit/tap.h"
 
@@ -221,6 +222,49 @@ static void test_busy(struct fy_db *db, const char *path)
     sqlite3_busy_timeout(fy_db_handle(db), FY_DB_BUSY_TIMEOUT_MS);
 }
 
+/* CreatePolicy with tags is one transaction: under each allocation failure in turn the policy
+ * exists with its tag or not at all. */
+static int64_t count_of(struct fy_db *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(fy_db_handle(db), sql, -1, &st, NULL) == SQLITE_OK) {
+        n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+        sqlite3_finalize(st);
+    }
+    return n;
+}
+
+static void test_policy_tags_atomic(struct fy_db *db)
+{
+    static const char doc[] = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                              "\"Action\":\"iot:Connect\",\"Resource\":\"*\"}]}";
+    static const char arn[] = "arn:aws:iot:us-east-1:123456789012:policy/p-tags";
+    json_t *tags = json_pack("[{s:s, s:s}]", "Key", "team", "Value", "fw");
+    int points = 0, torn = 0;
+    fy_err e = FY_ERR_NOMEM;
+    for (; points < 1000; points++) {
+        struct fy_policy_row row;
+        struct fy_errmsg em;
+        fy_alloc_fail_at((unsigned long)points + 1);
+        e = fy_policy_create(db, "p-tags", doc, arn, tags, &row, &em);
+        bool reached = !fy_alloc_fail_pending();
+        fy_alloc_fail_at(0);
+        int64_t p = count_of(db, "SELECT count(*) FROM policies WHERE name = 'p-tags'");
+        int64_t t = count_of(db, "SELECT count(*) FROM tags WHERE arn LIKE '%policy/p-tags'");
+        torn += p != t;
+        if (!e) {
+            fy_policy_row_clear(&row);
+        }
+        if (!reached || !e) {
+            break;
+        }
+    }
+    ok(e == FY_ERR_OK && torn == 0, "CreatePolicy with tags: %d failure points, %d torn", points,
+       torn);
+    json_decref(tags);
+}
+
 int main(void)
 {
     char path[] = "/tmp/fy-test-things-XXXXXX";
@@ -239,6 +283,7 @@ int main(void)
     test_update(db);
     test_list(db);
     test_list_case(db);
+    test_policy_tags_atomic(db);
     test_alloc_failures(db);
     test_busy(db, path);
     fy_db_close(db);
