@@ -161,6 +161,7 @@ static int cmp_u64(const void *a, const void *b)
 
 struct result {
     double rps, p50_ms, p99_ms;
+    double cpu_us; /* server + client CPU per request */
 };
 
 /* CPU time (user + system) of process pid so far, in microseconds (clock-tick resolution). */
@@ -220,7 +221,7 @@ static struct result run_phase(struct bench *b,
            ccpu = (client_cpu_us() - c0) / (double)n;
     qsort(b->lat, (size_t)n, sizeof(uint64_t), cmp_u64);
     struct result r = {(double)n / secs, (double)b->lat[n / 2] / 1e6,
-                       (double)b->lat[n * 99 / 100] / 1e6};
+                       (double)b->lat[n * 99 / 100] / 1e6, scpu + ccpu};
     printf("%-28s %8ld req %8.0f req/s  p50 %6.3f ms  p99 %6.3f ms  errors %ld  cpu/req: server "
            "%.1f us, client %.1f us\n",
            name, n, r.rps, r.p50_ms, r.p99_ms, atomic_load(&b->errors), scpu, ccpu);
@@ -281,10 +282,10 @@ int main(int argc, char **argv)
         run_phase(&b, "DescribeThing (random)", "GET", "/things/bench-", "", probes, b.things / 2);
     (void)half;
     printf("\nratios to the HTTP floor (same run, same server; target: within 3x)\n");
-    printf("  CreateThing   throughput %.2fx slower, p50 latency %.2fx\n", floor1.rps / create.rps,
-           create.p50_ms / floor1.p50_ms);
-    printf("  DescribeThing throughput %.2fx slower, p50 latency %.2fx\n", floor1.rps / desc.rps,
-           desc.p50_ms / floor1.p50_ms);
+    printf("  CreateThing   throughput %.2fx slower, p50 latency %.2fx, CPU per request %.2fx\n",
+           floor1.rps / create.rps, create.p50_ms / floor1.p50_ms, create.cpu_us / floor1.cpu_us);
+    printf("  DescribeThing throughput %.2fx slower, p50 latency %.2fx, CPU per request %.2fx\n",
+           floor1.rps / desc.rps, desc.p50_ms / floor1.p50_ms, desc.cpu_us / floor1.cpu_us);
     printf("  floor empty vs full registry: %.0f vs %.0f req/s\n", floor0.rps, floor1.rps);
     printf("server RSS: %ld kB empty, %ld kB at %ld things, %ld kB at %ld things\n", rss0, rss_half,
            b.things / 2, rss_full, b.things);
