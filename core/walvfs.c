@@ -28,8 +28,8 @@
 struct wal_file {
     sqlite3_file base; /* pMethods = &wal_methods */
     sqlite3_file *real;
-    unsigned char *buf;
-    size_t len, cap;
+    unsigned char *buf; /* FY_WALVFS_BUF_MAX bytes, allocated at the first write */
+    size_t len;
     sqlite3_int64 off;   /* file offset of buf[0] */
     bool flush_on_write; /* a commit frame's header is gathered: flush after its page */
 };
@@ -62,18 +62,13 @@ static int gather(struct wal_file *f, const void *p, int amt, sqlite3_int64 off)
             return rc;
         }
     }
-    if (f->len + n > f->cap) {
-        size_t cap = f->cap ? f->cap : FY_WALVFS_BUF_MAX;
-        while (cap < f->len + n) {
-            cap *= 2;
+    /* len + n <= FY_WALVFS_BUF_MAX now: w_write passes larger writes through, and the bytes
+     * gathered before went out above when this one would not have fitted */
+    if (!f->buf) {
+        f->buf = fy_malloc(FY_WALVFS_BUF_MAX);
+        if (!f->buf) {
+            return f->real->pMethods->xWrite(f->real, p, amt, off); /* nothing gathered yet */
         }
-        unsigned char *b = fy_realloc(f->buf, cap);
-        if (!b) {
-            int rc = flush(f); /* then write this one straight through */
-            return rc ? rc : f->real->pMethods->xWrite(f->real, p, amt, off);
-        }
-        f->buf = b;
-        f->cap = cap;
     }
     if (f->len == 0) {
         f->off = off;
@@ -103,7 +98,6 @@ static int w_close(sqlite3_file *pf)
     int rc2 = f->real->pMethods->xClose(f->real);
     fy_free(f->buf);
     f->buf = NULL;
-    f->cap = 0;
     return rc ? rc : rc2;
 }
 
