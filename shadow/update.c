@@ -192,34 +192,44 @@ static fy_err put_meta(struct fy_buf *b, json_t *v, int64_t ts)
     }
     const char *key;
     json_t *c;
-    const char *sep = "{";
-    fy_err e = FY_ERR_OK;
+    bool first = true;
+    fy_err e = fy_buf_append(b, "{", 1);
     json_object_foreach (v, key, c) {
-        e = e ? e : fy_buf_append(b, sep, 1);
+        e = e || first ? e : fy_buf_append(b, ",", 1);
+        first = false;
         e = e ? e : put_key(b, key);
         e = e ? e : fy_buf_append(b, ":", 1);
         e = e ? e : put_meta(b, c, ts);
-        sep = ",";
     }
-    return e ? e : fy_buf_append(b, *sep == '{' ? "{}" : "}", *sep == '{' ? 2 : 1);
+    return e ? e : fy_buf_append(b, "}", 1);
 }
 
-/* Appends {"desired":X,"reported":Y} with the sections sent, each written by put (the section
- * itself or its metadata). */
+/* Appends {"desired":X,"reported":Y} with the sections sent: each section itself, or (meta)
+ * its metadata. */
 static fy_err put_sections(struct fy_buf *b, const struct shd_req *r, int64_t ts, bool meta)
 {
-    const char *sep = "{";
-    fy_err e = FY_ERR_OK;
+    bool first = true;
+    fy_err e = fy_buf_append(b, "{", 1);
     for (int i = 0; i < 2 && !e; i++) {
         if (!r->sent[i]) {
             continue;
         }
         json_t *v = r->sec[i] ? r->sec[i] : json_null();
-        e = fy_buf_printf(b, "%s\"%s\":", sep, SECTIONS[i]);
+        e = fy_buf_printf(b, "%s\"%s\":", first ? "" : ",", SECTIONS[i]);
+        first = false;
         e = e ? e : meta ? put_meta(b, v, ts) : put_json(b, v);
-        sep = ",";
     }
-    return e ? e : fy_buf_append(b, *sep == '{' ? "{}" : "}", *sep == '{' ? 2 : 1);
+    return e ? e : fy_buf_append(b, "}", 1);
+}
+
+/* Appends ,"clientToken":T when the request has a clientToken T (as the request wrote it). */
+static fy_err put_token(struct fy_buf *b, const struct shd_req *r)
+{
+    if (!r->token) {
+        return FY_ERR_OK;
+    }
+    fy_err e = fy_buf_append(b, ",\"clientToken\":", 15);
+    return e ? e : put_json(b, json_object_get(r->j_req, "clientToken"));
 }
 
 /* update/accepted: the sections sent, their metadata, version, timestamp, clientToken; written
@@ -235,10 +245,7 @@ static char *accepted_to_str(const struct shd_req *r, int64_t version, int64_t t
     e = e ? e
           : fy_buf_printf(&b, ",\"version\":%lld,\"timestamp\":%lld", (long long)version,
                           (long long)ts);
-    if (!e && r->token) {
-        e = fy_buf_append(&b, ",\"clientToken\":", 15);
-        e = e ? e : put_json(&b, json_object_get(r->j_req, "clientToken"));
-    }
+    e = e ? e : put_token(&b, r);
     e = e ? e : fy_buf_append(&b, "}", 1);
     if (e) {
         fy_buf_free(&b);
@@ -312,11 +319,7 @@ static char *documents_to_str(const char *prev,
     e = e ? e : fy_buf_append(&b, "\"current\":", 10);
     e = e ? e : append_snapshot(&b, cur, ver);
     e = e ? e : fy_buf_printf(&b, ",\"timestamp\":%lld", (long long)ts);
-    if (!e && r->token) {
-        char *tok = fy_json_dump(json_object_get(r->j_req, "clientToken"));
-        e = tok ? fy_buf_printf(&b, ",\"clientToken\":%s", tok) : FY_ERR_NOMEM;
-        fy_free(tok);
-    }
+    e = e ? e : put_token(&b, r);
     e = e ? e : fy_buf_append(&b, "}", 1);
     if (e) {
         fy_buf_free(&b);
