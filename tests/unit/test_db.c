@@ -15,19 +15,7 @@
 #include "core/stats.h"
 #include "core/walvfs.h"
 #include "tests/unit/tap.h"
-
-static int scalar(struct fy_db *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    int v = -1;
-    if (sqlite3_prepare_v2(fy_db_handle(db), sql, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            v = sqlite3_column_int(st, 0);
-        }
-        sqlite3_finalize(st);
-    }
-    return v;
-}
+#include "tests/unit/tempdb.h"
 
 static const char SQL_INS[] = "INSERT INTO settings(key, value) VALUES (?, 'v')";
 
@@ -98,7 +86,7 @@ static void test_group_commit(struct fy_db *db, const char *path)
        unique);
     ok(dup_sum == GC_THREADS * GC_ITEMS - unique, "group commit: %d duplicates refused alone",
        dup_sum);
-    ok(scalar(db, "SELECT count(*) FROM settings") == unique, "group commit: rows match");
+    ok(tdb_int(db, "SELECT count(*) FROM settings") == unique, "group commit: rows match");
 }
 
 /* The rider joins the thread's next transaction: committed with it, once; failing with it. */
@@ -166,18 +154,18 @@ static void test_late_join(struct fy_db *db, const char *path)
     fy_err e = fy_db_exec(db, "DELETE FROM settings", NULL);
     uint64_t n = join_case(db, path, "leader-key", &lr, &jr);
     ok(e == FY_ERR_OK && lr == FY_ERR_OK && jr == FY_ERR_OK && n == 1 &&
-           scalar(db, "SELECT count(*) FROM settings WHERE key IN ('leader-key','joiner-key')") ==
+           tdb_int(db, "SELECT count(*) FROM settings WHERE key IN ('leader-key','joiner-key')") ==
                2,
        "late join: a unit queued meanwhile commits with the leader's (%llu commit)",
        (unsigned long long)n);
     e = fy_db_exec(db, "DELETE FROM settings WHERE key = 'joiner-key'", NULL);
     n = join_case(db, path, "leader-key", &lr, &jr);
     ok(e == FY_ERR_OK && lr == FY_ERR_ALREADY_EXISTS && jr == FY_ERR_OK && n == 1 &&
-           scalar(db, "SELECT count(*) FROM settings WHERE key = 'joiner-key'") == 1,
+           tdb_int(db, "SELECT count(*) FROM settings WHERE key = 'joiner-key'") == 1,
        "late join: none behind a leader whose only unit failed; the joiner commits alone");
     n = join_case(db, path, "leader-2", &lr, &jr);
     ok(lr == FY_ERR_OK && jr == FY_ERR_ALREADY_EXISTS && n == 1 &&
-           scalar(db, "SELECT count(*) FROM settings WHERE key = 'leader-2'") == 1,
+           tdb_int(db, "SELECT count(*) FROM settings WHERE key = 'leader-2'") == 1,
        "late join: a joiner that fails is rolled back alone; the leader's unit commits");
 }
 
@@ -186,20 +174,20 @@ static void test_rider(struct fy_db *db)
     struct fy_errmsg em;
     fy_db_rider_set(insert_key, "rider-1");
     ok(fy_db_run_tx(db, insert_key, "work-1", &em) == FY_ERR_OK && fy_db_rider_done() &&
-           scalar(db, "SELECT count(*) FROM settings WHERE key IN ('work-1','rider-1')") == 2,
+           tdb_int(db, "SELECT count(*) FROM settings WHERE key IN ('work-1','rider-1')") == 2,
        "rider: committed with the work");
     ok(fy_db_run_tx(db, insert_key, "work-2", &em) == FY_ERR_OK && fy_db_rider_done() &&
-           scalar(db, "SELECT count(*) FROM settings WHERE key = 'work-2'") == 1,
+           tdb_int(db, "SELECT count(*) FROM settings WHERE key = 'work-2'") == 1,
        "rider: runs once (a second transaction goes alone)");
     fy_db_rider_clear();
     fy_db_rider_set(insert_key, "rider-1"); /* exists: the rider fails */
     ok(fy_db_run_tx(db, insert_key, "work-3", &em) == FY_ERR_ALREADY_EXISTS &&
            !fy_db_rider_done() &&
-           scalar(db, "SELECT count(*) FROM settings WHERE key = 'work-3'") == 0,
+           tdb_int(db, "SELECT count(*) FROM settings WHERE key = 'work-3'") == 0,
        "rider: its failure rolls the work back");
     ok(fy_db_run_tx(db, insert_key, "work-1", &em) == FY_ERR_ALREADY_EXISTS &&
            !fy_db_rider_done() &&
-           scalar(db, "SELECT count(*) FROM settings WHERE key LIKE 'rider-%'") == 1,
+           tdb_int(db, "SELECT count(*) FROM settings WHERE key LIKE 'rider-%'") == 1,
        "rider: a failed work leaves it unwritten");
     fy_db_rider_clear();
 }
@@ -215,7 +203,7 @@ static void test_rider_change_tx(struct fy_db *db)
     struct fy_errmsg em;
     fy_db_rider_set(insert_key, "crider-1");
     ok(change_tx(db, "cwork-1", &em) == FY_ERR_OK && fy_db_rider_done() &&
-           scalar(db, "SELECT count(*) FROM settings WHERE key IN ('cwork-1','crider-1')") == 2,
+           tdb_int(db, "SELECT count(*) FROM settings WHERE key IN ('cwork-1','crider-1')") == 2,
        "change tx: rider committed with the work");
     ok(change_tx(db, "cwork-2", &em) == FY_ERR_OK && fy_db_rider_done() &&
            fy_db_run_tx(db, insert_key, "cwork-3", &em) == FY_ERR_OK,
@@ -223,15 +211,15 @@ static void test_rider_change_tx(struct fy_db *db)
     fy_db_rider_clear();
     fy_db_rider_set(insert_key, "crider-1"); /* exists: the rider fails */
     ok(change_tx(db, "cwork-4", &em) == FY_ERR_ALREADY_EXISTS && !fy_db_rider_done() &&
-           scalar(db, "SELECT count(*) FROM settings WHERE key = 'cwork-4'") == 0,
+           tdb_int(db, "SELECT count(*) FROM settings WHERE key = 'cwork-4'") == 0,
        "change tx: the rider's failure rolls the work back");
     fy_db_rider_clear();
     fy_db_rider_set(insert_key, "crider-2");
     ok(change_tx(db, "cwork-1", &em) == FY_ERR_ALREADY_EXISTS && !fy_db_rider_done() &&
-           scalar(db, "SELECT count(*) FROM settings WHERE key = 'crider-2'") == 0,
+           tdb_int(db, "SELECT count(*) FROM settings WHERE key = 'crider-2'") == 0,
        "change tx: a failed work leaves the rider unwritten");
     ok(change_tx(db, "cwork-5", &em) == FY_ERR_OK && fy_db_rider_done() &&
-           scalar(db, "SELECT count(*) FROM settings WHERE key = 'crider-2'") == 1,
+           tdb_int(db, "SELECT count(*) FROM settings WHERE key = 'crider-2'") == 1,
        "change tx: the rider still rides the next change, once");
     fy_db_rider_clear();
 }
@@ -251,7 +239,7 @@ static void test_writer(struct fy_db *db, const char *path)
     ok(fy_db_open(path, &w, &em) == FY_ERR_OK, "writer: open");
     fy_db_writer_set(w);
     ok(fy_db_run_tx(db, note_db, &ran, &em) == FY_ERR_OK && ran == w &&
-           scalar(db, "SELECT count(*) FROM settings WHERE key = 'writer-probe'") == 1,
+           tdb_int(db, "SELECT count(*) FROM settings WHERE key = 'writer-probe'") == 1,
        "writer: the work ran and committed on the writer");
     ran = NULL;
     ok(fy_db_begin(db, &em) == FY_ERR_OK, "writer: caller opens a transaction");
@@ -300,7 +288,7 @@ static void test_checkpointer(struct fy_db *db, const char *path)
        db_before, file_size(path, ""));
     ok(file_size(path, "-wal") == 0, "a WAL past the limit is truncated (%ld)",
        file_size(path, "-wal"));
-    ok(scalar(db, "SELECT count(*) FROM settings WHERE key LIKE 'ck%'") == n, "data intact");
+    ok(tdb_int(db, "SELECT count(*) FROM settings WHERE key LIKE 'ck%'") == n, "data intact");
 }
 
 /* Under steady writes a PASSIVE pass never catches up, so the WAL would grow until it is
@@ -326,7 +314,8 @@ static void test_checkpointer_reuse(struct fy_db *db, const char *path)
     ok(!e && most > 0 && most < (long)FY_DB_WAL_RESTART_FRAMES * 4096,
        "reuse: %d commits in a row, the WAL stayed below the truncation limit (%ld bytes)", n,
        most);
-    ok(scalar(db, "SELECT count(*) FROM settings WHERE key LIKE 'ru%'") == n, "reuse: data intact");
+    ok(tdb_int(db, "SELECT count(*) FROM settings WHERE key LIKE 'ru%'") == n,
+       "reuse: data intact");
 }
 
 /* A reader on an old snapshot (a long listing, a backup) keeps the WAL from restarting; the
@@ -411,8 +400,8 @@ static void test_walvfs(struct fy_db *db, const char *path)
     }
     fy_db_rollback(db);
     ok(!e && plain_count(path, "wr-%") == 0 &&
-           scalar(db, "SELECT count(*) FROM settings WHERE "
-                      "key LIKE 'wr-%'") == 0,
+           tdb_int(db, "SELECT count(*) FROM settings WHERE "
+                       "key LIKE 'wr-%'") == 0,
        "walvfs: a spilled transaction rolled back leaves nothing");
     ok(fy_db_exec(db, "INSERT INTO settings(key, value) VALUES('wv-2', 'v')", &em) == FY_ERR_OK &&
            plain_count(path, "wv-%") == 2 && integrity_ok(db),
@@ -466,8 +455,8 @@ static void test_from_each_version(const char *path)
     for (int k = 1; k < latest; k++) {
         struct fy_db *db = db_at(path, k);
         fy_err e = db ? fy_db_migrate(db, &em) : FY_ERR_INTERNAL;
-        ok(!e && scalar(db, "PRAGMA user_version") == latest &&
-               scalar(db, "SELECT count(*) FROM things WHERE name = 'old-thing'") == 1,
+        ok(!e && tdb_int(db, "PRAGMA user_version") == latest &&
+               tdb_int(db, "SELECT count(*) FROM things WHERE name = 'old-thing'") == 1,
            "from version %d to %d, data kept", k, latest);
         fy_db_close(db);
     }
@@ -486,10 +475,10 @@ static void test_failed_migration_rolls_back(const char *path)
         fy_db_exec(db, "CREATE TABLE thing_types(x); INSERT INTO thing_types VALUES (7)", &em);
     ok(!e, "a conflicting table");
     ok(fy_db_migrate(db, &em) == FY_ERR_INTERNAL, "the failing migration is reported");
-    ok(scalar(db, "PRAGMA user_version") == 0, "user_version unchanged");
-    ok(scalar(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'things'") == 0,
+    ok(tdb_int(db, "PRAGMA user_version") == 0, "user_version unchanged");
+    ok(tdb_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'things'") == 0,
        "nothing of the failed migration remains");
-    ok(scalar(db, "SELECT x FROM thing_types") == 7, "the existing table is untouched");
+    ok(tdb_int(db, "SELECT x FROM thing_types") == 7, "the existing table is untouched");
     ok(sqlite3_get_autocommit(fy_db_handle(db)) == 1, "no transaction left open");
     fy_db_close(db);
 }
@@ -502,12 +491,12 @@ int main(void)
     struct fy_db *db;
     struct fy_errmsg em;
     ok(fy_db_open(path, &db, &em) == FY_ERR_OK, "open");
-    ok(scalar(db, "PRAGMA foreign_keys") == 1, "foreign keys on");
-    ok(scalar(db, "PRAGMA user_version") == 0, "fresh database at version 0");
+    ok(tdb_int(db, "PRAGMA foreign_keys") == 1, "foreign keys on");
+    ok(tdb_int(db, "PRAGMA user_version") == 0, "fresh database at version 0");
     ok(fy_db_migrate(db, &em) == FY_ERR_OK, "migrate");
-    ok(scalar(db, "PRAGMA user_version") == fy_db_schema_version(), "at the binary's version");
+    ok(tdb_int(db, "PRAGMA user_version") == fy_db_schema_version(), "at the binary's version");
     ok(fy_db_migrate(db, &em) == FY_ERR_OK, "migrating again is a no-op");
-    ok(scalar(db, "SELECT count(*) FROM sqlite_schema WHERE name='things'") == 1,
+    ok(tdb_int(db, "SELECT count(*) FROM sqlite_schema WHERE name='things'") == 1,
        "things table exists");
 
     sqlite3_stmt *a = fy_db_stmt(db, SQL_INS, &em);

@@ -14,6 +14,7 @@
 #include "registry/groups.h"
 #include "registry/registry.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/tempdb.h"
 
 #define T0 1.8e9
 
@@ -301,18 +302,7 @@ static void fleet(const char *group, int n)
     }
 }
 
-static int sig_rows(void)
-{
-    sqlite3_stmt *st;
-    int n = -1;
-    if (sqlite3_prepare_v2(fy_db_handle(db),
-                           "SELECT count(*) FROM settings WHERE key = 'jobs.sync_sig'", -1, &st,
-                           NULL) == SQLITE_OK) {
-        n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-        sqlite3_finalize(st);
-    }
-    return n;
-}
+static const char SQL_SIG_ROWS[] = "SELECT count(*) FROM settings WHERE key = 'jobs.sync_sig'";
 
 /* With no live job a pass skips the membership signature, a scan of every thing, and writes
  * nothing; a continuous job that comes later still syncs its targets. */
@@ -322,14 +312,14 @@ static void test_idle_signature(void)
     struct fy_jobs_changed c = {0};
     fleet("idle", 1);
     tick(T0);
-    ok(sig_rows() == 0, "no live job: no membership signature taken or stored");
+    ok(tdb_int(db, SQL_SIG_ROWS) == 0, "no live job: no membership signature taken or stored");
     ok(create("idle-cont",
               "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thinggroup/idle\"],"
               "\"document\":\"{}\",\"targetSelection\":\"CONTINUOUS\"}",
               T0, &em) == FY_ERR_OK,
        "create continuous idle-cont");
     tick(T0 + 1);
-    ok(sig_rows() == 1, "a live job: the signature is stored");
+    ok(tdb_int(db, SQL_SIG_ROWS) == 1, "a live job: the signature is stored");
     mk_thing("idle-late");
     join("idle", "idle-late");
     tick(T0 + 2);

@@ -12,6 +12,7 @@
 #include "registry/policies.h"
 #include "registry/registry.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/tempdb.h"
 
 static const struct fy_site site = {"us-east-1", "123456789012"};
 
@@ -224,17 +225,6 @@ static void test_busy(struct fy_db *db, const char *path)
 
 /* CreatePolicy with tags is one transaction: under each allocation failure in turn the policy
  * exists with its tag or not at all. */
-static int64_t count_of(struct fy_db *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    int64_t n = -1;
-    if (sqlite3_prepare_v2(fy_db_handle(db), sql, -1, &st, NULL) == SQLITE_OK) {
-        n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-        sqlite3_finalize(st);
-    }
-    return n;
-}
-
 static void test_policy_tags_atomic(struct fy_db *db)
 {
     static const char doc[] = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
@@ -250,8 +240,8 @@ static void test_policy_tags_atomic(struct fy_db *db)
         e = fy_policy_create(db, "p-tags", doc, arn, tags, &row, &em);
         bool reached = !fy_alloc_fail_pending();
         fy_alloc_fail_at(0);
-        int64_t p = count_of(db, "SELECT count(*) FROM policies WHERE name = 'p-tags'");
-        int64_t t = count_of(db, "SELECT count(*) FROM tags WHERE arn LIKE '%policy/p-tags'");
+        int64_t p = tdb_int(db, "SELECT count(*) FROM policies WHERE name = 'p-tags'");
+        int64_t t = tdb_int(db, "SELECT count(*) FROM tags WHERE arn LIKE '%policy/p-tags'");
         torn += p != t;
         if (!e) {
             fy_policy_row_clear(&row);
