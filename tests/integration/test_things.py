@@ -463,6 +463,23 @@ def test_list_filters(iot):
     assert names(iot, attributeName="color", attributeValue="green") == []
 
 
+def test_list_filters_are_case_sensitive_and_search_is_not(iot):
+    """ListThings' attribute filters match exactly and page in name order, fleet indexing
+    matches values case-insensitively (AWS): one attribute index serves both (0021)."""
+    for name, value in (("ca", "Ab"), ("cb", "ab"), ("cc", "AB"), ("cd", "ab"), ("ce", "abc")):
+        iot.create_thing(thingName=name, attributePayload={"attributes": {"case": value}})
+    items, pages = all_things(iot, attributeName="case", attributeValue="ab", maxResults=1)
+    assert [t["thingName"] for t in items] == ["cb", "cd"] and pages >= 2
+    assert names(iot, attributeName="case", attributeValue="A",
+                 usePrefixAttributeValue=True) == ["ca", "cc"]
+    assert names(iot, attributeName="case", attributeValue="aB") == []
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.list_things(attributeValue="ab")
+    iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "REGISTRY"})
+    found = iot.search_index(queryString="attributes.case:ab")["things"]
+    assert sorted(t["thingName"] for t in found) == ["ca", "cb", "cc", "cd"]
+
+
 def test_list_filters_paginate(iot):
     iot.create_thing_type(thingTypeName="ty")
     for i in range(20):
