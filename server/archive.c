@@ -272,9 +272,9 @@ copy_out(struct fy_archive *a, sqlite3_int64 rowid, int fd, int64_t size, struct
 fy_err fy_archive_extract(
     struct fy_archive *a, const char *name, const char *path, int64_t *size, struct fy_errmsg *em)
 {
-    sqlite3_int64 rowid;
-    unsigned mode;
-    int64_t len;
+    sqlite3_int64 rowid = 0;
+    unsigned mode = 0;
+    int64_t len = 0;
     fy_err e = find_entry(a, name, &rowid, &mode, &len, em);
     if (e) {
         return e;
@@ -299,9 +299,9 @@ fy_err fy_archive_extract(
 fy_err
 fy_archive_read_text(struct fy_archive *a, const char *name, char **out, struct fy_errmsg *em)
 {
-    sqlite3_int64 rowid;
-    unsigned mode;
-    int64_t len;
+    sqlite3_int64 rowid = 0;
+    unsigned mode = 0;
+    int64_t len = 0;
     sqlite3_blob *blob = NULL;
     fy_err e = find_entry(a, name, &rowid, &mode, &len, em);
     if (!e && len > FY_ARCHIVE_MAX_TEXT) {
