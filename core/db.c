@@ -81,16 +81,22 @@ static int busy_handler(void *arg, int tries)
     return 1;
 }
 
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+/* page_size before journal_mode: it only applies to a database without tables yet, and not at
+ * all once it is in WAL mode */
+#define PRAGMA_PAGE_SIZE "PRAGMA page_size=" STR(FY_DB_PAGE_SIZE) ";"
+static const char SQL_PRAGMAS[] =
+    PRAGMA_PAGE_SIZE "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+
 static fy_err apply_pragmas(struct fy_db *db, struct fy_errmsg *em)
 {
     int on = 1;
     sqlite3_busy_handler(db->h, busy_handler, db);
     sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, &on);
     sqlite3_extended_result_codes(db->h, 1);
-    return fy_db_exec(db,
-                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                      "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
-                      em);
+    return fy_db_exec(db, SQL_PRAGMAS, em);
 }
 
 fy_err fy_db_open(const char *path, struct fy_db **out, struct fy_errmsg *em)

@@ -279,8 +279,8 @@ static void test_checkpointer(struct fy_db *db, const char *path)
         e = fy_db_exec(db, sql, &em);
     }
     long db_before = file_size(path, "");
-    ok(!e && file_size(path, "-wal") > (long)n * 4096, "without checkpoints the WAL grows (%ld)",
-       file_size(path, "-wal"));
+    ok(!e && file_size(path, "-wal") > (long)n * FY_DB_PAGE_SIZE,
+       "without checkpoints the WAL grows (%ld)", file_size(path, "-wal"));
     ok(fy_db_checkpointer_start(path, &c, &em) == FY_ERR_OK, "checkpointer starts");
     usleep(5 * FY_DB_CKPT_INTERVAL_MS * 1000);
     fy_db_checkpointer_stop(c);
@@ -311,7 +311,7 @@ static void test_checkpointer_reuse(struct fy_db *db, const char *path)
         most = size > most ? size : most;
     }
     fy_db_checkpointer_stop(c);
-    ok(!e && most > 0 && most < (long)FY_DB_WAL_RESTART_FRAMES * 4096,
+    ok(!e && most > 0 && most < (long)FY_DB_WAL_RESTART_FRAMES * FY_DB_PAGE_SIZE,
        "reuse: %d commits in a row, the WAL stayed below the truncation limit (%ld bytes)", n,
        most);
     ok(tdb_int(db, "SELECT count(*) FROM settings WHERE key LIKE 'ru%'") == n,
@@ -483,6 +483,28 @@ static void test_failed_migration_rolls_back(const char *path)
     fy_db_close(db);
 }
 
+/* A new database gets FY_DB_PAGE_SIZE; one made with another page size keeps it (SQLite cannot
+ * change it in WAL mode) and migrates as usual. */
+static void test_existing_page_size(void)
+{
+    char path[] = "/tmp/fy-test-db-pages-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    sqlite3 *raw;
+    int made = sqlite3_open(path, &raw) == SQLITE_OK &&
+               sqlite3_exec(raw, "PRAGMA page_size=4096; CREATE TABLE t(x);", 0, 0, 0) == SQLITE_OK;
+    sqlite3_close(raw);
+    struct fy_db *db = NULL;
+    struct fy_errmsg em = {""};
+    ok(made && fy_db_open(path, &db, &em) == FY_ERR_OK && fy_db_migrate(db, &em) == FY_ERR_OK,
+       "a 4 KB database opens and migrates: %s", em.msg);
+    ok(db && tdb_int(db, "PRAGMA page_size") == 4096 &&
+           tdb_int(db, "PRAGMA user_version") == fy_db_schema_version(),
+       "it keeps its page size");
+    fy_db_close(db);
+    unlink(path);
+}
+
 int main(void)
 {
     char path[] = "/tmp/fy-test-db-XXXXXX";
@@ -492,6 +514,8 @@ int main(void)
     struct fy_errmsg em;
     ok(fy_db_open(path, &db, &em) == FY_ERR_OK, "open");
     ok(tdb_int(db, "PRAGMA foreign_keys") == 1, "foreign keys on");
+    ok(tdb_int(db, "PRAGMA page_size") == FY_DB_PAGE_SIZE, "new database: %d-byte pages",
+       FY_DB_PAGE_SIZE);
     ok(tdb_int(db, "PRAGMA user_version") == 0, "fresh database at version 0");
     ok(fy_db_migrate(db, &em) == FY_ERR_OK, "migrate");
     ok(tdb_int(db, "PRAGMA user_version") == fy_db_schema_version(), "at the binary's version");
@@ -539,6 +563,7 @@ int main(void)
     ok(ordered && fy_migrations[fy_migration_count - 1].version == fy_db_schema_version(),
        "migrations in increasing order up to %d", fy_db_schema_version());
     test_from_each_version(path);
+    test_existing_page_size();
     test_failed_migration_rolls_back(path);
     remove_db(path);
     return done();
