@@ -324,17 +324,17 @@ static fy_err existing_thing(const struct create_args *a,
     return FY_ERR_OK;
 }
 
-static fy_err insert_thing(struct fy_db *db, const struct create_args *a, struct fy_errmsg *em)
+/* Inserts the thing's row and its attributes (type_id 0: none). */
+static fy_err
+insert_thing(struct fy_db *db, const struct create_args *a, int64_t type_id, struct fy_errmsg *em)
 {
     const struct fy_thing_spec *s = a->spec;
-    int64_t type_id = 0;
-    fy_err e = s->type_name ? usable_type(db, s->type_name, &type_id, em) : FY_ERR_OK;
-    if (!e && fy_uuid4(a->out->thing_id) != FY_ERR_OK) {
-        e = fy_fail(em, FY_ERR_INTERNAL, "Cannot generate a thing id");
+    if (fy_uuid4(a->out->thing_id) != FY_ERR_OK) {
+        return fy_fail(em, FY_ERR_INTERNAL, "Cannot generate a thing id");
     }
-    sqlite3_stmt *st = e ? NULL : fy_db_stmt(db, SQL_INSERT, em);
+    sqlite3_stmt *st = fy_db_stmt(db, SQL_INSERT, em);
     if (!st) {
-        return e ? e : FY_ERR_INTERNAL;
+        return FY_ERR_INTERNAL;
     }
     fy_bind_text(st, 1, s->name);
     fy_bind_text(st, 2, a->out->thing_id);
@@ -346,28 +346,45 @@ static fy_err insert_thing(struct fy_db *db, const struct create_args *a, struct
     int rc = sqlite3_step(st);
     fy_stmt_done(st);
     if (rc != SQLITE_DONE) {
-        return fy_db_err(db, rc, em);
+        return fy_db_err(db, rc, em); /* a taken name: FY_ERR_ALREADY_EXISTS */
     }
     return write_attrs(db, sqlite3_last_insert_rowid(fy_db_handle(db)), s->name, a->attrs, true,
                        em);
 }
 
-static fy_err create_locked(struct fy_db *db, void *arg, struct fy_errmsg *em)
+/* After the insert was refused with e: a thing of that name, if there is one, decides instead
+ * (existing_thing); else e stands. */
+static fy_err
+if_existing(struct fy_db *db, const struct create_args *a, fy_err e, struct fy_errmsg *em)
 {
-    struct create_args *a = arg;
     struct thing_row r;
+    struct fy_errmsg lem = {""};
     json_t *j_cur = json_object();
-    if (!j_cur) {
-        return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
-    }
-    fy_err e = load_thing(db, a->spec->name, &r, j_cur, em);
-    if (e == FY_ERR_OK) {
+    fy_err found = j_cur ? load_thing(db, a->spec->name, &r, j_cur, &lem)
+                         : fy_fail(&lem, FY_ERR_NOMEM, "Out of memory");
+    if (found == FY_ERR_OK) {
         e = existing_thing(a, &r, j_cur, em);
-    } else if (e == FY_ERR_NOT_FOUND) {
-        e = insert_thing(db, a, em);
+    } else if (found != FY_ERR_NOT_FOUND) {
+        e = found;
+        *em = lem;
     }
     json_decref(j_cur);
     return e;
+}
+
+/* Inserts first: a new name, the common case, costs no lookup. A taken name, or a thing type
+ * that refuses new things, leaves it to the stored thing of that name, if any (if_existing). */
+static fy_err create_locked(struct fy_db *db, void *arg, struct fy_errmsg *em)
+{
+    struct create_args *a = arg;
+    int64_t type_id = 0;
+    const char *type = a->spec->type_name;
+    fy_err e = type ? usable_type(db, type, &type_id, em) : FY_ERR_OK;
+    if (e) {
+        return if_existing(db, a, e, em);
+    }
+    e = insert_thing(db, a, type_id, em);
+    return e == FY_ERR_ALREADY_EXISTS ? if_existing(db, a, e, em) : e;
 }
 
 fy_err fy_thing_create(struct fy_db *db,

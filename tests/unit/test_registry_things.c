@@ -93,6 +93,12 @@ static void test_types(struct fy_db *db)
        "delete of a type that is not deprecated -> INVALID_REQUEST");
     ok(fy_thing_type_deprecate(db, "ty", false, &em) == FY_ERR_OK, "deprecate");
     ok(create(db, "typed3", "ty", 0) == FY_ERR_INVALID_REQUEST, "deprecated type refuses things");
+    ok(create(db, "typed", "ty", FY_THING_ATTRS_MAX_TYPED) == FY_ERR_OK,
+       "but an identical create of a thing it has still succeeds");
+    ok(create(db, "typed", "ty", 1) == FY_ERR_ALREADY_EXISTS,
+       "a different one of that name -> ALREADY_EXISTS");
+    ok(create(db, "typed", "nope", 0) == FY_ERR_ALREADY_EXISTS,
+       "also with an unknown type -> ALREADY_EXISTS");
     ok(fy_thing_type_delete(db, "ty", 3600, &em) == FY_ERR_INVALID_REQUEST,
        "delete within the waiting period -> INVALID_REQUEST");
     ok(fy_thing_type_delete(db, "ty", 0, &em) == FY_ERR_INVALID_REQUEST,
