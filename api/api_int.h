@@ -50,7 +50,8 @@ struct api_server {
     int64_t thing_type_delete_wait;
     uint16_t port;
     struct MHD_Daemon *mhd;
-    struct api_stats *stats; /* request metrics (reqstats.c) */
+    struct api_acceptor *acceptor; /* accept.h */
+    struct api_stats *stats;       /* request metrics (reqstats.c) */
     /* connection pool: one SQLite connection per request at a time */
     struct fy_db **dbs;
     struct fy_db *writer; /* every group commit's connection (fy_db_writer_set) */

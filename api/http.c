@@ -8,6 +8,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "api/accept.h"
 #include "api/api_int.h"
 #include "api/routes.h"
 #include "core/alloc.h"
@@ -357,31 +358,21 @@ FY_PRINTF(2, 0) static void mhd_log(void *cls, const char *fmt, va_list ap)
     fy_log(FY_LOG_WARN, "mhd", "%s", line);
 }
 
+/* MHD's pool without a listening socket of its own: the acceptor (accept.h) hands it each
+ * connection. */
 static fy_err start_mhd(struct api_server *srv, int threads, struct fy_errmsg *em)
 {
-    struct sockaddr_in a4;
-    memset(&a4, 0, sizeof(a4));
-    a4.sin_family = AF_INET;
-    a4.sin_port = htons(srv->port);
-    if (inet_pton(AF_INET, srv->bind_addr, &a4.sin_addr) != 1) {
-        return fy_fail(em, FY_ERR_INVALID_REQUEST, "bind address %.64s is not an IPv4 literal",
-                       srv->bind_addr);
-    }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
     srv->mhd = MHD_start_daemon(
-        flags, srv->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a4, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)threads, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)API_CONN_TIMEOUT_S, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_URI_LOG_CALLBACK, uri_logger,
+        NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)API_CONN_TIMEOUT_S, MHD_OPTION_END);
     if (!srv->mhd) {
-        return fy_fail(em, FY_ERR_INTERNAL, "cannot listen on %.64s:%u", srv->bind_addr, srv->port);
+        return fy_fail(em, FY_ERR_INTERNAL, "cannot start the HTTP server");
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    if (info) {
-        srv->port = info->port;
-    }
-    return FY_ERR_OK;
+    return api_acceptor_start(srv->mhd, srv->bind_addr, srv->port, &srv->acceptor, &srv->port, em);
 }
 
 uint16_t api_server_port(const struct api_server *srv)
@@ -438,6 +429,7 @@ void api_server_stop(struct api_server *srv)
     if (!srv) {
         return;
     }
+    api_acceptor_stop(srv->acceptor); /* first: it hands connections to the daemon */
     if (srv->mhd) {
         MHD_stop_daemon(srv->mhd);
     }

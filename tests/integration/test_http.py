@@ -1,7 +1,10 @@
 """The HTTP layer as clients see it: SigV4 enforcement, AWS error rendering, body cap, routing
 by credential scope, the reset and ping extensions, configuration switches."""
+import concurrent.futures
 import importlib
 import json
+import os
+import time
 
 import botocore.auth
 import botocore.awsrequest
@@ -200,5 +203,66 @@ def test_config_file_and_account(tmp_path):
         iot = s.client("iot")
         arn = iot.create_thing(thingName="t1")["thingArn"]
         assert arn == "arn:aws:iot:eu-west-1:210987654321:thing/t1"
+    finally:
+        s.cleanup()
+
+
+def worker_wakeups(pid):
+    """Voluntary context switches of each MHD worker thread of pid."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                if f.read().strip() != "MHD-worker":
+                    continue
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                out[tid] = next(int(x.split()[1]) for x in f
+                                if x.startswith("voluntary_ctxt_switches"))
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def test_connections_spread_over_worker_threads():
+    """One thread accepts and hands connections to MHD's pool round robin: four clients on four
+    connections keep all four worker threads busy, none waits behind another's connection."""
+    s = Server(extra_args=["--no-auth", "--threads", "4"])
+    try:
+        s.start()
+        sessions = [requests.Session() for _ in range(4)]
+        for sess in sessions:  # one connection each, opened in turn
+            assert sess.get(s.endpoint + "/fleetyard/ping", timeout=5).status_code == 200
+        before = worker_wakeups(s.proc.pid)
+        assert len(before) == 4
+
+        def burst(sess):
+            return [sess.get(s.endpoint + "/fleetyard/ping", timeout=5).status_code
+                    for _ in range(300)]
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            codes = sum(pool.map(burst, sessions), [])
+        assert codes == [200] * 1200
+        after = worker_wakeups(s.proc.pid)
+        woken = sorted(after[t] - before[t] for t in before)
+        assert woken[0] >= 150, f"a worker thread served (almost) nothing: {woken}"
+        for sess in sessions:
+            sess.close()
+    finally:
+        s.cleanup()
+
+
+def test_more_connections_than_threads_and_stop_with_connections_open():
+    s = Server(extra_args=["--no-auth", "--threads", "2"])
+    try:
+        s.start()
+        sessions = [requests.Session() for _ in range(40)]
+
+        def use(sess):
+            return [sess.get(s.endpoint + "/fleetyard/ping", timeout=5).status_code
+                    for _ in range(5)]
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            assert sum(pool.map(use, sessions), []) == [200] * 200
+        started = time.monotonic()
+        assert s.stop() == 0  # idle keep-alive connections still open
+        assert time.monotonic() - started < 5
     finally:
         s.cleanup()
