@@ -6,6 +6,7 @@ import glob
 import json
 import os
 import re
+from urllib.parse import quote
 
 import pytest
 
@@ -69,6 +70,23 @@ def test_change_recorded_with_outcome(iot, logs, server):
     assert rec[0]["resource"] == "/things/aud-1" and rec[0]["status"] == 200
     assert rec[2]["errorType"] == "ResourceNotFoundException" and rec[2]["status"] == 404
     assert rec[0]["requestId"] and rec[0]["time"] > 0
+
+
+def test_record_keeps_escaped_text_exact(iot, logs):
+    """The record is written member by member: a refusal whose message repeats a name with
+    quotes, backslashes and non-ASCII text still reads back as JSON with exactly the message
+    the client was given, and the members in the documented order."""
+    bad = 'aud-"q\\é'
+    with pytest.raises(iot.exceptions.InvalidRequestException) as e:
+        iot.create_thing(thingName=bad)
+    told = e.value.response["Error"]["Message"]
+    assert bad in told
+    rec = [r for r in records(logs) if r["operation"] == "CreateThing"]
+    assert len(rec) == 1 and rec[0]["message"] == told
+    assert rec[0]["resource"] == "/things/" + quote(bad, safe="")  # the path as sent
+    assert rec[0]["status"] == 400
+    assert list(rec[0])[:10] == ["time", "accessKey", "operation", "method", "resource",
+                                 "requestId", "status", "outcome", "errorType", "message"]
 
 
 def test_logs_changes_name_the_group(logs):
