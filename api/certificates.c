@@ -45,6 +45,13 @@ static fy_err require_cert_id(struct api_req *req, const char *label, const char
     return FY_ERR_OK;
 }
 
+/* j with member key set to v (both taken), or NULL (j released) when that fails: out of memory,
+ * which the caller answers instead of a reply missing the member. */
+static json_t *with_member(json_t *j, const char *key, json_t *v)
+{
+    return json_object_set_new(j, key, v) == 0 ? j : (json_decref(j), NULL);
+}
+
 /* Replies {certificateArn, certificateId[, certificatePem]}. */
 static fy_err reply_created(struct api_req *req, const char *type, const char *id, const char *pem)
 {
@@ -52,7 +59,7 @@ static fy_err reply_created(struct api_req *req, const char *type, const char *i
     cert_arn(req, type, id, arn);
     json_t *j = json_pack("{s:s, s:s}", "certificateArn", arn, "certificateId", id);
     if (j && pem) {
-        json_object_set_new(j, "certificatePem", json_string(pem));
+        j = with_member(j, "certificatePem", json_string(pem));
     }
     return api_reply(req, j);
 }
@@ -102,10 +109,10 @@ static fy_err h_create_keys_and_cert(struct api_req *req)
     if (!e) {
         e = reply_created(req, "cert", is.cert_id, is.cert_pem);
     }
-    if (!e) {
-        json_object_set_new(req->j_out, "keyPair",
-                            json_pack("{s:s, s:s}", "PublicKey", is.public_key_pem, "PrivateKey",
-                                      is.private_key_pem));
+    if (!e && json_object_set_new(req->j_out, "keyPair",
+                                  json_pack("{s:s, s:s}", "PublicKey", is.public_key_pem,
+                                            "PrivateKey", is.private_key_pem)) != 0) {
+        e = fy_fail(&req->em, FY_ERR_NOMEM, "Out of memory");
     }
     fy_pki_issued_clear(&is);
     return e;
@@ -452,12 +459,12 @@ static json_t *description_to_json(const struct api_req *req, const struct fy_ce
                   (json_int_t)r->customer_version, "generationId", r->generation_id, "validity",
                   "notBefore", r->not_before, "notAfter", r->not_after, "certificateMode", r->mode);
     if (j && ca) {
-        json_object_set_new(j, "autoRegistrationStatus", json_string(r->auto_registration));
+        j = with_member(j, "autoRegistrationStatus", json_string(r->auto_registration));
     } else if (j && r->ca_cert_id[0]) {
-        json_object_set_new(j, "caCertificateId", json_string(r->ca_cert_id));
+        j = with_member(j, "caCertificateId", json_string(r->ca_cert_id));
     }
     if (j && !ca) {
-        json_object_set_new(j, "transferData", json_object());
+        j = with_member(j, "transferData", json_object());
     }
     return j;
 }
@@ -513,7 +520,7 @@ static fy_err add_summary(void *ctx, const struct fy_cert_row *r)
     json_t *j = json_pack("{s:s, s:s, s:s, s:f}", "certificateArn", arn, "certificateId",
                           r->cert_id, "status", r->status, "creationDate", r->creation_date);
     if (j && !p->ca) {
-        json_object_set_new(j, "certificateMode", json_string(r->mode));
+        j = with_member(j, "certificateMode", json_string(r->mode));
     }
     return j && json_array_append_new(p->items, j) == 0 ? FY_ERR_OK : FY_ERR_NOMEM;
 }

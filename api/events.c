@@ -16,9 +16,11 @@ static fy_err h_describe(struct api_req *req)
         return e;
     }
     json_t *j = json_pack("{s:o}", "eventConfigurations", cfg);
-    if (j && created > 0) {
-        json_object_set_new(j, "creationDate", json_real(created));
-        json_object_set_new(j, "lastModifiedDate", json_real(modified));
+    if (j && created > 0 &&
+        (json_object_set_new(j, "creationDate", json_real(created)) != 0 ||
+         json_object_set_new(j, "lastModifiedDate", json_real(modified)) != 0)) {
+        json_decref(j); /* api_reply answers Out of memory */
+        j = NULL;
     }
     return api_reply(req, j);
 }

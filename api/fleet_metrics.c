@@ -80,7 +80,10 @@ static fy_err h_describe(struct api_req *req)
         return e;
     }
     metric_arn(req, name, arn, sizeof(arn));
-    json_object_set_new(j, "metricArn", json_string(arn));
+    if (json_object_set_new(j, "metricArn", json_string(arn)) != 0) {
+        json_decref(j); /* api_reply answers Out of memory */
+        j = NULL;
+    }
     return api_reply(req, j);
 }
 
@@ -123,7 +126,10 @@ static fy_err h_list(struct api_req *req)
     json_array_foreach (names, i, v) {
         char arn[FY_ARN_MAX + 1];
         metric_arn(req, json_string_value(v), arn, sizeof(arn));
-        json_array_append_new(items, json_pack("{s:O, s:s}", "metricName", v, "metricArn", arn));
+        if (!e && json_array_append_new(
+                      items, json_pack("{s:O, s:s}", "metricName", v, "metricArn", arn)) != 0) {
+            e = FY_ERR_NOMEM;
+        }
     }
     json_t *j = e ? NULL : json_pack("{s:O}", "fleetMetrics", items);
     const char *last = json_string_value(json_array_get(names, json_array_size(names) - 1));

@@ -72,13 +72,15 @@ static fy_err h_list_indices(struct api_req *req)
             more = true;
             break;
         }
-        json_array_append_new(list, json_string(names[i]));
+        if (json_array_append_new(list, json_string(names[i])) != 0) {
+            e = FY_ERR_NOMEM;
+        }
         last = names[i];
     }
     fy_free(after);
     json_t *j = NULL;
     if (e) {
-        json_decref(list); /* a bad nextToken or maxResults: list was never handed on */
+        json_decref(list); /* a bad nextToken or maxResults, or OOM: list was never handed on */
     } else {
         j = json_pack("{s:o}", "indexNames", list); /* takes list, also when it fails */
     }

@@ -181,8 +181,9 @@ static fy_err h_describe(struct api_req *req)
         e = api_query_bool(req, "includeJobDocument", true, &with_doc);
     }
     json_t *q = e ? NULL : json_pack("{s:b}", "includeJobDocument", with_doc);
-    if (q && number >= 0) {
-        json_object_set_new(q, "executionNumber", json_integer(number));
+    if (q && number >= 0 && json_object_set_new(q, "executionNumber", json_integer(number)) != 0) {
+        json_decref(q); /* no payload: Out of memory below */
+        q = NULL;
     }
     char *payload = q ? fy_json_dump(q) : NULL;
     json_decref(q);

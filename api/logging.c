@@ -60,8 +60,9 @@ static fy_err h_get_options(struct api_req *req)
     }
     json_t *j = json_pack("{s:s, s:b}", "defaultLogLevel", fy_loglevel_name(o.default_level),
                           "disableAllLogs", o.disable_all);
-    if (j && o.role_arn[0]) {
-        json_object_set_new(j, "roleArn", json_string(o.role_arn));
+    if (j && o.role_arn[0] && json_object_set_new(j, "roleArn", json_string(o.role_arn)) != 0) {
+        json_decref(j); /* api_reply answers Out of memory */
+        j = NULL;
     }
     return api_reply(req, j);
 }

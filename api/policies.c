@@ -531,9 +531,10 @@ static size_t recording_lookup(void *ctx, const char *name, const char **out, si
 {
     struct missing_ctx *m = ctx;
     size_t n = fy_identity_lookup(m->id, name, out, max);
-    if (n == 0 && json_array_size(m->missing) < TEST_AUTH_MISSING_MAX &&
-        !skipped(m->missing, name)) {
-        json_array_append_new(m->missing, json_string(name));
+    if (n == 0 && m->missing && json_array_size(m->missing) < TEST_AUTH_MISSING_MAX &&
+        !skipped(m->missing, name) && json_array_append_new(m->missing, json_string(name)) != 0) {
+        json_decref(m->missing); /* eval_info's pack then fails: Out of memory */
+        m->missing = NULL;
     }
     return n;
 }
@@ -557,13 +558,17 @@ static json_t *policies_of(const struct api_req *req, const struct auth_set *s, 
     json_t *a = json_array();
     char arn[POLICY_ARN_MAX];
     for (size_t i = 0; a && i < s->n; i++) {
-        if (bits & ((uint64_t)1 << i)) {
-            policy_arn(req, s->names[i], arn);
-            json_array_append_new(
-                a, json_pack("{s:s, s:s}", "policyName", s->names[i], "policyArn", arn));
+        if (!(bits & ((uint64_t)1 << i))) {
+            continue;
+        }
+        policy_arn(req, s->names[i], arn);
+        json_t *p = json_pack("{s:s, s:s}", "policyName", s->names[i], "policyArn", arn);
+        if (json_array_append_new(a, p) != 0) {
+            json_decref(a);
+            a = NULL;
         }
     }
-    return json_pack("{s:o}", "policies", a ? a : json_array());
+    return json_pack("{s:o}", "policies", a); /* NULL a: out of memory, the pack fails */
 }
 
 /* Evaluates one authInfo; appends its authResult to results. */

@@ -111,8 +111,12 @@ static json_t *percentiles(struct values *v, const double *pc, size_t npc)
         qsort(v->num, v->nnum, sizeof(double), cmp_double);
     }
     for (size_t i = 0; list && v->nnum && i < npc; i++) {
-        json_array_append_new(list, json_pack("{s:f, s:f}", "percent", pc[i], "value",
-                                              percentile(v->num, v->nnum, pc[i])));
+        json_t *p =
+            json_pack("{s:f, s:f}", "percent", pc[i], "value", percentile(v->num, v->nnum, pc[i]));
+        if (json_array_append_new(list, p) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
     }
     return json_pack("{s:o}", "percentiles", list); /* NULL list: out of memory */
 }
@@ -147,10 +151,14 @@ static json_t *buckets(const struct values *v, int64_t total, int64_t max)
     qsort(b, n, sizeof(*b), cmp_bucket);
     json_t *list = json_array();
     for (i = 0; list && i < n && (int64_t)i < max; i++) {
-        json_array_append_new(list,
-                              json_pack("{s:s, s:I}", "keyValue", b[i].key, "count", b[i].count));
+        json_t *one = json_pack("{s:s, s:I}", "keyValue", b[i].key, "count", b[i].count);
+        if (json_array_append_new(list, one) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
     }
     fy_free(b);
+    /* NULL list: out of memory, the pack fails */
     return json_pack("{s:I, s:o}", "totalCount", (json_int_t)total, "buckets", list);
 }
 

@@ -308,7 +308,10 @@ fy_err fy_metric_list(struct fy_db *db,
             *more = true;
             break;
         }
-        json_array_append_new(j_names, json_string(fy_col_text(st, 0)));
+        if (json_array_append_new(j_names, json_string(fy_col_text(st, 0))) != 0) {
+            fy_stmt_done(st);
+            return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+        }
     }
     fy_stmt_done(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);

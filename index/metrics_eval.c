@@ -234,18 +234,23 @@ fy_err fy_metric_tick(struct fy_db *db, double now, int *evaluated, struct fy_er
 {
     sqlite3_stmt *st = fy_db_stmt(db, SQL_DUE, em);
     json_t *due = json_array();
-    int rc, n = 0;
+    int rc = SQLITE_DONE, n = 0;
     if (!st || !due) {
         json_decref(due);
         return st ? fy_fail(em, FY_ERR_NOMEM, "Out of memory") : FY_ERR_INTERNAL;
     }
     sqlite3_bind_double(st, 1, now);
     sqlite3_bind_int(st, 2, FY_METRIC_TICK_MAX);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_array_append_new(due, json_string(fy_col_text(st, 0)));
+    fy_err e = FY_ERR_OK;
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (json_array_append_new(due, json_string(fy_col_text(st, 0))) != 0) {
+            e = fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+        }
     }
     fy_stmt_done(st);
-    fy_err e = rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+    if (!e && rc != SQLITE_DONE) {
+        e = fy_db_err(db, rc, em);
+    }
     size_t i;
     json_t *v;
     json_array_foreach (due, i, v) {
@@ -269,17 +274,21 @@ fy_err fy_metric_datapoints(
     if (st && list) {
         sqlite3_bind_int64(st, 1, r.id);
         sqlite3_bind_int64(st, 2, limit);
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int rc = SQLITE_DONE;
+        while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
             json_t *val = sqlite3_column_type(st, 2) == SQLITE_NULL
                               ? json_null()
                               : json_real(sqlite3_column_double(st, 2));
-            json_array_append_new(list, json_pack("{s:f, s:s, s:o}", "timestamp",
-                                                  sqlite3_column_double(st, 0), "stat",
-                                                  fy_col_text(st, 1), "value", val));
+            if (json_array_append_new(list, json_pack("{s:f, s:s, s:o}", "timestamp",
+                                                      sqlite3_column_double(st, 0), "stat",
+                                                      fy_col_text(st, 1), "value", val)) != 0) {
+                e = fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+            }
         }
         fy_stmt_done(st);
-        e = rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
+        if (!e && rc != SQLITE_DONE) {
+            e = fy_db_err(db, rc, em);
+        }
     } else if (!e) {
         e = st ? fy_fail(em, FY_ERR_NOMEM, "Out of memory") : FY_ERR_INTERNAL;
     }

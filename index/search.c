@@ -77,7 +77,14 @@ static fy_err add_name(sqlite3_stmt *st, json_t *acc)
                                                                             : FY_ERR_NOMEM;
 }
 
-/* One shadow in AWS's search shape: desired, reported, delta?, metadata, hasDelta, version. */
+/* Sets member key of out to v (borrowed) unless v is NULL; false when that fails (OOM). */
+static bool copy_member(json_t *out, const char *key, json_t *v)
+{
+    return !v || json_object_set(out, key, v) == 0;
+}
+
+/* One shadow in AWS's search shape: desired, reported, delta?, metadata, hasDelta, version
+ * (NULL on OOM). */
 static json_t *shadow_doc(const char *doc, int64_t version)
 {
     json_t *j = json_loads(doc, 0, NULL);
@@ -85,19 +92,16 @@ static json_t *shadow_doc(const char *doc, int64_t version)
     json_t *out = json_object();
     json_t *desired = json_object_get(state, "desired");
     json_t *delta = fy_index_delta(desired, json_object_get(state, "reported"));
-    if (out) {
-        json_object_set(out, "desired", desired);
-        json_object_set(out, "reported", json_object_get(state, "reported"));
-        if (json_object_size(delta)) {
-            json_object_set(out, "delta", delta);
-        }
-        json_object_set(out, "metadata", json_object_get(j, "metadata"));
-        json_object_set_new(out, "hasDelta", json_boolean(json_object_size(delta) > 0));
-        json_object_set_new(out, "version", json_integer(version));
-    }
+    bool ok =
+        out && delta && copy_member(out, "desired", desired) &&
+        copy_member(out, "reported", json_object_get(state, "reported")) &&
+        (json_object_size(delta) == 0 || copy_member(out, "delta", delta)) &&
+        copy_member(out, "metadata", json_object_get(j, "metadata")) &&
+        json_object_set_new(out, "hasDelta", json_boolean(json_object_size(delta) > 0)) == 0 &&
+        json_object_set_new(out, "version", json_integer(version)) == 0;
     json_decref(delta);
     json_decref(j);
-    return out;
+    return ok ? out : (json_decref(out), NULL);
 }
 
 struct shadow_acc {
@@ -127,14 +131,17 @@ static fy_err add_shadow(struct shadow_acc *a, sqlite3_stmt *st)
         return FY_ERR_NOMEM;
     }
     if (name[0] == '\0') {
-        json_object_update(a->doc, s);
+        int rc = json_object_update(a->doc, s);
         json_decref(s);
-        return FY_ERR_OK;
+        return rc == 0 ? FY_ERR_OK : FY_ERR_NOMEM;
     }
     json_t *named = json_object_get(a->doc, "name");
     if (!named) {
         named = json_object();
-        json_object_set_new(a->doc, "name", named);
+        if (json_object_set_new(a->doc, "name", named) != 0) { /* named released */
+            json_decref(s);
+            return FY_ERR_NOMEM;
+        }
     }
     return json_object_set_new(named, name, s) == 0 ? FY_ERR_OK : FY_ERR_NOMEM;
 }
@@ -161,9 +168,10 @@ static fy_err shadow_string(struct fy_db *db,
     if (!e && rc != SQLITE_DONE) {
         e = fy_db_err(db, rc, em);
     }
-    char *text = !e && json_object_size(a.doc) ? fy_json_dump(a.doc) : NULL;
-    if (text) {
-        json_object_set_new(item, "shadow", json_string(text));
+    bool any = !e && json_object_size(a.doc) > 0;
+    char *text = any ? fy_json_dump(a.doc) : NULL;
+    if (any && (!text || json_object_set_new(item, "shadow", json_string(text)) != 0)) {
+        e = fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
     fy_free(text);
     json_decref(a.doc);
@@ -179,18 +187,19 @@ static fy_err connectivity(struct fy_db *db, const char *thing, json_t *item, st
     fy_bind_text(st, 1, thing);
     int rc = sqlite3_step(st);
     json_t *c = json_pack("{s:b}", "connected", rc == SQLITE_ROW && sqlite3_column_int(st, 0));
-    if (c && rc == SQLITE_ROW) {
-        json_object_set_new(c, "timestamp", json_integer(sqlite3_column_int64(st, 1)));
-        if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
-            json_object_set_new(c, "disconnectReason", json_string(fy_col_text(st, 2)));
-        }
+    if (c && rc == SQLITE_ROW &&
+        (json_object_set_new(c, "timestamp", json_integer(sqlite3_column_int64(st, 1))) != 0 ||
+         (sqlite3_column_type(st, 2) != SQLITE_NULL &&
+          json_object_set_new(c, "disconnectReason", json_string(fy_col_text(st, 2))) != 0))) {
+        json_decref(c);
+        c = NULL;
     }
     fy_stmt_done(st);
-    json_object_set_new(item, "connectivity", c);
+    int set = json_object_set_new(item, "connectivity", c); /* -1 for a NULL c */
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         return fy_db_err(db, rc, em);
     }
-    return c ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    return set == 0 ? FY_ERR_OK : fy_fail(em, FY_ERR_NOMEM, "Out of memory");
 }
 
 /* The ThingDocument of the current row of a THINGS_SELECT statement. */
@@ -208,10 +217,13 @@ static fy_err thing_doc(struct fy_db *db,
     if (!item) {
         return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
-    if (sqlite3_column_type(row, 3) != SQLITE_NULL) {
-        json_object_set_new(item, "thingTypeName", json_string(fy_col_text(row, 3)));
+    fy_err e = FY_ERR_OK;
+    if (sqlite3_column_type(row, 3) != SQLITE_NULL &&
+        json_object_set_new(item, "thingTypeName", json_string(fy_col_text(row, 3))) != 0) {
+        e = fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
-    fy_err e = each_row(db, SQL_ATTRS, NULL, id, add_attr, json_object_get(item, "attributes"), em);
+    e = e ? e
+          : each_row(db, SQL_ATTRS, NULL, id, add_attr, json_object_get(item, "attributes"), em);
     e = e ? e
           : each_row(db, SQL_GROUPS, NULL, id, add_name, json_object_get(item, "thingGroupNames"),
                      em);
@@ -240,11 +252,14 @@ static fy_err group_doc(struct fy_db *db, sqlite3_stmt *row, json_t **out, struc
     if (!item) {
         return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
-    if (sqlite3_column_type(row, 2) != SQLITE_NULL) {
-        json_object_set_new(item, "thingGroupDescription", json_string(fy_col_text(row, 2)));
+    fy_err e = FY_ERR_OK;
+    if (sqlite3_column_type(row, 2) != SQLITE_NULL &&
+        json_object_set_new(item, "thingGroupDescription", json_string(fy_col_text(row, 2))) != 0) {
+        e = fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
-    fy_err e =
-        each_row(db, SQL_PARENTS, name, 0, add_name, json_object_get(item, "parentGroupNames"), em);
+    e = e ? e
+          : each_row(db, SQL_PARENTS, name, 0, add_name, json_object_get(item, "parentGroupNames"),
+                     em);
     if (e) {
         json_decref(item);
         return e;

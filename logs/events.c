@@ -152,15 +152,23 @@ fy_err fy_logs_put_many(struct fy_db *db,
     return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
 }
 
+/* Sets member key of j to the integer in column col (json_object_set_new's result). */
+static int set_int(json_t *j, const char *key, sqlite3_stmt *st, int col)
+{
+    return json_object_set_new(j, key, json_integer(sqlite3_column_int64(st, col)));
+}
+
 static json_t *stream_to_json(sqlite3_stmt *st, const void *ctx)
 {
     (void)ctx;
     json_t *j = json_pack("{s:s, s:I, s:i}", "logStreamName", fy_col_text(st, 0), "creationTime",
                           (json_int_t)sqlite3_column_int64(st, 1), "storedBytes", 0);
-    if (j && sqlite3_column_type(st, 2) != SQLITE_NULL) {
-        json_object_set_new(j, "firstEventTimestamp", json_integer(sqlite3_column_int64(st, 2)));
-        json_object_set_new(j, "lastEventTimestamp", json_integer(sqlite3_column_int64(st, 3)));
-        json_object_set_new(j, "lastIngestionTime", json_integer(sqlite3_column_int64(st, 4)));
+    if (j && sqlite3_column_type(st, 2) != SQLITE_NULL &&
+        (set_int(j, "firstEventTimestamp", st, 2) != 0 ||
+         set_int(j, "lastEventTimestamp", st, 3) != 0 ||
+         set_int(j, "lastIngestionTime", st, 4) != 0)) {
+        json_decref(j); /* fy_logs_page answers Out of memory */
+        j = NULL;
     }
     return j;
 }
@@ -190,9 +198,12 @@ static json_t *event_to_json(sqlite3_stmt *st, bool with_stream)
     json_t *j = json_pack("{s:I, s:s, s:I}", "timestamp", (json_int_t)sqlite3_column_int64(st, 2),
                           "message", fy_col_text(st, 4), "ingestionTime",
                           (json_int_t)sqlite3_column_int64(st, 3));
-    if (j && with_stream) {
-        json_object_set_new(j, "logStreamName", json_string(fy_col_text(st, 1)));
-        json_object_set_new(j, "eventId", json_sprintf("%lld", sqlite3_column_int64(st, 0)));
+    sqlite3_int64 id = sqlite3_column_int64(st, 0);
+    if (j && with_stream &&
+        (json_object_set_new(j, "logStreamName", json_string(fy_col_text(st, 1))) != 0 ||
+         json_object_set_new(j, "eventId", json_sprintf("%lld", id)) != 0)) {
+        json_decref(j); /* fy_logs_events answers Out of memory */
+        j = NULL;
     }
     return j;
 }
@@ -239,10 +250,10 @@ fy_err fy_logs_events(struct fy_db *db,
         }
         matched++;
         json_t *j = event_to_json(st, q->with_stream);
-        if (q->descending) {
-            json_array_insert_new(j_items, 0, j);
-        } else {
-            json_array_append_new(j_items, j);
+        if ((q->descending ? json_array_insert_new(j_items, 0, j)
+                           : json_array_append_new(j_items, j)) != 0) {
+            fy_stmt_done(st);
+            return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
         }
     }
     *more = matched == q->limit || scanned == q->scan_max;

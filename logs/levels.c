@@ -228,22 +228,27 @@ fy_err fy_logging_levels_list(struct fy_db *db,
     sqlite3_bind_int(st, 2, after_type);
     fy_bind_text(st, 3, after_name);
     sqlite3_bind_int64(st, 4, limit + 1);
-    int rc, n = 0;
+    int rc = SQLITE_DONE, n = 0;
+    bool ok = true;
     *next = NULL;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int type = sqlite3_column_int(st, 0);
         const char *name = fy_col_text(st, 1);
         if (n++ == limit) {
             break;
         }
-        json_array_append_new(j_items, level_to_json((enum fy_logtarget)type, name,
-                                                     (enum fy_loglevel)sqlite3_column_int(st, 2)));
+        json_t *j = level_to_json((enum fy_logtarget)type, name,
+                                  (enum fy_loglevel)sqlite3_column_int(st, 2));
         FY_FREE(*next);
         *next = page_key(type, name);
+        ok = json_array_append_new(j_items, j) == 0 && *next;
     }
     fy_stmt_done(st);
-    if (n <= limit) {
+    if (!ok || n <= limit) {
         FY_FREE(*next);
+    }
+    if (!ok) {
+        return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
 }

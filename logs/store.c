@@ -155,8 +155,10 @@ static json_t *group_to_json(sqlite3_stmt *st, const void *ctx)
     json_t *j = json_pack("{s:s, s:I, s:i, s:s, s:I}", "logGroupName", name, "creationTime",
                           (json_int_t)sqlite3_column_int64(st, 1), "metricFilterCount", 0, "arn",
                           arn, "storedBytes", (json_int_t)sqlite3_column_int64(st, 3));
-    if (j && sqlite3_column_type(st, 2) != SQLITE_NULL) {
-        json_object_set_new(j, "retentionInDays", json_integer(sqlite3_column_int(st, 2)));
+    if (j && sqlite3_column_type(st, 2) != SQLITE_NULL &&
+        json_object_set_new(j, "retentionInDays", json_integer(sqlite3_column_int(st, 2))) != 0) {
+        json_decref(j); /* fy_logs_page answers Out of memory */
+        j = NULL;
     }
     return j;
 }
@@ -189,16 +191,21 @@ fy_err fy_logs_page(struct fy_db *db,
                     char **next,
                     struct fy_errmsg *em)
 {
-    int rc, n = 0;
+    int rc = SQLITE_DONE, n = 0;
+    bool ok = true;
     *next = NULL;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n++ < limit) {
-        json_array_append_new(j_items, row_to_json(st, ctx));
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW && n++ < limit) {
+        ok = json_array_append_new(j_items, row_to_json(st, ctx)) == 0;
         FY_FREE(*next);
         *next = fy_strdup(fy_col_text(st, 0));
+        ok = ok && *next;
     }
     fy_stmt_done(st);
-    if (rc != SQLITE_ROW) {
+    if (!ok || rc != SQLITE_ROW) {
         FY_FREE(*next);
+    }
+    if (!ok) {
+        return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
 }

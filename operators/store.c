@@ -282,8 +282,10 @@ static json_t *key_row_to_json(sqlite3_stmt *st)
         json_pack("{s:s, s:s, s:s, s:s, s:o}", "AccessKeyId", fy_col_text(st, 0), "UserName",
                   fy_col_text(st, 1), "Description", fy_col_text(st, 2), "Status",
                   fy_col_text(st, 3), "CreateDate", date_to_json(sqlite3_column_int64(st, 4)));
-    if (j && sqlite3_column_type(st, 5) != SQLITE_NULL) {
-        json_object_set_new(j, "LastRotatedDate", date_to_json(sqlite3_column_int64(st, 5)));
+    if (j && sqlite3_column_type(st, 5) != SQLITE_NULL &&
+        json_object_set_new(j, "LastRotatedDate", date_to_json(sqlite3_column_int64(st, 5))) != 0) {
+        json_decref(j); /* keys_tx answers Out of memory */
+        j = NULL;
     }
     return j;
 }

@@ -156,7 +156,8 @@ static const char *nullable(sqlite3_stmt *st, int col)
     return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL : fy_col_text(st, col);
 }
 
-/* The current attributes of thing as a JSON object (new reference; {} when none or gone). */
+/* The current attributes of thing as a JSON object (new reference; {} when none or gone; NULL
+ * on OOM). */
 json_t *fy_events_thing_attributes(struct fy_db *db, const char *thing)
 {
     static const char SQL_ATTRS[] =
@@ -168,7 +169,10 @@ json_t *fy_events_thing_attributes(struct fy_db *db, const char *thing)
     if (st) {
         fy_bind_text(st, 1, thing);
         while (j && sqlite3_step(st) == SQLITE_ROW) {
-            json_object_set_new(j, fy_col_text(st, 0), json_string(fy_col_text(st, 1)));
+            if (json_object_set_new(j, fy_col_text(st, 0), json_string(fy_col_text(st, 1))) != 0) {
+                json_decref(j); /* out of memory: NULL, not a partial set */
+                j = NULL;
+            }
         }
         fy_stmt_done(st);
     }

@@ -91,14 +91,19 @@ load_attributes(struct fy_db *db, int64_t thing, struct fy_identity *id, struct 
 {
     sqlite3_stmt *st = fy_db_stmt(db, SQL_ATTRS, em);
     int rc;
+    bool ok = true;
     if (!st) {
         return FY_ERR_INTERNAL;
     }
     sqlite3_bind_int64(st, 1, thing);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_object_set_new(id->attributes, fy_col_text(st, 0), json_string(fy_col_text(st, 1)));
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ok = json_object_set_new(id->attributes, fy_col_text(st, 0),
+                                 json_string(fy_col_text(st, 1))) == 0;
     }
     fy_stmt_done(st);
+    if (!ok) {
+        return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    }
     return rc == SQLITE_DONE ? FY_ERR_OK : fy_db_err(db, rc, em);
 }
 

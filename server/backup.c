@@ -186,6 +186,20 @@ static fy_err snapshot(const char *src_path,
     return e;
 }
 
+/* Adds path as name and lists it in bi->j_files. */
+static fy_err add_listed(struct fy_archive *a,
+                         const char *name,
+                         const char *path,
+                         struct backup_info *bi,
+                         struct fy_errmsg *em)
+{
+    fy_err e = fy_archive_add_file(a, name, path, em);
+    if (!e && json_array_append_new(bi->j_files, json_string(name)) != 0) {
+        e = fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    }
+    return e;
+}
+
 /* Adds path as name when it exists (a missing optional file is skipped). */
 static fy_err add_if_present(struct fy_archive *a,
                              const char *name,
@@ -193,14 +207,7 @@ static fy_err add_if_present(struct fy_archive *a,
                              struct backup_info *bi,
                              struct fy_errmsg *em)
 {
-    if (access(path, F_OK) != 0) {
-        return FY_ERR_OK;
-    }
-    fy_err e = fy_archive_add_file(a, name, path, em);
-    if (!e) {
-        json_array_append_new(bi->j_files, json_string(name));
-    }
-    return e;
+    return access(path, F_OK) != 0 ? FY_ERR_OK : add_listed(a, name, path, bi, em);
 }
 
 /* Adds the regular files of <data dir>/pki as pki/<name>. */
@@ -265,8 +272,7 @@ static fy_err write_archive(const struct fy_backup_cmd *c,
         e = add_pki(a, c->cfg.data_dir, bi, em);
     }
     if (!e && c->config_path) {
-        e = fy_archive_add_file(a, FY_BACKUP_CONF, c->config_path, em);
-        json_array_append_new(bi->j_files, json_string(FY_BACKUP_CONF));
+        e = add_listed(a, FY_BACKUP_CONF, c->config_path, bi, em);
     }
     json_t *j_manifest = e ? NULL : manifest_to_json(c, bi);
     char *text = j_manifest ? fy_json_dump(j_manifest) : NULL;

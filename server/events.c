@@ -40,8 +40,11 @@ static json_t *ancestors(const struct fy_events *ev, const char *name)
         bool found = sqlite3_step(st) == SQLITE_ROW;
         if (found) {
             fy_arn_fmt(arn, sizeof(arn), &ev->site, "thinggroup", name);
-            json_array_insert_new(
-                chain, 0, json_pack("{s:s, s:s}", "groupArn", arn, "groupId", fy_col_text(st, 0)));
+            json_t *g = json_pack("{s:s, s:s}", "groupArn", arn, "groupId", fy_col_text(st, 0));
+            if (json_array_insert_new(chain, 0, g) != 0) {
+                json_decref(chain); /* out of memory: no chain rather than a gap in it */
+                chain = NULL;
+            }
             snprintf(next, sizeof(next), "%s", fy_col_text(st, 1));
         }
         bool more = found && sqlite3_column_type(st, 1) != SQLITE_NULL;
@@ -57,31 +60,33 @@ static char *enriched(const struct fy_events *ev, const struct fy_event_msg *m)
     json_t *j = json_loads(m->payload, 0, NULL);
     char arn[FY_ARN_MAX + 1];
     char *out = NULL;
+    int rc = 0; /* non-zero once a member could not be added (out of memory) */
     if (!j) {
         return NULL;
     }
     const char *how = m->enrich ? m->enrich : "";
     if (m->enrich) {
-        json_object_set_new(j, "accountId", json_string(ev->site.account));
+        rc |= json_object_set_new(j, "accountId", json_string(ev->site.account));
     }
     if (m->thing_name && strcmp(how, "thing") != 0) {
         fy_arn_fmt(arn, sizeof(arn), &ev->site, "thing", m->thing_name);
-        json_object_set_new(j, "thingArn", json_string(arn));
+        rc |= json_object_set_new(j, "thingArn", json_string(arn));
     }
     if (m->thing_name && strcmp(how, "thing") == 0) {
-        json_object_set_new(j, "attributes", fy_events_thing_attributes(ev->db, m->thing_name));
+        rc |=
+            json_object_set_new(j, "attributes", fy_events_thing_attributes(ev->db, m->thing_name));
     }
     if (strcmp(how, "group") == 0) {
         const char *parent = json_string_value(json_object_get(j, "parentGroupName"));
-        json_object_set_new(j, "rootToParentThingGroups", ancestors(ev, parent));
+        rc |= json_object_set_new(j, "rootToParentThingGroups", ancestors(ev, parent));
     }
     if (strcmp(how, "membership") == 0) {
         const char *group = json_string_value(json_object_get(j, "groupName"));
         fy_arn_fmt(arn, sizeof(arn), &ev->site, "thinggroup", group ? group : "");
-        json_object_set_new(j, "groupArn", json_string(arn));
+        rc |= json_object_set_new(j, "groupArn", json_string(arn));
         json_object_del(j, "groupName");
     }
-    out = fy_json_dump(j);
+    out = rc ? NULL : fy_json_dump(j);
     json_decref(j);
     return out;
 }

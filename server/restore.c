@@ -231,9 +231,11 @@ static json_t *restore_summary(const struct restore *r, double seconds)
 {
     char conf[FY_PATH_MAX + 64];
     json_t *j_files = json_array();
-    for (size_t i = 0; i < r->nnames; i++) {
-        if (strcmp(r->names[i], FY_BACKUP_MANIFEST) != 0) {
-            json_array_append_new(j_files, json_string(r->names[i]));
+    for (size_t i = 0; j_files && i < r->nnames; i++) {
+        if (strcmp(r->names[i], FY_BACKUP_MANIFEST) != 0 &&
+            json_array_append_new(j_files, json_string(r->names[i])) != 0) {
+            json_decref(j_files); /* the pack below then fails: no summary, not a short one */
+            j_files = NULL;
         }
     }
     path_in(r, FY_BACKUP_CONF, "", conf, sizeof(conf));

@@ -84,7 +84,8 @@ static int expand_value(const char *t, unsigned idx, char *out, size_t size)
 static json_t *thing_body(const struct sim_opts *o, unsigned idx)
 {
     json_t *attrs = json_object(), *body = json_object();
-    for (size_t i = 0; attrs && i < o->n_attrs; i++) {
+    bool ok = attrs && body;
+    for (size_t i = 0; ok && i < o->n_attrs; i++) {
         char key[128], val[1024];
         const char *eq = strchr(o->attrs[i], '=');
         size_t klen = eq ? (size_t)(eq - o->attrs[i]) : 0;
@@ -97,17 +98,21 @@ static json_t *thing_body(const struct sim_opts *o, unsigned idx)
         }
         memcpy(key, o->attrs[i], klen);
         key[klen] = '\0';
-        json_object_set_new(attrs, key, json_string(val));
+        ok = json_object_set_new(attrs, key, json_string(val)) == 0;
     }
-    if (!body || !attrs) {
+    if (ok && o->thing_type) {
+        ok = json_object_set_new(body, "thingTypeName", json_string(o->thing_type)) == 0;
+    }
+    if (!ok) {
         json_decref(attrs);
         json_decref(body);
         return NULL;
     }
-    if (o->thing_type) {
-        json_object_set_new(body, "thingTypeName", json_string(o->thing_type));
+    json_t *payload = json_pack("{s:o}", "attributes", attrs); /* takes attrs, also on failure */
+    if (json_object_set_new(body, "attributePayload", payload) != 0) {
+        json_decref(body);
+        return NULL;
     }
-    json_object_set_new(body, "attributePayload", json_pack("{s:o}", "attributes", attrs));
     return body;
 }
 
