@@ -498,7 +498,7 @@ static fy_err h_describe_ca(struct api_req *req)
         return e;
     }
     json_t *config =
-        row.registration_config ? json_loads(row.registration_config, 0, NULL) : json_object();
+        row.registration_config ? fy_json_loads(row.registration_config, 0) : json_object();
     e = api_reply(req, json_pack("{s:o, s:o}", "certificateDescription",
                                  description_to_json(req, &row, true), "registrationConfig",
                                  config ? config : json_object()));

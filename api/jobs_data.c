@@ -58,7 +58,7 @@ static void add_time_left(struct api_req *req, const char *thing, json_t *ex)
 static fy_err
 render(struct api_req *req, const char *thing, const char *payload, bool need_execution)
 {
-    json_t *j = json_loads(payload, 0, NULL);
+    json_t *j = fy_json_loads(payload, 0);
     if (!j) {
         return fy_fail(&req->em, FY_ERR_INTERNAL, "Corrupt reply");
     }

@@ -1,6 +1,7 @@
 #include "core/json.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -72,6 +73,26 @@ static size_t raw_depth(const char *buf, size_t len)
     return best;
 }
 
+json_t *fy_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *err)
+{
+    json_error_t local;
+    json_error_t *e = err ? err : &local;
+    unsigned long failures = json_alloc_failures;
+    json_t *j = json_loadb(buf, len, flags, e);
+    if (json_alloc_failures != failures) {
+        json_decref(j); /* possibly missing bytes inside: see fy_json_loadb in json.h */
+        j = NULL;
+        snprintf(e->text, sizeof(e->text), "out of memory");
+        e->text[JSON_ERROR_TEXT_LENGTH - 1] = (char)json_error_out_of_memory; /* json_error_code */
+    }
+    return j;
+}
+
+json_t *fy_json_loads(const char *s, size_t flags)
+{
+    return fy_json_loadb(s, strlen(s), flags, NULL);
+}
+
 fy_err
 fy_json_parse(const char *buf, size_t len, size_t max_depth, json_t **out, struct fy_errmsg *em)
 {
@@ -80,7 +101,10 @@ fy_json_parse(const char *buf, size_t len, size_t max_depth, json_t **out, struc
         return fy_fail(em, FY_ERR_INVALID_REQUEST,
                        "JSON contains too many levels of nesting; maximum is %zu", max_depth);
     }
-    json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *j = fy_json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j && json_error_code(&jerr) == json_error_out_of_memory) {
+        return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    }
     if (!j) {
         return fy_fail(em, FY_ERR_INVALID_REQUEST, "Invalid JSON: %.200s (line %d, column %d)",
                        jerr.text, jerr.line, jerr.column);

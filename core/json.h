@@ -23,6 +23,15 @@ void fy_json_init(void);
 FY_NODISCARD fy_err
 fy_json_parse(const char *buf, size_t len, size_t max_depth, json_t **out, struct fy_errmsg *em);
 
+/* json_loadb(buf, len, flags, err), but NULL when jansson failed an allocation while parsing
+ * (json_error_code(err) is then json_error_out_of_memory): its lexer ignores a failed growth
+ * of its token buffer (jansson 2.14 load.c, lex_save), so the document it returns may be
+ * missing bytes, e.g. a key one character short. err may be NULL. Use these, never json_load*
+ * directly. */
+json_t *fy_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *err);
+/* The same for a NUL-terminated string, without the error details. */
+json_t *fy_json_loads(const char *s, size_t flags);
+
 /* Compact serialization; caller frees with fy_free. NULL on OOM. */
 char *fy_json_dump(const json_t *j);
 

@@ -46,7 +46,7 @@ fy_err fy_index_config_json(struct fy_db *db, json_t **out, struct fy_errmsg *em
     int rc = sqlite3_step(st);
     /* a stored text that does not load is an allocation that failed (we only store what we
      * serialized), not a configuration never set: that would answer "indexing off" */
-    *out = rc == SQLITE_ROW ? json_loads(fy_col_text(st, 0), 0, NULL) : json_object();
+    *out = rc == SQLITE_ROW ? fy_json_loads(fy_col_text(st, 0), 0) : json_object();
     fy_stmt_done(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         json_decref(*out);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "index/index_int.h"
 #include "index/metrics_int.h"
@@ -51,7 +52,7 @@ static void read_row(sqlite3_stmt *st, struct fy_metric_row *r, bool *ok)
     r->id = sqlite3_column_int64(st, 0);
     r->name = col_dup(st, 1, ok);
     r->query = col_dup(st, 2, ok);
-    r->agg = json_loads(fy_col_text(st, 3), 0, NULL);
+    r->agg = fy_json_loads(fy_col_text(st, 3), 0);
     r->period = sqlite3_column_int64(st, 4);
     r->field = col_dup(st, 5, ok);
     r->description = col_dup(st, 6, ok);

@@ -87,7 +87,7 @@ static bool copy_member(json_t *out, const char *key, json_t *v)
  * (NULL on OOM). */
 static json_t *shadow_doc(const char *doc, int64_t version)
 {
-    json_t *j = json_loads(doc, 0, NULL);
+    json_t *j = fy_json_loads(doc, 0);
     json_t *state = json_object_get(j, "state");
     json_t *out = json_object();
     json_t *desired = json_object_get(state, "desired");
@@ -245,7 +245,7 @@ static fy_err thing_doc(struct fy_db *db,
 static fy_err group_doc(struct fy_db *db, sqlite3_stmt *row, json_t **out, struct fy_errmsg *em)
 {
     const char *name = fy_col_text(row, 0);
-    json_t *attrs = json_loads(fy_col_text(row, 3), 0, NULL);
+    json_t *attrs = fy_json_loads(fy_col_text(row, 3), 0);
     json_t *item = json_pack("{s:s, s:s, s:o, s:o}", "thingGroupName", name, "thingGroupId",
                              fy_col_text(row, 1), "attributes", attrs ? attrs : json_object(),
                              "parentGroupNames", json_array());

@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "index/index_int.h"
 #include "index/query.h"
 
@@ -75,7 +76,7 @@ static void fn_has_delta(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
     const char *doc = (const char *)sqlite3_value_text(argv[0]);
-    json_t *j = doc ? json_loads(doc, 0, NULL) : NULL;
+    json_t *j = doc ? fy_json_loads(doc, 0) : NULL;
     json_t *state = json_object_get(j, "state");
     json_t *desired = json_object_get(state, "desired");
     bool d = json_is_object(desired) && has_delta(desired, json_object_get(state, "reported"));

@@ -51,7 +51,7 @@ static fy_err update_locked(struct fy_db *db, const struct update_req *r, struct
     }
     sqlite3_bind_int64(st, 1, r->id);
     int rc = sqlite3_step(st);
-    json_t *cfg = rc == SQLITE_ROW ? json_loads(fy_col_text(st, 0), 0, NULL) : NULL;
+    json_t *cfg = rc == SQLITE_ROW ? fy_json_loads(fy_col_text(st, 0), 0) : NULL;
     char *desc =
         rc == SQLITE_ROW && sqlite3_column_text(st, 1) ? fy_strdup(fy_col_text(st, 1)) : NULL;
     fy_stmt_done(st);

@@ -75,7 +75,7 @@ fy_jobs_check_document(const char *doc, const char *source, bool required, struc
         return fy_fail(em, FY_ERR_INVALID_REQUEST, "The job document exceeds %d bytes",
                        FY_JOBS_DOCUMENT_MAX);
     }
-    json_t *j = json_loads(doc, JSON_REJECT_DUPLICATES, NULL);
+    json_t *j = fy_json_loads(doc, JSON_REJECT_DUPLICATES);
     bool ok = json_is_object(j) && fy_json_depth(j) <= FY_JSON_MAX_DEPTH;
     json_decref(j);
     return ok ? FY_ERR_OK

@@ -412,7 +412,7 @@ static fy_err update_reply(struct fy_db *db,
         det = NULL;
     }
     if (!e && ok && doc) {
-        ok = json_object_set_new(j, "jobDocument", json_loads(doc, 0, NULL)) == 0;
+        ok = json_object_set_new(j, "jobDocument", fy_json_loads(doc, 0)) == 0;
     }
     json_decref(det);
     fy_free(doc);

@@ -33,7 +33,7 @@ exec_to_json(const struct fy_site *site, const struct fy_exec *x, double now, bo
                    : (json_decref(j), NULL);
     }
     fy_arn_fmt(arn, sizeof(arn), site, "thing", x->thing);
-    json_t *det = x->details ? json_loads(x->details, 0, NULL) : json_object();
+    json_t *det = x->details ? fy_json_loads(x->details, 0) : json_object();
     int64_t left = fy_exec_seconds_left(x, now);
     ok = ok && det && json_object_set_new(j, "jobId", json_string(x->job_id)) == 0 &&
          json_object_set_new(j, "thingArn", json_string(arn)) == 0 &&

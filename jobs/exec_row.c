@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json.h"
 #include "jobs/jobs_int.h"
 
 static const char SQL_LOAD_LATEST[] =
@@ -245,7 +246,7 @@ fy_job_load_config(struct fy_db *db, int64_t job, struct fy_job_config *c, struc
 {
     char *text = NULL;
     fy_err e = job_text(db, SQL_CONFIG, job, &text, em);
-    json_t *j = e ? NULL : json_loads(text ? text : "{}", 0, NULL);
+    json_t *j = e ? NULL : fy_json_loads(text ? text : "{}", 0);
     if (!e && !j) {
         e = fy_fail(em, FY_ERR_INTERNAL, "Corrupt job configuration");
     }
@@ -296,7 +297,7 @@ json_t *fy_exec_summary_to_json(const struct fy_exec *x)
 
 json_t *fy_jobs_opt_json(const char *text, bool *failed)
 {
-    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    json_t *j = text ? fy_json_loads(text, 0) : NULL;
     *failed = *failed || (text && !j);
     return j;
 }

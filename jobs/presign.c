@@ -299,7 +299,7 @@ fy_err fy_jobs_presign_doc(const char *doc,
                            char **out,
                            struct fy_errmsg *em)
 {
-    json_t *j = json_loads(doc, 0, NULL);
+    json_t *j = fy_json_loads(doc, 0);
     fy_err e = j ? presign_json(j, k, expires, now) : FY_ERR_INVALID_REQUEST;
     *out = e ? NULL : fy_json_dump(j);
     json_decref(j);
@@ -353,7 +353,7 @@ static fy_err presign_if_configured(
 {
     struct fy_presign_key k;
     bool found = false;
-    json_t *j = json_loads(config ? config : "{}", 0, NULL);
+    json_t *j = fy_json_loads(config ? config : "{}", 0);
     json_t *p = json_object_get(j, "presignedUrlConfig");
     json_t *x = json_object_get(p, "expiresInSec");
     int64_t expires = json_is_integer(x) ? json_integer_value(x) : FY_JOBS_PRESIGN_EXPIRES_MAX;

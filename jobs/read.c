@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json.h"
 #include "jobs/jobs_int.h"
 
 static const char SQL_FIND[] = "SELECT id, status FROM jobs WHERE job_id = ?1";
@@ -140,8 +141,8 @@ static fy_err job_to_json(struct fy_db *db,
                           struct fy_errmsg *em)
 {
     char arn[FY_ARN_MAX + 1];
-    json_t *targets = json_loads(fy_col_text(st, 4), 0, NULL);
-    json_t *cfg = json_loads(fy_col_text(st, 7), 0, NULL), *details = NULL;
+    json_t *targets = fy_json_loads(fy_col_text(st, 4), 0);
+    json_t *cfg = fy_json_loads(fy_col_text(st, 7), 0), *details = NULL;
     bool rolling = false, failed = false;
     const char *status = fy_col_text(st, 2);
     fy_err e = targets && cfg ? process_details(db, sqlite3_column_int64(st, 0), targets, &details,

@@ -95,7 +95,7 @@ arn_id(const char *arn, const char *type, char out[FY_JOB_ID_MAX + 1], struct fy
 
 static fy_err merge(json_t *j, const struct tpl_src *s, struct fy_errmsg *em)
 {
-    json_t *cfg = json_loads(s->config ? s->config : "{}", 0, NULL);
+    json_t *cfg = fy_json_loads(s->config ? s->config : "{}", 0);
     const char *k;
     json_t *v;
     bool ok = cfg != NULL;
@@ -273,7 +273,7 @@ fy_err fy_job_template_describe(struct fy_db *db,
         return e;
     }
     fy_arn_fmt(arn, sizeof(arn), site, "jobtemplate", template_id);
-    json_t *cfg = json_loads(s.config ? s.config : "{}", 0, NULL);
+    json_t *cfg = fy_json_loads(s.config ? s.config : "{}", 0);
     *out = cfg ? json_pack("{s:s, s:s, s:s*, s:s*, s:s*, s:f}", "jobTemplateArn", arn,
                            "jobTemplateId", template_id, "description", s.description, "document",
                            s.document, "documentSource", s.source, "createdAt", s.created_at)

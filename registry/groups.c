@@ -144,7 +144,7 @@ static fy_err dup_col(sqlite3_stmt *st, int col, char **out)
 /* Parses stored attributes text into a new object ({} when unreadable). */
 static json_t *attrs_from_text(const char *text)
 {
-    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    json_t *j = fy_json_loads(text, JSON_REJECT_DUPLICATES);
     if (j && !json_is_object(j)) {
         json_decref(j);
         j = NULL;

@@ -170,7 +170,7 @@ static fy_err read_type(sqlite3_stmt *st, void *out, struct fy_errmsg *em)
     t->deprecated = sqlite3_column_int(st, 2) != 0;
     t->deprecation_date = sqlite3_column_double(st, 3);
     t->creation_date = sqlite3_column_double(st, 4);
-    t->properties = json_loads(props, JSON_REJECT_DUPLICATES, NULL);
+    t->properties = fy_json_loads(props, JSON_REJECT_DUPLICATES);
     if (!t->properties) {
         t->properties = json_object(); /* unreadable text reads as no properties */
     }

@@ -302,7 +302,7 @@ static fy_err check_archive(const char *tmp, const struct backup_info *bi, struc
         e = fy_archive_read_text(a, FY_BACKUP_MANIFEST, &text, em);
         fy_archive_close(a);
     }
-    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    json_t *j = text ? fy_json_loads(text, 0) : NULL;
     json_int_t bytes = json_integer_value(json_object_get(j, "database_bytes"));
     if (!e && bytes != bi->db_bytes) {
         e = fy_fail(em, FY_ERR_INTERNAL, "the written backup does not read back");

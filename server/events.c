@@ -57,7 +57,7 @@ static json_t *ancestors(const struct fy_events *ev, const char *name)
 /* The payload with what the row asks for added (see struct fy_event_msg); new string. */
 static char *enriched(const struct fy_events *ev, const struct fy_event_msg *m)
 {
-    json_t *j = json_loads(m->payload, 0, NULL);
+    json_t *j = fy_json_loads(m->payload, 0);
     char arn[FY_ARN_MAX + 1];
     char *out = NULL;
     int rc = 0; /* non-zero once a member could not be added (out of memory) */

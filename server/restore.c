@@ -107,7 +107,7 @@ static fy_err open_backup(struct restore *r, struct fy_errmsg *em)
             e = fy_fail(em, FY_ERR_INVALID_REQUEST, "%.200s is not a fleetyard backup", r->c->file);
         }
     }
-    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    json_t *j = text ? fy_json_loads(text, 0) : NULL;
     json_int_t format = json_integer_value(json_object_get(j, "format"));
     if (!e && format != FY_BACKUP_FORMAT) {
         e = fy_fail(em, FY_ERR_INVALID_REQUEST,

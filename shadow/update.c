@@ -41,7 +41,10 @@ static fy_err parse_payload(const char *payload, size_t len, json_t **out, struc
         return fy_fail(em, FY_ERR_PAYLOAD_TOO_LARGE,
                        "The payload exceeds the maximum size allowed");
     }
-    *out = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
+    *out = fy_json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!*out && json_error_code(&jerr) == json_error_out_of_memory) {
+        return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
+    }
     if (!*out && json_error_code(&jerr) == json_error_invalid_utf8) {
         return fy_fail(em, FY_ERR_UNSUPPORTED_ENCODING,
                        "Unsupported documented encoding; supported encoding is UTF-8");
@@ -110,7 +113,7 @@ static fy_err check_request(struct shd_req *r, struct fy_errmsg *em)
 /* The stored document as a new object with state and metadata objects. */
 static fy_err load_doc(const char *doc, json_t **out, struct fy_errmsg *em)
 {
-    json_t *j = doc ? json_loads(doc, 0, NULL) : json_pack("{s:{}, s:{}}", "state", "metadata");
+    json_t *j = doc ? fy_json_loads(doc, 0) : json_pack("{s:{}, s:{}}", "state", "metadata");
     if (!j || !json_is_object(json_object_get(j, "state")) ||
         !json_is_object(json_object_get(j, "metadata"))) {
         json_decref(j);

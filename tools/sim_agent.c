@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <mosquitto.h>
 
+#include "core/json.h"
 #include "tools/sim_device.h"
 #include "tools/sim_fleet.h"
 
@@ -103,7 +104,7 @@ static void on_updated(struct sim_devices *f, struct sim_client *c, const char *
 void sim_agent_message(
     struct sim_devices *f, struct sim_client *c, const char *rest, const char *payload, size_t len)
 {
-    json_t *j = json_loadb(payload, len, 0, NULL);
+    json_t *j = fy_json_loadb(payload, len, 0, NULL);
     size_t n = strlen(rest);
     if (!j) {
         return;

@@ -283,7 +283,7 @@ int sim_api_call(struct sim_api *a, const struct sim_http_req *r, json_t **out)
         rc = 0; /* the server closed an idle keep-alive connection: once more, fresh */
     }
     if (rc == 0 && resp.len > off) {
-        *out = json_loadb(resp.data + off, resp.len - off, 0, NULL);
+        *out = fy_json_loadb(resp.data + off, resp.len - off, 0, NULL);
     }
     fy_buf_free(&req);
     fy_buf_free(&resp);

@@ -54,7 +54,7 @@ static void telemetry(struct sim_devices *f, struct sim_client *c, struct sim_de
 /* update/delta: report the delta's state as the device's new reported state. */
 static void on_delta(struct sim_devices *f, struct sim_client *c, const char *p, size_t len)
 {
-    json_t *j = json_loadb(p, len, 0, NULL);
+    json_t *j = fy_json_loadb(p, len, 0, NULL);
     json_t *state = json_object_get(j, "state");
     json_t *out = state ? json_pack("{s:{s:O}}", "state", "reported", state) : NULL;
     char *text = out ? fy_json_dump(out) : NULL;

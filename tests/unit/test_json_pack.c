@@ -4,6 +4,7 @@
  * nested or not. So `json_pack("{s:o}", k, v)` needs no cleanup of v on any path, and a caller
  * that released v after a failed pack would free it twice. Counted here with our own allocation
  * functions, so a release build fails too (not only an ASan one). */
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/alloc.h"
@@ -66,6 +67,44 @@ static json_t *pack_case(int c)
 
 enum { CASES = 9, FAIL_POINTS = 40 }; /* every case makes fewer than 20 allocations */
 
+/* jansson 2.14's lexer ignores a failed growth of its token buffer, so json_loadb can return
+ * a document with a key or string a byte short. fy_json_parse and fy_json_loadb (which count
+ * jansson's allocation failures) answer NOMEM instead: under each injected failure the result is
+ * either NOMEM / NULL or exactly the document. */
+static void test_parse_under_failures(void)
+{
+    fy_json_init();
+    static const char doc[] = "{\"thingIndexingConfiguration\":{\"thingIndexingMode\":"
+                              "\"REGISTRY_AND_SHADOW\",\"a_rather_long_key_to_grow_the_lexer_"
+                              "buffer_several_times_over\":[\"value one\",\"value two\"]}}";
+    json_t *ref = json_loads(doc, 0, NULL);
+    int nomem = 0, exact = 0, wrong = 0, null = 0, runs = 0;
+    for (unsigned long n = 1; n < 1000; n++, runs++) {
+        struct fy_errmsg em;
+        json_t *j = NULL, *k = NULL;
+        fy_alloc_fail_at(n);
+        fy_err e = fy_json_parse(doc, sizeof(doc) - 1, 8, &j, &em);
+        bool reached = !fy_alloc_fail_pending();
+        fy_alloc_fail_at(n);
+        k = fy_json_loads(doc, 0);
+        fy_alloc_fail_at(0);
+        nomem += e == FY_ERR_NOMEM;
+        exact += (e == FY_ERR_OK && json_equal(j, ref)) + (k && json_equal(k, ref));
+        wrong += (e == FY_ERR_OK && !json_equal(j, ref)) + (k && !json_equal(k, ref)) +
+                 (e != FY_ERR_OK && e != FY_ERR_NOMEM);
+        null += k == NULL;
+        json_decref(j);
+        json_decref(k);
+        if (!reached) {
+            break;
+        }
+    }
+    ok(ref && wrong == 0 && nomem > 0 && null > 0 && exact > 0,
+       "parsing under %d injected failures: %d NOMEM, %d exact, %d wrong", runs, nomem, exact,
+       wrong);
+    json_decref(ref);
+}
+
 int main(void)
 {
     json_set_alloc_funcs(count_malloc, count_free);
@@ -92,5 +131,6 @@ int main(void)
            "value behind (%d did)",
            c, failed, FAIL_POINTS, leaking);
     }
+    test_parse_under_failures();
     return done();
 }
