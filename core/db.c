@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -333,7 +334,6 @@ const char *fy_col_text(sqlite3_stmt *st, int col)
 /* ---- group commit ---- */
 
 static pthread_mutex_t tx_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t tx_cond = PTHREAD_COND_INITIALIZER;
 static struct fy_db_tx *tx_head, *tx_tail;
 static bool tx_leader;
 static struct fy_db *tx_writer; /* fy_db_writer_set; NULL: the leader's own connection */
@@ -476,38 +476,65 @@ void fy_db_run_txs(struct fy_db *db, struct fy_db_tx *batch)
     run_batch(db, batch, false);
 }
 
+/* A unit queued by fy_db_run_tx and the condition its thread sleeps on. Each is woken alone:
+ * when its batch has committed, or when it is first in the queue as a leader finishes (a
+ * broadcast woke every queued thread, and all but one went back to sleep). */
+struct waiter {
+    struct fy_db_tx it;
+    pthread_cond_t wake;
+};
+
+static struct waiter *waiter_of(struct fy_db_tx *t)
+{
+    return (struct waiter *)((char *)t - offsetof(struct waiter, it));
+}
+
+/* With tx_lock held: marks batch done and wakes its threads (but self), then the next leader. */
+static void finish_batch(struct fy_db_tx *batch, const struct fy_db_tx *self)
+{
+    for (struct fy_db_tx *b = batch, *next; b; b = next) {
+        next = b->next; /* b may return (and vanish) once done is set and tx_lock released */
+        b->done = true;
+        if (b != self) {
+            pthread_cond_signal(&waiter_of(b)->wake);
+        }
+    }
+    tx_leader = false;
+    if (tx_head) {
+        pthread_cond_signal(&waiter_of(tx_head)->wake);
+    }
+}
+
 fy_err fy_db_run_tx(struct fy_db *db, fy_db_tx_fn fn, void *arg, struct fy_errmsg *em)
 {
-    struct fy_db_tx it = {fn, arg, em, FY_ERR_OK, false, NULL, rider.fn, rider.arg, false};
+    struct waiter w = {{fn, arg, em, FY_ERR_OK, false, NULL, rider.fn, rider.arg, false},
+                       PTHREAD_COND_INITIALIZER};
+    struct fy_db_tx *it = &w.it;
     pthread_mutex_lock(&tx_lock);
     if (tx_tail) {
-        tx_tail->next = &it;
+        tx_tail->next = it;
     } else {
-        tx_head = &it;
+        tx_head = it;
     }
-    tx_tail = &it;
-    while (!it.done) {
+    tx_tail = it;
+    while (!it->done) {
         if (tx_leader) {
-            pthread_cond_wait(&tx_cond, &tx_lock);
+            pthread_cond_wait(&w.wake, &tx_lock);
             continue;
         }
         struct fy_db_tx *batch = tx_head;
-        struct fy_db *w = tx_writer && sqlite3_get_autocommit(db->h) ? tx_writer : db;
+        struct fy_db *wr = tx_writer && sqlite3_get_autocommit(db->h) ? tx_writer : db;
         tx_leader = true;
         tx_head = tx_tail = NULL;
         pthread_mutex_unlock(&tx_lock);
-        run_batch(w, batch, true);
+        run_batch(wr, batch, true);
         pthread_mutex_lock(&tx_lock);
-        for (struct fy_db_tx *b = batch, *next; b; b = next) {
-            next = b->next; /* b may return (and vanish) as soon as done is set */
-            b->done = true;
-        }
-        tx_leader = false;
-        pthread_cond_broadcast(&tx_cond);
+        finish_batch(batch, it);
     }
     pthread_mutex_unlock(&tx_lock);
-    if (it.rider && !it.result) {
+    pthread_cond_destroy(&w.wake);
+    if (it->rider && !it->result) {
         rider_committed();
     }
-    return it.result;
+    return it->result;
 }
