@@ -21,24 +21,17 @@ struct api_acceptor {
     pthread_t thread;
 };
 
-/* A listening socket on addr:port (0: any free port); -1 on failure, errno set. */
-static int listen_on(const char *addr, uint16_t port)
+/* A listening socket on a4; -1 on failure, errno set. */
+static int listen_on(const struct sockaddr_in *a4)
 {
-    struct sockaddr_in a4;
-    memset(&a4, 0, sizeof(a4));
-    a4.sin_family = AF_INET;
-    a4.sin_port = htons(port);
-    if (inet_pton(AF_INET, addr, &a4.sin_addr) != 1) {
-        errno = EINVAL;
-        return -1;
-    }
     int one = 1;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         return -1;
     }
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(fd, (struct sockaddr *)&a4, sizeof(a4)) != 0 || listen(fd, API_ACCEPT_BACKLOG) != 0) {
+        bind(fd, (const struct sockaddr *)a4, sizeof(*a4)) != 0 ||
+        listen(fd, API_ACCEPT_BACKLOG) != 0) {
         int err = errno;
         close(fd);
         errno = err;
@@ -100,13 +93,21 @@ fy_err api_acceptor_start(struct MHD_Daemon *mhd,
                           uint16_t *bound,
                           struct fy_errmsg *em)
 {
+    struct sockaddr_in a4;
+    memset(&a4, 0, sizeof(a4));
+    a4.sin_family = AF_INET;
+    a4.sin_port = htons(port);
+    if (inet_pton(AF_INET, addr, &a4.sin_addr) != 1) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "bind address %.64s is not an IPv4 literal",
+                       addr);
+    }
     struct api_acceptor *a = fy_calloc(1, sizeof(*a));
     if (!a) {
         return fy_fail(em, FY_ERR_NOMEM, "Out of memory");
     }
     a->mhd = mhd;
     a->stop = eventfd(0, EFD_CLOEXEC);
-    a->lfd = a->stop >= 0 ? listen_on(addr, port) : -1;
+    a->lfd = a->stop >= 0 ? listen_on(&a4) : -1;
     struct sockaddr_in got;
     socklen_t len = sizeof(got);
     if (a->lfd < 0 || getsockname(a->lfd, (struct sockaddr *)&got, &len) != 0) {

@@ -1,7 +1,5 @@
 /* The HTTP listener: libmicrohttpd with a thread pool, request lifecycle, SigV4 gate, dispatch
  * and AWS-style rendering of replies and errors. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 

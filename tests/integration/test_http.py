@@ -266,3 +266,22 @@ def test_more_connections_than_threads_and_stop_with_connections_open():
         assert time.monotonic() - started < 5
     finally:
         s.cleanup()
+
+
+def test_bad_bind_address_and_taken_port_refuse_to_start(tmp_path):
+    import socket
+    import subprocess
+    from conftest import SERVER_BIN
+
+    def start(port, bind, sub):
+        return subprocess.run([SERVER_BIN, "--data-dir", str(tmp_path / sub), "--http-port",
+                               str(port), "--mqtt-port", "0", "--no-broker", "--http-bind", bind],
+                              capture_output=True, text=True, timeout=30)
+    p = start(0, "not-an-address", "a")
+    assert p.returncode != 0 and "bind address not-an-address is not an IPv4 literal" in p.stderr
+    with socket.socket() as taken:  # no SO_REUSEPORT sharing: the second listener must fail
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        p = start(port, "127.0.0.1", "b")
+        assert p.returncode != 0 and f"cannot listen on 127.0.0.1:{port}" in p.stderr
