@@ -45,20 +45,14 @@ static char *resource_of(const struct api_req *req, const char *path)
     return fy_strndup(path, strcspn(path, "?"));
 }
 
-/* Writes ,"name":value (a JSON string) at w; returns the end. */
-static char *put_member(char *w, const char *name, const char *value)
-{
-    *w++ = ',';
-    w = fy_json_write_string(w, name);
-    *w++ = ':';
-    return fy_json_write_string(w, value);
-}
-
-/* Writes the members of m (pairs of name and string; a NULL string is left out) at w. */
+/* Writes ,"name":"value" for each pair of m at w (a NULL value is left out). */
 static char *put_members(char *w, const char *const (*m)[2], size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        w = m[i][1] ? put_member(w, m[i][0], m[i][1]) : w;
+        if (m[i][1]) {
+            *w++ = ',';
+            w = fy_json_write_member(w, m[i][0], m[i][1]);
+        }
     }
     return w;
 }
@@ -68,9 +62,7 @@ static size_t members_room(const char *const (*m)[2], size_t n)
 {
     size_t room = 0;
     for (size_t i = 0; i < n; i++) {
-        room += m[i][1] ? 1 + FY_JSON_STRING_MAX(strlen(m[i][0])) + 1 +
-                              FY_JSON_STRING_MAX(strlen(m[i][1]))
-                        : 0;
+        room += m[i][1] ? 1 + FY_JSON_MEMBER_MAX(strlen(m[i][0]), strlen(m[i][1])) : 0;
     }
     return room;
 }

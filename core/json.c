@@ -198,3 +198,10 @@ char *fy_json_write_string(char *w, const char *s)
     *w++ = '"';
     return w;
 }
+
+char *fy_json_write_member(char *w, const char *key, const char *value)
+{
+    w = fy_json_write_string(w, key);
+    *w++ = ':';
+    return fy_json_write_string(w, value);
+}

@@ -48,6 +48,11 @@ char *fy_json_dumps(const json_t *j, size_t flags);
 #define FY_JSON_STRING_MAX(n) (6 * (n) + 2)
 char *fy_json_write_string(char *w, const char *s);
 
+/* Writes the member "key":"value" (both as fy_json_write_string) at w and returns the end. w
+ * must have room for FY_JSON_MEMBER_MAX(strlen(key), strlen(value)) bytes. */
+#define FY_JSON_MEMBER_MAX(klen, vlen) (FY_JSON_STRING_MAX(klen) + 1 + FY_JSON_STRING_MAX(vlen))
+char *fy_json_write_member(char *w, const char *key, const char *value);
+
 /* Nesting depth of a value (scalars are 0, {} is 1). */
 size_t fy_json_depth(const json_t *j);
 

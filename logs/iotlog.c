@@ -174,7 +174,7 @@ static void add(struct members *ms, const char *key, const char *value)
 {
     if (value && *value && ms->n < FY_IOTLOG_MEMBERS_MAX) {
         ms->m[ms->n++] = (struct fy_iotlog_field){key, value};
-        ms->room += FY_JSON_STRING_MAX(strlen(key)) + FY_JSON_STRING_MAX(strlen(value)) + 2;
+        ms->room += FY_JSON_MEMBER_MAX(strlen(key), strlen(value)) + 1; /* and a comma */
     }
 }
 
@@ -231,9 +231,7 @@ static fy_err render(struct fy_iotlog *lg, struct fy_buf *b, const struct event 
         if (i) {
             *w++ = ',';
         }
-        w = fy_json_write_string(w, ms.m[i].key);
-        *w++ = ':';
-        w = fy_json_write_string(w, ms.m[i].value);
+        w = fy_json_write_member(w, ms.m[i].key, ms.m[i].value);
     }
     *w++ = '}';
     *w = '\0';

@@ -163,6 +163,18 @@ static void test_json_strings(void)
         ok(j && json_is_string(j) && strcmp(json_string_value(j), cases[i][1]) == 0,
            "json string %zu: %s", i, out);
         json_decref(j);
+        /* the same text as a member's key and value, inside an object, within its room */
+        char obj[FY_JSON_MEMBER_MAX(16, 16) + 3];
+        obj[0] = '{';
+        end = fy_json_write_member(obj + 1, cases[i][0], cases[i][0]);
+        memcpy(end, "}", 2);
+        j = json_loads(obj, 0, &err);
+        ok(j && json_object_size(j) == 1 &&
+               strcmp(json_string_value(json_object_get(j, cases[i][1])), cases[i][1]) == 0 &&
+               (size_t)(end - obj - 1) <=
+                   FY_JSON_MEMBER_MAX(strlen(cases[i][0]), strlen(cases[i][0])),
+           "json member %zu: %s", i, obj);
+        json_decref(j);
     }
 }
 
