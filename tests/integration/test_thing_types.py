@@ -232,6 +232,28 @@ def test_deprecate_and_undo(iot):
     assert meta["deprecated"] is False and "deprecationDate" not in meta
 
 
+def test_create_thing_against_deprecated_or_unknown_type(iot):
+    """CreateThing inserts first and reads the stored thing only when the name is taken or the
+    type refuses: an identical create of an existing thing still succeeds with its thingId after
+    its type was deprecated; a new thing is refused; a different one of that name, or one naming
+    an unknown type, is ResourceAlreadyExists. Nothing changes."""
+    iot.create_thing_type(thingTypeName="t")
+    attrs = {"attributes": {"fw": "1"}}
+    made = iot.create_thing(thingName="dev", thingTypeName="t", attributePayload=attrs)
+    iot.deprecate_thing_type(thingTypeName="t")
+    again = iot.create_thing(thingName="dev", thingTypeName="t", attributePayload=attrs)
+    assert again["thingId"] == made["thingId"]
+    raises("InvalidRequestException", iot.create_thing, thingName="new", thingTypeName="t")
+    raises("ResourceAlreadyExistsException", iot.create_thing, thingName="dev",
+           thingTypeName="t", attributePayload={"attributes": {"fw": "2"}})
+    raises("ResourceAlreadyExistsException", iot.create_thing, thingName="dev",
+           thingTypeName="nope")
+    raises("ResourceNotFoundException", iot.create_thing, thingName="new", thingTypeName="nope")
+    d = iot.describe_thing(thingName="dev")
+    assert d["version"] == 1 and d["attributes"] == {"fw": "1"} and d["thingTypeName"] == "t"
+    assert [t["thingName"] for t in iot.list_things()["things"]] == ["dev"]
+
+
 def test_deprecate_bad_input(iot, server):
     raises("ResourceNotFoundException", iot.deprecate_thing_type, thingTypeName="nope")
     iot.create_thing_type(thingTypeName="t")
