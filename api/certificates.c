@@ -45,13 +45,6 @@ static fy_err require_cert_id(struct api_req *req, const char *label, const char
     return FY_ERR_OK;
 }
 
-/* j with member key set to v (both taken), or NULL (j released) when that fails: out of memory,
- * which the caller answers instead of a reply missing the member. */
-static json_t *with_member(json_t *j, const char *key, json_t *v)
-{
-    return json_object_set_new(j, key, v) == 0 ? j : (json_decref(j), NULL);
-}
-
 /* Replies {certificateArn, certificateId[, certificatePem]}. */
 static fy_err reply_created(struct api_req *req, const char *type, const char *id, const char *pem)
 {
@@ -59,7 +52,7 @@ static fy_err reply_created(struct api_req *req, const char *type, const char *i
     cert_arn(req, type, id, arn);
     json_t *j = json_pack("{s:s, s:s}", "certificateArn", arn, "certificateId", id);
     if (j && pem) {
-        j = with_member(j, "certificatePem", json_string(pem));
+        j = fy_json_with_member(j, "certificatePem", json_string(pem));
     }
     return api_reply(req, j);
 }
@@ -459,12 +452,12 @@ static json_t *description_to_json(const struct api_req *req, const struct fy_ce
                   (json_int_t)r->customer_version, "generationId", r->generation_id, "validity",
                   "notBefore", r->not_before, "notAfter", r->not_after, "certificateMode", r->mode);
     if (j && ca) {
-        j = with_member(j, "autoRegistrationStatus", json_string(r->auto_registration));
+        j = fy_json_with_member(j, "autoRegistrationStatus", json_string(r->auto_registration));
     } else if (j && r->ca_cert_id[0]) {
-        j = with_member(j, "caCertificateId", json_string(r->ca_cert_id));
+        j = fy_json_with_member(j, "caCertificateId", json_string(r->ca_cert_id));
     }
     if (j && !ca) {
-        j = with_member(j, "transferData", json_object());
+        j = fy_json_with_member(j, "transferData", json_object());
     }
     return j;
 }
@@ -520,7 +513,7 @@ static fy_err add_summary(void *ctx, const struct fy_cert_row *r)
     json_t *j = json_pack("{s:s, s:s, s:s, s:f}", "certificateArn", arn, "certificateId",
                           r->cert_id, "status", r->status, "creationDate", r->creation_date);
     if (j && !p->ca) {
-        j = with_member(j, "certificateMode", json_string(r->mode));
+        j = fy_json_with_member(j, "certificateMode", json_string(r->mode));
     }
     return j && json_array_append_new(p->items, j) == 0 ? FY_ERR_OK : FY_ERR_NOMEM;
 }

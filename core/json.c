@@ -113,6 +113,11 @@ fy_json_parse(const char *buf, size_t len, size_t max_depth, json_t **out, struc
     return FY_ERR_OK;
 }
 
+json_t *fy_json_with_member(json_t *j, const char *key, json_t *v)
+{
+    return json_object_set_new(j, key, v) == 0 ? j : (json_decref(j), NULL);
+}
+
 char *fy_json_dump(const json_t *j)
 {
     return fy_json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);

@@ -32,6 +32,10 @@ json_t *fy_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *e
 /* The same for a NUL-terminated string, without the error details. */
 json_t *fy_json_loads(const char *s, size_t flags);
 
+/* j with member key set to v (both taken), or NULL (j released) when that fails, out of memory:
+ * the caller answers that instead of a reply missing the member. */
+json_t *fy_json_with_member(json_t *j, const char *key, json_t *v);
+
 /* Compact serialization; caller frees with fy_free. NULL on OOM. */
 char *fy_json_dump(const json_t *j);
 

@@ -3,6 +3,7 @@
  * live tables, so an enabled index is always ACTIVE. */
 #include <string.h>
 
+#include "core/json.h"
 #include "index/index_int.h"
 
 struct managed {
@@ -128,24 +129,17 @@ const char *fy_index_field_type(const json_t *cfg_json, enum fy_index_kind kind,
                        name);
 }
 
-/* j with member key set to v (both taken), or NULL (j released) when that fails: out of memory,
- * which fails the pack in fy_index_config_get instead of leaving the member out. */
-static json_t *with_member(json_t *j, const char *key, json_t *v)
-{
-    return json_object_set_new(j, key, v) == 0 ? j : (json_decref(j), NULL);
-}
-
 /* section with defaults and managedFields filled in (new reference; takes managed; NULL on
  * OOM). */
 static json_t *with_managed(const json_t *section, const char *mode_key, json_t *managed)
 {
     json_t *j = section ? json_deep_copy(section) : json_object();
     if (j && !json_object_get(j, mode_key)) {
-        j = with_member(j, mode_key, json_string("OFF"));
+        j = fy_json_with_member(j, mode_key, json_string("OFF"));
     }
     const char *mode = json_string_value(json_object_get(j, mode_key));
     if (j && mode && strcmp(mode, "OFF") != 0) {
-        j = with_member(j, "managedFields", json_incref(managed)); /* NULL managed: OOM */
+        j = fy_json_with_member(j, "managedFields", json_incref(managed)); /* NULL managed: OOM */
     }
     json_decref(managed);
     return j;
@@ -163,7 +157,7 @@ fy_err fy_index_config_get(struct fy_db *db, json_t **out, struct fy_errmsg *em)
     json_t *th = with_managed(json_object_get(cur, "thingIndexingConfiguration"),
                               "thingIndexingMode", fy_index_managed_things(&cfg));
     if (th && !json_object_get(th, "thingConnectivityIndexingMode")) {
-        th = with_member(th, "thingConnectivityIndexingMode", json_string("OFF"));
+        th = fy_json_with_member(th, "thingConnectivityIndexingMode", json_string("OFF"));
     }
     json_t *gr = with_managed(json_object_get(cur, "thingGroupIndexingConfiguration"),
                               "thingGroupIndexingMode", fy_index_managed_groups());
