@@ -44,6 +44,7 @@ struct api_server {
     void *publish_ctx;
     void (*control_changed)(void *publish_ctx);
     struct api_keystore keys;
+    struct api_affinity affinity; /* the pool threads' CPUs (affinity.h) */
     bool auth;
     bool reset_enabled;
     bool delete_shadows_with_thing;

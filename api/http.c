@@ -281,6 +281,7 @@ static enum MHD_Result first_call(struct MHD_Connection *conn,
                                   const char *method)
 {
     h->started = true;
+    api_affinity_pin_self(&srv->affinity);
     h->req.srv = srv;
     h->req.site = &srv->site;
     h->req.method = method;
@@ -405,6 +406,7 @@ fy_err api_server_start(const struct api_config *cfg, struct api_server **out, s
     }
     copy_config(srv, cfg);
     int threads = cfg->threads > 0 ? cfg->threads : 4;
+    api_affinity_init(&srv->affinity, cfg->affinity, threads);
     srv->stats = api_stats_new();
     fy_err e =
         srv->stats ? api_pool_open(srv, threads, em) : fy_fail(em, FY_ERR_NOMEM, "Out of memory");

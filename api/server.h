@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/affinity.h"
 #include "core/err.h"
 #include "core/site.h"
 
@@ -21,9 +22,10 @@ typedef fy_err (*api_publish_fn)(
     void *ctx, const char *topic, const void *payload, size_t len, int qos, bool retain);
 
 struct api_config {
-    const char *bind_addr; /* IPv4 or IPv6 literal, e.g. "127.0.0.1" */
-    uint16_t port;         /* 0 = pick a free port */
-    int threads;           /* MHD pool threads = database connections */
+    const char *bind_addr;           /* IPv4 or IPv6 literal, e.g. "127.0.0.1" */
+    uint16_t port;                   /* 0 = pick a free port */
+    int threads;                     /* MHD pool threads = database connections */
+    enum api_affinity_mode affinity; /* pin the pool threads to CPUs (affinity.h) */
     const char *db_path;
     struct fy_site site;
     const char *access_key;

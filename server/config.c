@@ -35,6 +35,11 @@ static const struct opt options[] = {
     O("plugin", OPT_STR, plugin, "broker plugin (default: fleetyard_plugin.so next to the binary)"),
     O("mosquitto", OPT_STR, mosquitto, "mosquitto binary (default /usr/sbin/mosquitto)"),
     O("threads", OPT_INT, threads, "HTTP worker threads (default 4)"),
+    O("cpu-affinity",
+      OPT_STR,
+      cpu_affinity,
+      "pin HTTP threads to CPUs: auto|true|false (default auto: when threads is a multiple "
+      "of the CPUs)"),
     O("region", OPT_STR, site.region, "region in ARNs (default us-east-1)"),
     O("account-id", OPT_STR, site.account, "account id in ARNs (default 123456789012)"),
     O("auth", OPT_BOOL, auth, "verify SigV4 signatures: true|false (default true)"),
@@ -69,8 +74,25 @@ static void config_defaults(struct fy_config *cfg)
     cfg->http_port = FY_DEFAULT_HTTP_PORT;
     cfg->mqtt_port = FY_DEFAULT_MQTT_PORT;
     cfg->threads = FY_DEFAULT_THREADS;
+    snprintf(cfg->cpu_affinity, sizeof(cfg->cpu_affinity), "auto");
     cfg->auth = true;
     cfg->thing_type_delete_wait = FY_DEFAULT_TYPE_DELETE_WAIT;
+}
+
+bool fy_config_affinity(const struct fy_config *cfg, enum api_affinity_mode *out)
+{
+    static const struct {
+        const char *name;
+        enum api_affinity_mode mode;
+    } modes[] = {
+        {"auto", API_AFFINITY_AUTO}, {"true", API_AFFINITY_ON}, {"false", API_AFFINITY_OFF}};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        if (strcmp(cfg->cpu_affinity, modes[i].name) == 0) {
+            *out = modes[i].mode;
+            return true;
+        }
+    }
+    return false;
 }
 
 static const struct opt *find_opt(const char *name)
@@ -198,6 +220,10 @@ static fy_err validate(const struct fy_config *cfg, struct fy_errmsg *em)
     }
     if (cfg->threads < 1) {
         return fy_fail(em, FY_ERR_INVALID_REQUEST, "threads must be at least 1");
+    }
+    enum api_affinity_mode mode;
+    if (!fy_config_affinity(cfg, &mode)) {
+        return fy_fail(em, FY_ERR_INVALID_REQUEST, "cpu-affinity must be auto|true|false");
     }
     return FY_ERR_OK;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api/affinity.h"
 #include "core/err.h"
 #include "core/site.h"
 
@@ -28,6 +29,7 @@ struct fy_config {
     char plugin[FY_PATH_MAX];    /* broker plugin, "" = fleetyard_plugin.so next to the binary */
     char mosquitto[FY_PATH_MAX]; /* mosquitto binary */
     int threads;
+    char cpu_affinity[16]; /* auto|true|false: pin the HTTP threads to CPUs */
     struct fy_site site;
     bool auth;
     bool reset_enabled;
@@ -43,5 +45,8 @@ struct fy_config {
  * --help/--version (already printed). */
 FY_NODISCARD fy_err
 fy_config_load(struct fy_config *cfg, int argc, char **argv, bool *exit_now, struct fy_errmsg *em);
+
+/* cfg->cpu_affinity as a mode; false when it is none of auto, true, false. */
+bool fy_config_affinity(const struct fy_config *cfg, enum api_affinity_mode *out);
 
 #endif

@@ -98,9 +98,12 @@ static fy_err start_api(const struct fy_config *cfg,
                         struct fy_running *run,
                         struct fy_errmsg *em)
 {
+    enum api_affinity_mode affinity = API_AFFINITY_AUTO;
+    (void)fy_config_affinity(cfg, &affinity); /* checked when the configuration was loaded */
     struct api_config ac = {.bind_addr = cfg->http_bind,
                             .port = (uint16_t)cfg->http_port,
                             .threads = cfg->threads,
+                            .affinity = affinity,
                             .db_path = db_path,
                             .site = cfg->site,
                             .access_key = creds->access_key,

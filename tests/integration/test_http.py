@@ -207,8 +207,8 @@ def test_config_file_and_account(tmp_path):
         s.cleanup()
 
 
-def worker_wakeups(pid):
-    """Voluntary context switches of each MHD worker thread of pid."""
+def worker_status(pid, field):
+    """Field of /proc status (a string) for each MHD worker thread of pid, by thread id."""
     out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
@@ -216,11 +216,15 @@ def worker_wakeups(pid):
                 if f.read().strip() != "MHD-worker":
                     continue
             with open(f"/proc/{pid}/task/{tid}/status") as f:
-                out[tid] = next(int(x.split()[1]) for x in f
-                                if x.startswith("voluntary_ctxt_switches"))
+                out[tid] = next(x.split()[1] for x in f if x.startswith(field + ":"))
         except FileNotFoundError:
             pass
     return out
+
+
+def worker_wakeups(pid):
+    """Voluntary context switches of each MHD worker thread of pid."""
+    return {t: int(v) for t, v in worker_status(pid, "voluntary_ctxt_switches").items()}
 
 
 def test_connections_spread_over_worker_threads():
@@ -285,3 +289,61 @@ def test_bad_bind_address_and_taken_port_refuse_to_start(tmp_path):
         port = taken.getsockname()[1]
         p = start(port, "127.0.0.1", "b")
         assert p.returncode != 0 and f"cannot listen on 127.0.0.1:{port}" in p.stderr
+
+
+def worker_cpus(pid):
+    """The CPUs each MHD worker thread of pid may run on (Cpus_allowed_list)."""
+    return sorted(worker_status(pid, "Cpus_allowed_list").values())
+
+
+def serve_on_four_connections(s):
+    sessions = [requests.Session() for _ in range(4)]
+    try:
+        def burst(sess):
+            return [sess.get(s.endpoint + "/fleetyard/ping", timeout=5).status_code
+                    for _ in range(50)]
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            assert sum(pool.map(burst, sessions), []) == [200] * 200
+    finally:
+        for sess in sessions:
+            sess.close()
+
+
+@pytest.mark.parametrize("mode", ["auto", "true", "false"])
+def test_worker_threads_pinned_round_robin(mode):
+    """With --cpu-affinity auto (the default; 4 threads is a multiple of 2 CPUs) or true, each
+    worker thread that served a request runs on one CPU, the CPUs taken in turn; with false
+    they keep the process's CPUs."""
+    usable = sorted(os.sched_getaffinity(0))
+    if len(usable) < 2:
+        pytest.skip("one CPU: nothing to pin to")
+    threads = len(usable) if len(usable) >= 4 else 2 * len(usable)  # a multiple, 4 at least
+    args = ["--no-auth", "--threads", str(threads)] if mode == "auto" else \
+        ["--no-auth", "--threads", "4", "--cpu-affinity", mode]
+    s = Server(extra_args=args)
+    try:
+        s.start()
+        before = worker_cpus(s.proc.pid)
+        serve_on_four_connections(s)
+        after = worker_cpus(s.proc.pid)
+        whole = before[0]
+        assert before == [whole] * len(before), before  # nothing pinned before any request
+        pinned = [c for c in after if c != whole]
+        if mode == "false":
+            assert pinned == [], after
+            return
+        assert len(pinned) == 4, after  # four connections, four threads, each pinned once
+        assert all(c.isdigit() for c in pinned), after  # one CPU each
+        counts = {c: pinned.count(c) for c in pinned}
+        assert len(counts) == min(4, len(usable)), counts
+        assert max(counts.values()) - min(counts.values()) <= 1, counts  # in turn
+    finally:
+        s.cleanup()
+
+
+def test_bad_cpu_affinity_is_refused():
+    import subprocess
+    from conftest import SERVER_BIN
+    p = subprocess.run([SERVER_BIN, "--cpu-affinity", "sometimes"], capture_output=True,
+                       text=True)
+    assert p.returncode == 2 and "cpu-affinity must be auto|true|false" in p.stderr
