@@ -211,11 +211,16 @@ static struct MHD_Response *buffer_response(char *buf, size_t len)
 static struct MHD_Response *error_response(struct api_req *req, fy_err e)
 {
     json_t *j = json_pack("{s:s}", "message", req->em.msg[0] ? req->em.msg : fy_err_type(e));
-    if (j && e == FY_ERR_ALREADY_EXISTS && json_is_object(req->j_out)) {
-        json_object_update_missing(j, req->j_out); /* resourceId, resourceArn */
+    bool whole = j != NULL;
+    if (whole && e == FY_ERR_ALREADY_EXISTS && json_is_object(req->j_out)) {
+        whole = json_object_update_missing(j, req->j_out) == 0; /* resourceId, resourceArn */
     }
-    if (j && req->svc == FY_SVC_LOGS) {
-        json_object_set_new(j, "__type", json_string(api_logs_error_type(e)));
+    if (whole && req->svc == FY_SVC_LOGS) {
+        whole = json_object_set_new(j, "__type", json_string(api_logs_error_type(e))) == 0;
+    }
+    if (!whole) { /* the x-amzn-ErrorType header still names the error */
+        json_decref(j);
+        j = NULL;
     }
     char *body = j ? fy_json_dump(j) : NULL;
     json_decref(j);

@@ -37,21 +37,24 @@ static int doc_to_string(json_t *j)
 
 /* The HTTP JobExecution also tells approximateSecondsBeforeTimedOut (not in the MQTT shape):
  * copied from the control plane's view of the same execution when it has a timer. */
-static void add_time_left(struct api_req *req, const char *thing, json_t *ex)
+static fy_err add_time_left(struct api_req *req, const char *thing, json_t *ex)
 {
     json_t *j = NULL;
     struct fy_errmsg em;
     const char *job = json_string_value(json_object_get(ex, "jobId"));
     json_int_t number = json_integer_value(json_object_get(ex, "executionNumber"));
-    if (!job || fy_exec_describe(req->db, req->site, thing, job, number, fy_now(), &j, &em)) {
-        return;
+    fy_err e = job ? fy_exec_describe(req->db, req->site, thing, job, number, fy_now(), &j, &em)
+                   : FY_ERR_OK;
+    if (e == FY_ERR_NOMEM) {
+        return fy_fail(&req->em, FY_ERR_NOMEM, "Out of memory");
     }
     json_t *left =
         json_object_get(json_object_get(j, "execution"), "approximateSecondsBeforeTimedOut");
-    if (left) {
-        json_object_set(ex, "approximateSecondsBeforeTimedOut", left);
-    }
+    e = left && json_object_set(ex, "approximateSecondsBeforeTimedOut", left) != 0
+            ? fy_fail(&req->em, FY_ERR_NOMEM, "Out of memory")
+            : FY_ERR_OK;
     json_decref(j);
+    return e;
 }
 
 /* Replies with the accepted payload in its HTTP form; need_execution: 404 without one. */
@@ -68,8 +71,10 @@ render(struct api_req *req, const char *thing, const char *payload, bool need_ex
         json_decref(j);
         return fy_fail(&req->em, FY_ERR_NOT_FOUND, "No pending job execution");
     }
-    if (json_object_get(j, "execution")) {
-        add_time_left(req, thing, json_object_get(j, "execution"));
+    if (json_object_get(j, "execution") &&
+        add_time_left(req, thing, json_object_get(j, "execution"))) {
+        json_decref(j);
+        return FY_ERR_NOMEM;
     }
     if (doc_to_string(j) != 0 || doc_to_string(json_object_get(j, "execution")) != 0) {
         json_decref(j);

@@ -122,10 +122,10 @@ static fy_err h_list_levels(struct api_req *req)
         e = fy_fail(&req->em, FY_ERR_NOMEM, "Out of memory");
     }
     e = e ? e : fy_logging_levels_list(req->db, t, after, limit, j_items, &next, &req->em);
-    if (!e) {
-        json_object_set(j, "logTargetConfigurations", j_items);
-        e = api_page_out(req, j, "nextToken", next);
+    if (!e && json_object_set(j, "logTargetConfigurations", j_items) != 0) {
+        e = fy_fail(&req->em, FY_ERR_NOMEM, "Out of memory");
     }
+    e = e ? e : api_page_out(req, j, "nextToken", next);
     json_decref(j_items);
     fy_free(after);
     fy_free(next);

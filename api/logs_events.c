@@ -48,10 +48,10 @@ api_logs_reply_list(struct api_req *req, fy_err e, const char *key, json_t *item
     if (!e && !j) {
         e = fy_fail(&req->em, FY_ERR_NOMEM, "Out of memory");
     }
-    if (!e) {
-        json_object_set(j, key, items);
-        e = api_logs_token_out(req, j, "nextToken", next);
+    if (!e && json_object_set(j, key, items) != 0) {
+        e = fy_fail(&req->em, FY_ERR_NOMEM, "Out of memory");
     }
+    e = e ? e : api_logs_token_out(req, j, "nextToken", next);
     json_decref(items);
     if (e) {
         json_decref(j);

@@ -19,29 +19,34 @@ void fy_shadow_result_clear(struct fy_shadow_result *r)
     }
 }
 
-json_t *shd_request_token(const char *payload, size_t len)
+fy_err shd_request_token(const char *payload, size_t len, json_t **tok)
 {
     json_t *j = NULL;
     struct fy_errmsg em;
-    if (len == 0 || fy_json_parse(payload, len, FY_SHADOW_DEPTH_MAX + 2, &j, &em) != FY_ERR_OK) {
-        return NULL;
+    *tok = NULL;
+    fy_err e = len ? fy_json_parse(payload, len, FY_SHADOW_DEPTH_MAX + 2, &j, &em) : FY_ERR_OK;
+    if (e) {
+        return e == FY_ERR_NOMEM ? e : FY_ERR_OK; /* not JSON: no token */
     }
-    json_t *tok = json_object_get(j, "clientToken");
-    if (!json_is_string(tok) || json_string_length(tok) > FY_SHADOW_TOKEN_MAX) {
-        tok = NULL;
+    json_t *t = json_object_get(j, "clientToken");
+    if (json_is_string(t) && json_string_length(t) <= FY_SHADOW_TOKEN_MAX) {
+        *tok = json_incref(t);
     }
-    json_incref(tok);
     json_decref(j);
-    return tok;
+    return FY_ERR_OK;
 }
 
 char *fy_shadow_rejection(fy_err e, const char *msg, const char *payload, size_t len)
 {
-    json_t *tok = shd_request_token(payload, len);
+    json_t *tok = NULL;
+    if (shd_request_token(payload, len, &tok)) {
+        return NULL;
+    }
     json_t *j = json_pack("{s:i, s:s, s:I}", "code", fy_err_status(e), "message", msg, "timestamp",
                           (json_int_t)fy_now());
-    if (j && tok) {
-        json_object_set(j, "clientToken", tok);
+    if (j && tok && json_object_set(j, "clientToken", tok) != 0) {
+        json_decref(j); /* an answer without the caller's token would not reach it */
+        j = NULL;
     }
     char *out = j ? fy_json_dump(j) : NULL;
     json_decref(j);

@@ -59,8 +59,9 @@ FY_NODISCARD fy_err shd_apply(const char *doc,
  * token: a JSON string or NULL. */
 char *shd_delete_reply(int64_t version, json_t *token);
 
-/* The request's clientToken when the payload is a JSON object holding a valid one (a JSON
- * string, new reference), else NULL. */
-json_t *shd_request_token(const char *payload, size_t len);
+/* *tok: the request's clientToken when the payload is a JSON object holding a valid one (a JSON
+ * string, new reference), else NULL. FY_ERR_NOMEM (and *tok NULL) when reading it ran out of
+ * memory: an answer without a token the request carried would not reach its caller. */
+FY_NODISCARD fy_err shd_request_token(const char *payload, size_t len, json_t **tok);
 
 #endif

@@ -72,9 +72,11 @@ static fy_err get_call(struct fy_db *db, struct shd_call *c, struct fy_errmsg *e
         e = not_found(c->q.thing, c->q.name, em);
     }
     if (!e) {
-        json_t *tok = shd_request_token(c->q.payload, c->q.len);
-        e = fy_shadow_get_doc(row.doc, row.version, (int64_t)fy_now(), json_string_value(tok),
-                              &c->doc, em);
+        json_t *tok = NULL;
+        e = shd_request_token(c->q.payload, c->q.len, &tok)
+                ? fy_fail(em, FY_ERR_NOMEM, "Internal service failure")
+                : fy_shadow_get_doc(row.doc, row.version, (int64_t)fy_now(), json_string_value(tok),
+                                    &c->doc, em);
         json_decref(tok);
     }
     fy_free(row.doc);
@@ -131,7 +133,10 @@ static fy_err delete_call(struct fy_db *db, struct shd_call *c, struct fy_errmsg
         return e;
     }
     c->version = row.version;
-    json_t *tok = shd_request_token(c->q.payload, c->q.len);
+    json_t *tok = NULL;
+    if (shd_request_token(c->q.payload, c->q.len, &tok)) {
+        return fy_fail(em, FY_ERR_NOMEM, "Internal service failure");
+    }
     c->doc = shd_delete_reply(row.version, tok); /* before the write: it must come last */
     json_decref(tok);
     sqlite3_stmt *st = c->doc ? fy_db_stmt(db, SQL_DEL, em) : NULL;

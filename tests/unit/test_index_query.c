@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "index/index.h"
+#include "index/index_int.h"
 #include "tests/unit/tap.h"
 
 static const char FIXTURE[] =
@@ -420,6 +421,32 @@ static void test_alloc_failures_db(struct fy_db *db)
     }
 }
 
+/* The shadow delta search answers (sqlfn.c): under each injected allocation failure either no
+ * delta (NULL) or the whole one, never one with members missing. */
+static void test_delta_alloc_failures(void)
+{
+    json_t *desired = json_pack("{s:i, s:{s:i, s:i}, s:s}", "a", 1, "b", "c", 2, "d", 3, "e", "x");
+    json_t *reported = json_pack("{s:i, s:{s:i}, s:s}", "a", 1, "b", "c", 2, "e", "y");
+    json_t *want = json_pack("{s:{s:i}, s:s}", "b", "d", 3, "e", "x");
+    json_t *got = fy_index_delta(desired, reported);
+    ok(json_equal(got, want), "delta: only what desired has and reported lacks or differs in");
+    json_decref(got);
+    int nulls = 0, clean = 1;
+    for (unsigned long n = 1; n <= 40; n++) {
+        fy_alloc_fail_at(n);
+        got = fy_index_delta(desired, reported);
+        fy_alloc_fail_at(0);
+        nulls += got == NULL;
+        clean = clean && (got == NULL || json_equal(got, want));
+        json_decref(got);
+    }
+    ok(clean && nulls > 2, "delta: %d of 40 injected failures answered NULL, the others whole",
+       nulls);
+    json_decref(desired);
+    json_decref(reported);
+    json_decref(want);
+}
+
 int main(void)
 {
     char path[] = "/tmp/fy-test-index-XXXXXX";
@@ -442,6 +469,7 @@ int main(void)
     test_limits();
     test_no_splicing();
     test_alloc_failures();
+    test_delta_alloc_failures();
     test_config(db);
     test_alloc_failures_db(db);
     fy_db_close(db);

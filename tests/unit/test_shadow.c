@@ -468,9 +468,37 @@ static void test_accepted_text(void)
     }
 }
 
+/* A rejection answers with the caller's clientToken (the device SDKs match answers by it): under
+ * an injected allocation failure it is NULL (not sent) or whole, never without the token. */
+static void test_rejection_alloc_failures(void)
+{
+    static const char payload[] = "{\"state\":7,\"clientToken\":\"tok-1\"}";
+    char *whole = fy_shadow_rejection(FY_ERR_INVALID_REQUEST, "bad", payload, strlen(payload));
+    json_t *j = whole ? json_loads(whole, 0, NULL) : NULL;
+    ok(j && json_integer_value(json_object_get(j, "code")) == 400 &&
+           strcmp(json_string_value(json_object_get(j, "clientToken")), "tok-1") == 0,
+       "rejection: code 400 and the caller's clientToken");
+    json_decref(j);
+    fy_free(whole);
+    int nulls = 0, clean = 1;
+    for (unsigned long n = 1; n <= 30; n++) {
+        fy_alloc_fail_at(n);
+        char *out = fy_shadow_rejection(FY_ERR_INVALID_REQUEST, "bad", payload, strlen(payload));
+        fy_alloc_fail_at(0);
+        j = out ? json_loads(out, 0, NULL) : NULL;
+        nulls += out == NULL;
+        clean = clean && (!out || (j && json_object_get(j, "clientToken")));
+        json_decref(j);
+        fy_free(out);
+    }
+    ok(clean && nulls > 2, "rejection: %d of 30 injected failures answered NULL, the others whole",
+       nulls);
+}
+
 int main(void)
 {
     fy_json_init();
+    test_rejection_alloc_failures();
     test_merge();
     test_errors();
     test_depth();
