@@ -263,9 +263,11 @@ static fy_err create_locked(struct fy_db *db, struct create_req *r, struct fy_er
     return e;
 }
 
+/* The change: the request's audit record rides in it. The executions and the first wave come
+ * in later transactions, but none of them can fail the request (the scheduler finishes them). */
 static fy_err create_in_tx(struct fy_db *db, struct create_req *r, struct fy_errmsg *em)
 {
-    FY_DB_RETURN_IN_TX(db, em, create_locked(db, r, em));
+    FY_DB_RETURN_IN_CHANGE_TX(db, em, create_locked(db, r, em));
 }
 
 struct first_wave {

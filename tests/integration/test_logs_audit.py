@@ -226,11 +226,14 @@ def test_change_tx_principals_logs_templates_record_once(iot, logs):
 
 
 def test_change_tx_jobs_record_once(iot, logs):
-    """UpdateJob, CancelJob, DeleteJob, CancelJobExecution, DeleteJobExecution: their one
-    transaction is the change (notifications and the reply only read): one record per call."""
+    """CreateJob, UpdateJob, CancelJob, DeleteJob, CancelJobExecution, DeleteJobExecution: the
+    record rides in the change's transaction (CreateJob's executions and first wave follow in
+    transactions of their own, which cannot fail the call): one record per call."""
     iot.create_thing(thingName="aud-jt")
     arn = iot.describe_thing(thingName="aud-jt")["thingArn"]
     iot.create_job(jobId="aud-job", targets=[arn], document="{}")
+    with pytest.raises(iot.exceptions.ResourceAlreadyExistsException):
+        iot.create_job(jobId="aud-job", targets=[arn], document="{}")
     iot.update_job(jobId="aud-job", description="changed")
     with pytest.raises(iot.exceptions.ResourceNotFoundException):
         iot.update_job(jobId="aud-job-missing", description="x")
@@ -242,7 +245,8 @@ def test_change_tx_jobs_record_once(iot, logs):
     with pytest.raises(iot.exceptions.ResourceNotFoundException):
         iot.cancel_job(jobId="aud-job-missing")
     iot.delete_job(jobId="aud-job")
-    want = {"UpdateJob": ["Success", "Failure"], "CancelJobExecution": ["Success", "Failure"],
+    want = {"CreateJob": ["Success", "Failure"],
+            "UpdateJob": ["Success", "Failure"], "CancelJobExecution": ["Success", "Failure"],
             "DeleteJobExecution": ["Success"], "CancelJob": ["Success", "Failure"],
             "DeleteJob": ["Success"]}
     assert outcomes(logs, want) == want

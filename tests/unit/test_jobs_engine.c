@@ -763,6 +763,37 @@ static void test_deleting_limit(void)
     fy_jobs_changed_clear(&c);
 }
 
+/* A rider standing in for the audit record: it counts the job it rides with, then fails or not. */
+static int64_t rider_saw;
+static fy_err rider_fn(struct fy_db *d, void *fail, struct fy_errmsg *em)
+{
+    rider_saw = tdb_int(d, "SELECT count(*) FROM jobs WHERE job_id = 'ride1'");
+    return fail ? fy_fail(em, FY_ERR_LIMIT_EXCEEDED, "rider refused") : FY_ERR_OK;
+}
+
+/* CreateJob's record rides in the transaction that creates the job (FY_DB_RETURN_IN_CHANGE_TX):
+ * written with it, and a record that cannot be written leaves no job behind. */
+static void test_create_rider(void)
+{
+    struct fy_errmsg em = {""};
+    static const char body[] =
+        "{\"targets\":[\"arn:aws:iot:us-east-1:123456789012:thing/ride-t\"],\"document\":\"{}\"}";
+    mk_thing("ride-t");
+    fy_db_rider_set(rider_fn, "fail");
+    fy_err e = create("ride1", body, T0, &em);
+    bool done = fy_db_rider_done();
+    fy_db_rider_clear();
+    ok(e == FY_ERR_LIMIT_EXCEEDED && !done && rider_saw == 1 &&
+           tdb_int(db, "SELECT count(*) FROM jobs WHERE job_id = 'ride1'") == 0,
+       "a failing rider fails the create and no job remains (%s)", fy_err_type(e));
+    rider_saw = 0;
+    fy_db_rider_set(rider_fn, NULL);
+    e = create("ride1", body, T0, &em);
+    done = fy_db_rider_done();
+    fy_db_rider_clear();
+    ok(e == FY_ERR_OK && done && rider_saw == 1, "the rider commits with the job, once");
+}
+
 int main(void)
 {
     char path[] = "/tmp/fy-test-jobs-XXXXXX";
@@ -786,6 +817,7 @@ int main(void)
     test_scheduled();
     test_windows_and_resume();
     test_deleting_limit();
+    test_create_rider();
     test_alloc_failures();
     fy_jobs_changed_clear(&created);
     fy_db_close(db);
