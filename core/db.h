@@ -180,7 +180,10 @@ FY_NODISCARD fy_err fy_db_exec(struct fy_db *db, const char *sql, struct fy_errm
  * last frame, so the WAL would only grow (every frame appended to new page-cache pages): past
  * FY_DB_WAL_REUSE_FRAMES it restarts the WAL (RESTART: writers wait for the few frames left,
  * then the next one writes from the start of the file, over pages already in memory), and past
- * FY_DB_WAL_RESTART_FRAMES (a reader held it back) it truncates it, which bounds the file. */
+ * FY_DB_WAL_RESTART_FRAMES (a reader held it back) it truncates it, which bounds the file.
+ * A commit through a connection of the process that leaves the WAL at FY_DB_WAL_REUSE_FRAMES
+ * or more wakes the checkpointer at once (its WAL hook): waiting for the next interval let a
+ * busy writer append some 10,000 more frames first, more under load. */
 #define FY_DB_CKPT_INTERVAL_MS 100
 #define FY_DB_WAL_REUSE_FRAMES 4096 /* ~8 MB with 2 KB pages, ~16 MB with 4 KB */
 /* A RESTART waits this long at most for the write lock and then for readers still using the
@@ -201,7 +204,8 @@ FY_NODISCARD fy_err fy_db_checkpointer_start(const char *path,
 /* Stops the thread (after a last checkpoint) and frees c. NULL is a no-op. */
 void fy_db_checkpointer_stop(struct fy_db_checkpointer *c);
 
-/* This connection no longer checkpoints after its commits (a checkpointer does). */
+/* This connection no longer checkpoints after its commits (a checkpointer does); a commit of it
+ * that leaves the WAL long wakes the process's checkpointer. */
 void fy_db_autocheckpoint_off(struct fy_db *db);
 
 /* Maps an SQLite result code to fy_err: CONSTRAINT_UNIQUE/PRIMARYKEY -> ALREADY_EXISTS,

@@ -15,6 +15,7 @@ struct fy_ticker {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool stop;
+    bool kicked; /* fy_ticker_kick: run fn without waiting for the interval */
     bool first_now;
 };
 
@@ -37,12 +38,15 @@ static void *run(void *arg)
     }
     pthread_mutex_lock(&t->lock);
     while (!t->stop) {
-        struct timespec ts;
-        deadline_in(&ts, t->interval_ns);
-        pthread_cond_timedwait(&t->cond, &t->lock, &ts);
+        if (!t->kicked) {
+            struct timespec ts;
+            deadline_in(&ts, t->interval_ns);
+            pthread_cond_timedwait(&t->cond, &t->lock, &ts);
+        }
         if (t->stop) {
             break;
         }
+        t->kicked = false;
         pthread_mutex_unlock(&t->lock);
         t->fn(t->ctx);
         pthread_mutex_lock(&t->lock);
@@ -77,6 +81,14 @@ fy_err fy_ticker_start(int interval_ms,
     }
     *out = t;
     return FY_ERR_OK;
+}
+
+void fy_ticker_kick(struct fy_ticker *t)
+{
+    pthread_mutex_lock(&t->lock);
+    t->kicked = true;
+    pthread_cond_signal(&t->cond);
+    pthread_mutex_unlock(&t->lock);
 }
 
 void fy_ticker_stop(struct fy_ticker *t)

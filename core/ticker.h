@@ -19,6 +19,10 @@ FY_NODISCARD fy_err fy_ticker_start(int interval_ms,
                                     struct fy_ticker **out,
                                     struct fy_errmsg *em);
 
+/* Runs fn as soon as the ticker's thread is free instead of at the end of the interval (kicks
+ * while a call runs, or before the next one starts, make one call). Callable from any thread. */
+void fy_ticker_kick(struct fy_ticker *t);
+
 /* Stops and frees t (NULL is a no-op). */
 void fy_ticker_stop(struct fy_ticker *t);
 
