@@ -211,16 +211,14 @@ static struct MHD_Response *buffer_response(char *buf, size_t len)
 static struct MHD_Response *error_response(struct api_req *req, fy_err e)
 {
     json_t *j = json_pack("{s:s}", "message", req->em.msg[0] ? req->em.msg : fy_err_type(e));
-    bool whole = j != NULL;
-    if (whole && e == FY_ERR_ALREADY_EXISTS && json_is_object(req->j_out)) {
-        whole = json_object_update_missing(j, req->j_out) == 0; /* resourceId, resourceArn */
-    }
-    if (whole && req->svc == FY_SVC_LOGS) {
-        whole = json_object_set_new(j, "__type", json_string(api_logs_error_type(e))) == 0;
-    }
-    if (!whole) { /* the x-amzn-ErrorType header still names the error */
+    /* a body that cannot be whole is left out: the x-amzn-ErrorType header still names it */
+    if (j && e == FY_ERR_ALREADY_EXISTS && json_is_object(req->j_out) &&
+        json_object_update_missing(j, req->j_out) != 0) { /* resourceId, resourceArn */
         json_decref(j);
         j = NULL;
+    }
+    if (j && req->svc == FY_SVC_LOGS) {
+        j = fy_json_with_member(j, "__type", json_string(api_logs_error_type(e)));
     }
     char *body = j ? fy_json_dump(j) : NULL;
     json_decref(j);

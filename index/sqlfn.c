@@ -54,22 +54,21 @@ json_t *fy_index_delta(const json_t *desired, const json_t *reported)
     const char *k;
     json_t *v;
     json_t *out = json_object();
+    /* fy_json_with_member: NULL out, not a delta with members missing, when memory runs out */
     json_object_foreach ((json_t *)desired, k, v) {
         json_t *r = json_object_get(reported, k);
-        int rc = 0;
         if (!out) {
             break;
         }
         if (json_is_object(v) && json_is_object(r)) {
             json_t *sub = fy_index_delta(v, r);
-            rc = !sub || (json_object_size(sub) && json_object_set(out, k, sub) != 0);
-            json_decref(sub);
+            if (!sub || json_object_size(sub)) {
+                out = fy_json_with_member(out, k, sub);
+            } else {
+                json_decref(sub);
+            }
         } else if (!r || !json_equal(v, r)) {
-            rc = json_object_set(out, k, v);
-        }
-        if (rc) {
-            json_decref(out); /* a delta with members missing would be a wrong answer */
-            return NULL;
+            out = fy_json_with_member(out, k, json_incref(v));
         }
     }
     return out;

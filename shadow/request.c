@@ -44,13 +44,11 @@ char *fy_shadow_rejection(fy_err e, const char *msg, const char *payload, size_t
     }
     json_t *j = json_pack("{s:i, s:s, s:I}", "code", fy_err_status(e), "message", msg, "timestamp",
                           (json_int_t)fy_now());
-    if (j && tok && json_object_set(j, "clientToken", tok) != 0) {
-        json_decref(j); /* an answer without the caller's token would not reach it */
-        j = NULL;
+    if (tok) { /* taken; NULL j: an answer without the caller's token would not reach it */
+        j = fy_json_with_member(j, "clientToken", tok);
     }
     char *out = j ? fy_json_dump(j) : NULL;
     json_decref(j);
-    json_decref(tok);
     return out;
 }
 
